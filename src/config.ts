@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting hooklane reads from the environment. `.env.example` documents each key;
+ * a test keeps the two in step.
+ */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  REDIS_URL: z
+    .string({ error: 'is required, e.g. redis://127.0.0.1:6379 (rediss:// for TLS)' })
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('hooklane'),
+  TRUST_PROXY: z.coerce.number().int().min(0).default(1),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb')
+    .default('1mb'),
+  REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
+  REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+
+  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
+  WORKER_STALLED_INTERVAL_MS: int(100).default(30_000),
+  WORKER_LOCK_DURATION_MS: int(100).default(30_000),
+  JOB_ATTEMPTS: int(1, 100).default(5),
+  JOB_BACKOFF_DELAY_MS: int(0).default(1000),
+  JOB_REMOVE_ON_COMPLETE_AGE_SECONDS: int(0).default(3600),
+  JOB_REMOVE_ON_FAIL_AGE_SECONDS: int(0).default(86_400),
+  JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
+  QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
+  METRICS_ENABLED: bool.default(true),
+});
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Raised when the environment does not satisfy the schema; `message` names every bad key. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates `env` once, at boot, and returns a frozen config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
+    throw new ConfigError(['ADMIN_TOKEN: is required when NODE_ENV=production']);
+  }
+  return Object.freeze(config);
+}
+
+/** Loads config for an entry point; on failure prints the problem and exits with status 78 (EX_CONFIG). */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err.message, issues: err.issues })}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

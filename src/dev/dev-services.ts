@@ -1,0 +1,23 @@
+/**
+ * Local stand-ins for outside systems that `npm start` runs when their config is absent
+ * (never in production). Each returns the env it adds for the web and worker processes.
+ */
+export interface DevService {
+  name: string;
+  env: Record<string, string>;
+  /** Lines printed in the start-up banner. */
+  banner: string[];
+  stop(): Promise<void>;
+}
+
+export interface DevServiceContext {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  /** The URL the web process will listen on, e.g. http://localhost:3000 */
+  publicUrl: string;
+}
+
+export type DevServiceStarter = (context: DevServiceContext) => Promise<DevService | undefined>;
+
+/** Starters run in order; each sees the env of those before it. */
+export const DEV_SERVICES: DevServiceStarter[] = [];

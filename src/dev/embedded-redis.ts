@@ -1,0 +1,102 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export interface EmbeddedRedisOptions {
+  /** Where AOF files live; created if missing. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  appendOnly?: boolean;
+  /** Extra `--key value` pairs for redis-server. */
+  extraArgs?: string[];
+}
+
+export interface EmbeddedRedis {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  /** SIGTERM and wait for exit (Redis fsyncs its AOF on the way out). */
+  stop(): Promise<void>;
+}
+
+const SEARCH_PATH = ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin'];
+
+export function findRedisServer(): string | undefined {
+  const onPath = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
+  if (onPath) return onPath;
+  return SEARCH_PATH.map((dir) => path.join(dir, 'redis-server')).find((candidate) => existsSync(candidate));
+}
+
+export async function freePort(preferred = 0): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const address = server.address();
+        const chosen = typeof address === 'object' && address ? address.port : port;
+        server.close(() => resolve(chosen));
+      });
+    });
+  if (preferred) {
+    try {
+      return await tryPort(preferred);
+    } catch {
+      // taken: fall through to any free port
+    }
+  }
+  return tryPort(0);
+}
+
+/**
+ * Starts a loopback-only redis-server configured as production expects it: AOF on and
+ * maxmemory-policy noeviction (BullMQ silently loses jobs when Redis evicts keys).
+ */
+export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
+  const binary = findRedisServer();
+  if (!binary) {
+    throw new Error('redis-server not found: install it (apt-get install redis-server) or set REDIS_URL');
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const port = options.port || (await freePort());
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--protected-mode', 'yes',
+    '--dir', path.resolve(options.dataDir),
+    '--appendonly', options.appendOnly === false ? 'no' : 'yes',
+    '--appendfsync', 'everysec',
+    '--save', '',
+    '--maxmemory-policy', 'noeviction',
+    '--daemonize', 'no',
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pino, { type Logger } from 'pino';
+
+/** Request or job context that every log line inside it carries without passing it by hand. */
+export interface LogContext {
+  requestId?: string;
+  jobId?: string;
+  eventId?: string;
+  accountId?: string;
+  queue?: string;
+}
+
+const contextStore = new AsyncLocalStorage<LogContext>();
+
+export function runWithLogContext<T>(context: LogContext, fn: () => T): T {
+  const parent = contextStore.getStore();
+  return contextStore.run({ ...parent, ...context }, fn);
+}
+
+/** Adds keys to the context of the current request or job (e.g. the event id once the body is verified). */
+export function addLogContext(context: LogContext): void {
+  const store = contextStore.getStore();
+  if (store) Object.assign(store, context);
+}
+
+export function currentLogContext(): LogContext {
+  return contextStore.getStore() ?? {};
+}
+
+// Anything that can carry a secret or a signature. pino replaces these paths before serialising.
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["stripe-signature"]',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.token',
+  '*.accessToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  '*.secret',
+  'config.ADMIN_TOKEN',
+  'config.STRIPE_SECRET_KEY',
+  'config.STRIPE_WEBHOOK_SECRET',
+  'config.STRIPE_APP_SECRET',
+  'config.OAUTH_CLIENT_SECRET',
+  'config.REDIS_URL',
+];
+
+/** The current context minus what the logger already binds (pino-http's child binds requestId). */
+function contextNotBoundIn(logger: Logger): LogContext {
+  const store = contextStore.getStore();
+  if (!store) return {};
+  const bound = logger.bindings();
+  return Object.fromEntries(Object.entries(store).filter(([key]) => !(key in bound)));
+}
+
+export function createLogger(options: { level: string; name: string }, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      base: { pid: process.pid, proc: options.name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      mixin: (_obj, _level, self) => contextNotBoundIn(self),
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+export type { Logger };

@@ -1,0 +1,105 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from './config';
+
+/**
+ * What the connection is for decides how it behaves while Redis is away:
+ * - `producer` (web): fail fast, so a request answers 503 instead of hanging on an offline queue.
+ * - `worker` (BullMQ Worker/QueueEvents): block and retry for ever; BullMQ requires maxRetriesPerRequest null.
+ */
+export type ConnectionRole = 'producer' | 'worker';
+
+export function redisOptions(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): RedisOptions {
+  const url = new URL(config.REDIS_URL);
+  const options: RedisOptions = {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : 6379,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    connectionName: `hooklane-${role}`,
+    // Reconnect quickly at first, then every 2 s at most, for ever: Redis restarts and ElastiCache failovers heal.
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+    // ElastiCache failover turns the old primary into a replica; reconnect rather than write to it.
+    reconnectOnError: (err) => err.message.startsWith('READONLY'),
+    connectTimeout: 5000,
+    keepAlive: 10_000,
+  };
+  if (url.username) options.username = decodeURIComponent(url.username);
+  if (url.password) options.password = decodeURIComponent(url.password);
+  // ElastiCache in-transit encryption: rediss:// and the server name for SNI.
+  if (url.protocol === 'rediss:') options.tls = { servername: url.hostname };
+  if (role === 'producer') {
+    options.maxRetriesPerRequest = 1;
+    options.enableOfflineQueue = false;
+  } else {
+    options.maxRetriesPerRequest = null;
+    options.enableOfflineQueue = true;
+  }
+  return options;
+}
+
+/** The only place Redis connections are made. */
+export function createRedis(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): Redis {
+  return new Redis(redisOptions(config, role));
+}
+
+export class EvictionPolicyError extends Error {
+  constructor(readonly policy: string) {
+    super(
+      `Redis maxmemory-policy is "${policy}"; hooklane requires "noeviction" because BullMQ silently loses jobs ` +
+        'when Redis evicts keys. Set it with `CONFIG SET maxmemory-policy noeviction` or, on ElastiCache, in the ' +
+        'parameter group.',
+    );
+    this.name = 'EvictionPolicyError';
+  }
+}
+
+/** Reads maxmemory-policy through INFO, which ElastiCache allows (it disables CONFIG). */
+export async function readRedisMemoryInfo(redis: Redis): Promise<{ policy: string; usedBytes: number; maxBytes: number }> {
+  const info = await redis.info('memory');
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim() ?? '';
+  return {
+    policy: field('maxmemory_policy'),
+    usedBytes: Number(field('used_memory')) || 0,
+    maxBytes: Number(field('maxmemory')) || 0,
+  };
+}
+
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const { policy } = await readRedisMemoryInfo(redis);
+  if (policy !== 'noeviction') throw new EvictionPolicyError(policy || 'unknown');
+}
+
+/** Resolves when the connection is ready, rejects after `timeoutMs`. */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis was not ready within ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}
+
+/** PING with a deadline; never hangs longer than `timeoutMs`. */
+export async function pingWithin(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    return await Promise.race([redis.ping().then((r) => r === 'PONG'), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,50 @@
+import express, { type Express, type RequestHandler, type Router } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import type { Lifecycle } from '../lifecycle';
+import type { Logger } from '../logger';
+import type { Queues } from '../queues';
+import { healthRoutes } from './health-routes';
+import { jobsRoutes } from './jobs-routes';
+import { notFoundHandler, problemHandler } from './problem';
+import { requestContext } from './request-context';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  /** The producer connection (fails fast while Redis is away). */
+  redis: Redis;
+  queues: Queues;
+  lifecycle: Lifecycle;
+}
+
+/** While shutting down, every answer asks the client (or the load balancer) to stop reusing the connection. */
+function closeConnectionsWhileShuttingDown(lifecycle: Lifecycle): RequestHandler {
+  return (_req, res, next) => {
+    if (lifecycle.shuttingDown) res.setHeader('Connection', 'close');
+    next();
+  };
+}
+
+/** Builds the Express app; never listens (web/main.ts does). */
+export function createApp(deps: AppDeps): Express {
+  const { config, logger, lifecycle } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'simple');
+
+  app.use(requestContext(logger));
+  app.use(helmet());
+  app.use(closeConnectionsWhileShuttingDown(lifecycle));
+  app.use(healthRoutes(deps));
+
+  const api: Router = express.Router();
+  api.use(jobsRoutes(deps));
+  app.use('/api', api);
+
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+  return app;
+}

@@ -1,0 +1,52 @@
+import { createServer } from 'node:http';
+import { loadConfigOrExit } from '../config';
+import { exitOnUncaught, Lifecycle, onTerminationSignals, runShutdownSteps } from '../lifecycle';
+import { createLogger } from '../logger';
+import { closeQueues, createQueues } from '../queues';
+import { assertNoEviction, createRedis, waitForRedis } from '../redis';
+import { createApp } from './app';
+import { closeServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'web' });
+  exitOnUncaught(logger);
+
+  const redis = createRedis(config, 'producer');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await waitForRedis(redis, config.REDIS_BOOT_TIMEOUT_MS);
+  await assertNoEviction(redis);
+
+  const lifecycle = new Lifecycle();
+  const queues = createQueues(config, redis);
+  const app = createApp({ config, logger, redis, queues, lifecycle });
+  const server = createServer(app);
+  // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  // Bounds slow-body clients so they cannot hold sockets and memory for ever.
+  server.requestTimeout = 30_000;
+
+  onTerminationSignals(logger, config.SHUTDOWN_TIMEOUT_MS + 2000, () =>
+    runShutdownSteps(
+      [
+        { name: 'stop accepting', run: () => lifecycle.beginShutdown() },
+        { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
+        { name: 'close queues', run: () => closeQueues(queues) },
+        { name: 'close redis', run: () => redis.quit() },
+      ],
+      logger,
+    ),
+  );
+
+  server.listen(config.PORT, config.HOST, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info({ port }, 'web listening');
+  });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'web failed to start', err: String(err) })}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import { runWithLogContext, type Logger } from '../logger';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const QUIET_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Honours a well-formed incoming X-Request-Id (e.g. from the ALB or CloudFront), else makes one. */
+export function requestIdFor(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * Gives each request an id, returns it in X-Request-Id and runs the rest of the chain inside a log
+ * context, so every line logged while serving it carries `requestId`.
+ */
+export function requestContext(logger: Logger): RequestHandler[] {
+  const assignId: RequestHandler = (req, res, next) => {
+    const id = requestIdFor(req);
+    (req as IncomingMessage & { id: string }).id = id;
+    res.setHeader('x-request-id', id);
+    runWithLogContext({ requestId: id }, next);
+  };
+  const httpLogger = pinoHttp({
+    logger,
+    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
+    // Load-balancer probes every few seconds would drown the log.
+    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(req.url ?? '') },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    customAttributeKeys: { reqId: 'requestId' },
+    quietReqLogger: true,
+    // One line per request with what an operator needs; headers are not logged (they carry signatures).
+    serializers: {
+      req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+  return [assignId, httpLogger];
+}

@@ -1,0 +1,50 @@
+import { MetricsTime, Worker, type Processor, type WorkerOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import { runWithLogContext, type Logger } from '../logger';
+import type { ProcessorRegistration } from './processor-registry';
+
+type WorkerConfig = Pick<
+  Config,
+  'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'WORKER_SANDBOX' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_LOCK_DURATION_MS'
+>;
+
+export function workerOptions(config: WorkerConfig, connection: Redis): WorkerOptions {
+  return {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    useWorkerThreads: config.WORKER_SANDBOX === 'thread',
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    maxStalledCount: 1,
+    // Per-minute completed/failed counts for the console's throughput chart; a fixed-size list per queue.
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+  };
+}
+
+function processorFor(config: WorkerConfig, registration: ProcessorRegistration): string | Processor {
+  if (config.WORKER_SANDBOX !== 'none') return registration.file;
+  const fn = registration.load();
+  return (job) => runWithLogContext({ jobId: job.id, queue: job.queueName }, () => fn(job));
+}
+
+/** A BullMQ Worker for one queue, with its events logged under the job's id. */
+export function createWorker(
+  config: WorkerConfig,
+  logger: Logger,
+  connection: Redis,
+  registration: ProcessorRegistration,
+): Worker {
+  const worker = new Worker(registration.queue, processorFor(config, registration), workerOptions(config, connection));
+  const log = logger.child({ queue: registration.queue });
+  worker.on('completed', (job) => log.info({ jobId: job.id, attemptsMade: job.attemptsMade }, 'job completed'));
+  worker.on('failed', (job, err) => {
+    const attempts = job?.opts.attempts ?? 1;
+    const willRetry = !!job && job.attemptsMade < attempts && err.name !== 'UnrecoverableError';
+    log.warn({ jobId: job?.id, attemptsMade: job?.attemptsMade, willRetry, err: err.message }, 'job failed');
+  });
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled; it will be retried'));
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  return worker;
+}

@@ -1,0 +1,53 @@
+import type { Worker } from 'bullmq';
+import { loadConfigOrExit } from '../config';
+import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
+import { createLogger } from '../logger';
+import { assertNoEviction, createRedis, waitForRedis } from '../redis';
+import { createWorker } from './create-worker';
+import { PROCESSORS } from './processor-registry';
+
+/** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
+async function drainWorkers(workers: Worker[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const closed = Promise.all(workers.map((w) => w.close())).then(() => 'closed' as const);
+  const outcome = await Promise.race([closed, deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    throw new Error(`active jobs did not finish within ${timeoutMs} ms; they will be recovered as stalled`);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+  exitOnUncaught(logger);
+
+  const connection = createRedis(config, 'worker');
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  await waitForRedis(connection, config.REDIS_BOOT_TIMEOUT_MS);
+  await assertNoEviction(connection);
+
+  const workers = PROCESSORS.map((registration) => createWorker(config, logger, connection, registration));
+  logger.info(
+    { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
+    'worker started',
+  );
+
+  onTerminationSignals(logger, config.WORKER_SHUTDOWN_TIMEOUT_MS + 3000, () =>
+    runShutdownSteps(
+      [
+        { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
+        { name: 'close redis', run: () => connection.quit() },
+      ],
+      logger,
+    ),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'worker failed to start', err: String(err) })}\n`);
+  process.exit(1);
+});
