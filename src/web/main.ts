@@ -1,10 +1,10 @@
 import { createServer } from 'node:http';
 import { loadConfigOrExit } from '../config';
-import { exitOnUncaught, Lifecycle, onTerminationSignals, runShutdownSteps } from '../lifecycle';
+import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
-import { closeQueues, createQueues } from '../queues';
-import { assertNoEviction, createRedis, waitForRedis } from '../redis';
+import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
+import { createWebDeps } from './deps';
 import { closeServer } from './server';
 
 async function main(): Promise<void> {
@@ -12,14 +12,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'web' });
   exitOnUncaught(logger);
 
-  const redis = createRedis(config, 'producer');
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  await waitForRedis(redis, config.REDIS_BOOT_TIMEOUT_MS);
-  await assertNoEviction(redis);
+  const deps = createWebDeps(config, logger);
+  await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS);
+  await assertNoEviction(deps.redis);
 
-  const lifecycle = new Lifecycle();
-  const queues = createQueues(config, redis);
-  const app = createApp({ config, logger, redis, queues, lifecycle });
+  const app = createApp(deps);
   const server = createServer(app);
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
@@ -30,10 +27,9 @@ async function main(): Promise<void> {
   onTerminationSignals(logger, config.SHUTDOWN_TIMEOUT_MS + 2000, () =>
     runShutdownSteps(
       [
-        { name: 'stop accepting', run: () => lifecycle.beginShutdown() },
+        { name: 'stop accepting', run: () => deps.lifecycle.beginShutdown() },
         { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
-        { name: 'close queues', run: () => closeQueues(queues) },
-        { name: 'close redis', run: () => redis.quit() },
+        ...deps.closeSteps,
       ],
       logger,
     ),
@@ -47,6 +43,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'web failed to start', err: String(err) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', msg: 'web failed to start', err: err instanceof Error ? err.message : String(err) })}\n`,
+  );
   process.exit(1);
 });

@@ -48,6 +48,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'worker failed to start', err: String(err) })}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'worker failed to start', err: err instanceof Error ? err.message : String(err) })}\n`);
   process.exit(1);
 });

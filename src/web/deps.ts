@@ -1,0 +1,32 @@
+import type { Config } from '../config';
+import { Lifecycle, type ShutdownStep } from '../lifecycle';
+import type { Logger } from '../logger';
+import { closeQueues, createQueues } from '../queues';
+import { createRedis } from '../redis';
+import type { AppDeps } from './app';
+
+export interface WebDeps extends AppDeps {
+  /** Steps that release what the deps hold, run by main.ts after the HTTP server has drained. */
+  closeSteps: ShutdownStep[];
+}
+
+/**
+ * Builds everything the web app needs from config: the one place that wires outside systems, used by
+ * web/main.ts and by tests (which pass their own config).
+ */
+export function createWebDeps(config: Config, logger: Logger): WebDeps {
+  const redis = createRedis(config, 'producer');
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queues = createQueues(config, redis);
+  return {
+    config,
+    logger,
+    redis,
+    queues,
+    lifecycle: new Lifecycle(),
+    closeSteps: [
+      { name: 'close queues', run: () => closeQueues(queues) },
+      { name: 'close redis', run: () => redis.quit() },
+    ],
+  };
+}

@@ -1,0 +1,45 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { loadConfig } from '../../src/config';
+import { runShutdownSteps } from '../../src/lifecycle';
+import { createApp } from '../../src/web/app';
+import { createWebDeps, type WebDeps } from '../../src/web/deps';
+import { waitForRedis } from '../../src/redis';
+
+export interface TestApp {
+  url: string;
+  server: Server;
+  deps: WebDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * The real app built in-process against a real Redis, listening on port 0. Each call gets its own queue
+ * prefix, so tests sharing a Redis never see each other's jobs.
+ */
+export async function startTestApp(redisUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    ...env,
+  });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const deps = createWebDeps(config, logger);
+  await waitForRedis(deps.redis, 5000);
+  const server = createServer(createApp(deps));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    deps,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runShutdownSteps(deps.closeSteps, logger);
+    },
+  };
+}
