@@ -1,0 +1,29 @@
+import { getMockContextProps } from '@stripe/ui-extension-sdk/testing';
+import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
+import { BACKEND_URL } from './fake-backend';
+
+type Constants = NonNullable<ExtensionContextValue['environment']['constants']>;
+
+/** The props the Dashboard passes to a view, on a payment page by default. */
+export function dashboardContext(options: { constants?: Constants; viewportID?: string } = {}): ExtensionContextValue {
+  return getMockContextProps({
+    environment: {
+      mode: 'test',
+      viewportID: options.viewportID ?? 'stripe.dashboard.payment.detail',
+      objectContext: { id: 'pi_3MtwBwLkdIwHu7ix28a3tqPa', object: 'payment_intent' },
+      constants: options.constants ?? { HOOKLANE_BACKEND_URL: BACKEND_URL },
+    },
+  });
+}
+
+/**
+ * Lets the view's promises and effects run until `check` holds. Each `update` flushes one
+ * round of pending promises; chains (sign, fetch, read, re-render, next effect) take a few.
+ */
+export async function until(update: () => Promise<void>, check: () => boolean, what: string): Promise<void> {
+  for (let round = 0; round < 25; round += 1) {
+    if (check()) return;
+    await update();
+  }
+  throw new Error(`the view never reached: ${what}`);
+}
