@@ -1,0 +1,75 @@
+import { aws_cloudfront as cloudfront, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { App } from './app';
+import { Cache } from './cache';
+import { Cdn } from './cdn';
+import { LogBucket } from './log-bucket';
+import { Network } from './network';
+import { Pipeline } from './pipeline';
+import type { HooklaneSettings } from './settings';
+
+/** docker-compose.yml publishes the web container on this host port; the ALB targets it. */
+export const INSTANCE_PORT = 80;
+
+export interface HooklaneStackProps extends StackProps {
+  readonly settings: HooklaneSettings;
+}
+
+/** Connects the constructs; every decision lives in one of them. */
+export class HooklaneStack extends Stack {
+  constructor(scope: Construct, id: string, props: HooklaneStackProps) {
+    super(scope, id, props);
+    const s = props.settings;
+    const namePrefix = `hooklane-${s.stage}`;
+
+    const logs = new LogBucket(this, 'Logs');
+    const network = new Network(this, 'Network', {
+      natGateways: s.natGateways,
+      cloudFrontPrefixListId: s.cloudFrontPrefixListId,
+      instancePort: INSTANCE_PORT,
+    });
+    const cache = new Cache(this, 'Cache', {
+      vpc: network.vpc,
+      clientSecurityGroup: network.appSecurityGroup,
+      nodeType: s.cacheNodeType,
+      namePrefix,
+    });
+    const app = new App(this, 'App', {
+      namePrefix,
+      vpc: network.vpc,
+      loadBalancerSecurityGroup: network.loadBalancerSecurityGroup,
+      appSecurityGroup: network.appSecurityGroup,
+      solutionStackName: s.solutionStackName,
+      instanceType: s.instanceType,
+      minInstances: s.minInstances,
+      maxInstances: s.maxInstances,
+      redisUrl: cache.url,
+      redisAuthToken: cache.authToken,
+      plainEnvironment: s.appEnvironment,
+    });
+    const cdn = new Cdn(this, 'Cdn', {
+      apiOriginDomainName: app.environment.attrEndpointUrl,
+      logBucket: logs.bucket,
+      priceClass: s.priceClass as cloudfront.PriceClass,
+      ...(s.domainNames && s.certificateArn && { domain: { names: s.domainNames, certificateArn: s.certificateArn } }),
+      ...(s.webAclArn && { webAclArn: s.webAclArn }),
+    });
+    new Pipeline(this, 'Pipeline', {
+      namePrefix,
+      repository: s.repository,
+      branch: s.branch,
+      ...(s.connectionArn && { connectionArn: s.connectionArn }),
+      buildImage: s.buildImage,
+      applicationName: namePrefix,
+      environmentName: namePrefix,
+      siteBucket: cdn.bucket,
+      distributionId: cdn.distribution.distributionId,
+      logBucket: logs.bucket,
+    });
+
+    new CfnOutput(this, 'ApplicationName', { value: namePrefix });
+    new CfnOutput(this, 'EnvironmentName', { value: namePrefix });
+    new CfnOutput(this, 'DistributionDomainName', { value: cdn.distribution.distributionDomainName });
+    new CfnOutput(this, 'SiteBucketName', { value: cdn.bucket.bucketName });
+  }
+}

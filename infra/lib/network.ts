@@ -1,0 +1,68 @@
+import { aws_ec2 as ec2, aws_logs as logs, RemovalPolicy } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+export interface NetworkProps {
+  /** One per AZ in production (an AZ outage keeps egress); 1 is enough for a staging stage. */
+  readonly natGateways: number;
+  /** CloudFront's origin-facing managed prefix list in the stack's region (`com.amazonaws.global.cloudfront.origin-facing`). */
+  readonly cloudFrontPrefixListId: string;
+  /** Port the web container is published on, on each instance (docker-compose.yml `ports`). */
+  readonly instancePort: number;
+}
+
+/**
+ * VPC over two AZs: the load balancer in public subnets; instances in private subnets with NAT egress
+ * (image builds, Stripe's API); Redis in isolated subnets. Security groups say who reaches whom.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+  /** Attached to the EB load balancer: only CloudFront reaches it. */
+  readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** Attached to the EB instances; the cache admits only this group. */
+  readonly appSecurityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: NetworkProps) {
+    super(scope, id);
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: props.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 },
+      ],
+    });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSg', {
+      vpc: this.vpc,
+      description: 'hooklane ALB: HTTP from CloudFront origin-facing addresses only',
+      allowAllOutbound: false,
+    });
+    this.loadBalancerSecurityGroup.addIngressRule(
+      ec2.Peer.prefixList(props.cloudFrontPrefixListId),
+      ec2.Port.tcp(80),
+      'CloudFront origin-facing',
+    );
+
+    this.appSecurityGroup = new ec2.SecurityGroup(this, 'AppSg', {
+      vpc: this.vpc,
+      description: 'hooklane instances (web + worker containers)',
+      allowAllOutbound: true,
+    });
+    this.appSecurityGroup.addIngressRule(
+      this.loadBalancerSecurityGroup,
+      ec2.Port.tcp(props.instancePort),
+      'ALB to the web container',
+    );
+    this.loadBalancerSecurityGroup.addEgressRule(
+      this.appSecurityGroup,
+      ec2.Port.tcp(props.instancePort),
+      'to the web container',
+    );
+  }
+}

@@ -1,0 +1,215 @@
+import {
+  aws_codebuild as codebuild,
+  aws_codepipeline as codepipeline,
+  aws_codepipeline_actions as actions,
+  aws_codestarconnections as codestarconnections,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_s3 as s3,
+  CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { acknowledge, CDK_GRANT_ACTIONS, objectsOf } from './nag';
+
+export interface PipelineProps {
+  readonly namePrefix: string;
+  /** "owner/repo" on GitHub. */
+  readonly repository: string;
+  readonly branch: string;
+  /** An existing CodeStar/CodeConnections connection; without one, a GitHub connection is created (PENDING until authorised in the console). */
+  readonly connectionArn?: string;
+  /** Debian-based image with Node, so `npm test` can apt-get redis-server and chromium as on any CI machine. */
+  readonly buildImage: string;
+  readonly applicationName: string;
+  readonly environmentName: string;
+  readonly siteBucket: s3.IBucket;
+  readonly distributionId: string;
+  readonly logBucket: s3.IBucket;
+}
+
+/** Build-output names, shared with buildspec.yml's secondary-artifacts. */
+export const BUILD_ARTIFACTS = { bundle: 'bundle', frontend: 'frontend' } as const;
+
+/**
+ * CodePipeline V2: a push to the branch -> CodeBuild (buildspec.yml: tests, EB bundle, console files)
+ * -> Elastic Beanstalk deploy and S3 deploy of the console -> CloudFront invalidation.
+ */
+export class Pipeline extends Construct {
+  readonly pipeline: codepipeline.Pipeline;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const key = new kms.Key(this, 'ArtifactKey', {
+      description: `${props.namePrefix} pipeline artifacts and build logs`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const artifactBucket = new s3.Bucket(this, 'Artifacts', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      enforceSSL: true,
+      serverAccessLogsBucket: props.logBucket,
+      serverAccessLogsPrefix: 's3/artifacts/',
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const [owner, repo] = props.repository.split('/') as [string, string];
+    const source = new codepipeline.Artifact('source');
+    const bundle = new codepipeline.Artifact(BUILD_ARTIFACTS.bundle);
+    const frontend = new codepipeline.Artifact(BUILD_ARTIFACTS.frontend);
+    const sourceAction = new actions.CodeStarConnectionsSourceAction({
+      actionName: 'GitHub',
+      connectionArn: props.connectionArn ?? this.createConnection(props.namePrefix),
+      owner,
+      repo,
+      branch: props.branch,
+      output: source,
+    });
+
+    const build = this.buildProject(props, key);
+    const invalidate = this.invalidationProject(props, key);
+    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: props.namePrefix,
+      pipelineType: codepipeline.PipelineType.V2,
+      executionMode: codepipeline.ExecutionMode.QUEUED,
+      artifactBucket,
+      restartExecutionOnUpdate: false,
+      triggers: [
+        {
+          providerType: codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+          gitConfiguration: { sourceAction, pushFilter: [{ branchesIncludes: [props.branch] }] },
+        },
+      ],
+      stages: [
+        { stageName: 'Source', actions: [sourceAction] },
+        {
+          stageName: 'Build',
+          actions: [
+            new actions.CodeBuildAction({
+              actionName: 'TestAndBundle',
+              project: build,
+              input: source,
+              outputs: [bundle, frontend],
+            }),
+          ],
+        },
+        {
+          stageName: 'Deploy',
+          actions: [
+            new actions.ElasticBeanstalkDeployAction({
+              actionName: 'ElasticBeanstalk',
+              applicationName: props.applicationName,
+              environmentName: props.environmentName,
+              input: bundle,
+              runOrder: 1,
+            }),
+            new actions.S3DeployAction({
+              actionName: 'Console',
+              bucket: props.siteBucket,
+              input: frontend,
+              extract: true,
+              // Vite's hashed assets never change; index.html must be revalidated soon after a deploy.
+              cacheControl: [actions.CacheControl.setPublic(), actions.CacheControl.maxAge(Duration.minutes(1))],
+              runOrder: 1,
+            }),
+            new actions.CodeBuildAction({
+              actionName: 'InvalidateCdn',
+              project: invalidate,
+              input: frontend,
+              runOrder: 2,
+            }),
+          ],
+        },
+      ],
+    });
+    this.acknowledgeFindings(props, artifactBucket, [build, invalidate]);
+  }
+
+  private acknowledgeFindings(props: PipelineProps, artifacts: s3.Bucket, projects: codebuild.PipelineProject[]): void {
+    const cfn = (c: { node: { defaultChild?: unknown } }) => c.node.defaultChild as CfnResource;
+    acknowledge(
+      this,
+      'Generated by CDK grants for the pipeline\'s own artifact bucket, KMS key, site bucket, and per-project ' +
+        'CodeBuild log groups and report groups, whose object and stream names are only known at run time.',
+      ...CDK_GRANT_ACTIONS,
+      `IAM5[${objectsOf(cfn(artifacts))}]`,
+      `IAM5[${objectsOf(cfn(props.siteBucket))}]`,
+      ...projects.flatMap((p) => {
+        const id = Stack.of(this).getLogicalId(cfn(p));
+        return [
+          `IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<${id}>:*]`,
+          `IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<${id}>-*]`,
+        ];
+      }),
+    );
+    acknowledge(
+      this,
+      'CodePipeline\'s Elastic Beanstalk deploy runs UpdateEnvironment, which acts through CloudFormation on ' +
+        'EC2, Auto Scaling, ELB and S3 with the caller\'s rights; AWS documents this managed policy for it.',
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AdministratorAccess-AWSElasticBeanstalk]',
+    );
+    acknowledge(
+      this,
+      'Debian (node:bookworm) image so that `npm test` installs redis-server and chromium with apt, exactly as on ' +
+        'any CI machine; pulled from the ECR Public mirror of the Docker official image.',
+      'CB5',
+    );
+  }
+
+  private createConnection(namePrefix: string): string {
+    return new codestarconnections.CfnConnection(this, 'GitHub', {
+      connectionName: namePrefix.slice(0, 32),
+      providerType: 'GitHub',
+    }).attrConnectionArn;
+  }
+
+  private buildProject(props: PipelineProps, key: kms.IKey): codebuild.PipelineProject {
+    return new codebuild.PipelineProject(this, 'Build', {
+      description: 'npm test, EB bundle and console files (buildspec.yml)',
+      buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),
+      environment: {
+        buildImage: codebuild.LinuxBuildImage.fromDockerRegistry(props.buildImage),
+        computeType: codebuild.ComputeType.MEDIUM,
+      },
+      encryptionKey: key,
+      timeout: Duration.minutes(45),
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
+    });
+  }
+
+  private invalidationProject(props: PipelineProps, key: kms.IKey): codebuild.PipelineProject {
+    const project = new codebuild.PipelineProject(this, 'Invalidate', {
+      description: 'CloudFront invalidation after a console deploy',
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          build: {
+            commands: [
+              'aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION_ID" --paths "/*"',
+            ],
+          },
+        },
+      }),
+      environment: {
+        buildImage: codebuild.LinuxBuildImage.STANDARD_7_0,
+        computeType: codebuild.ComputeType.SMALL,
+        environmentVariables: { DISTRIBUTION_ID: { value: props.distributionId } },
+      },
+      encryptionKey: key,
+      timeout: Duration.minutes(10),
+    });
+    const stack = Stack.of(this);
+    project.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudfront:CreateInvalidation'],
+        resources: [stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: props.distributionId })],
+      }),
+    );
+    return project;
+  }
+}
