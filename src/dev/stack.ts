@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
+import { readProcfile, type ProcessType } from './procfile';
+import { startHaproxy, type RunningHaproxy } from './stack-haproxy';
+import { waitForHttp } from './wait-for-http';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export interface StackOptions {
+  web: number;
+  worker: number;
+  /** Front (load balancer) port; 0 picks a free one. */
+  port?: number;
+  /** Extra env for every web and worker process (e.g. shorter stalled-job timings for the fault suite). */
+  env?: Record<string, string>;
+  /** Start a replacement when an instance dies, as Elastic Beanstalk replaces an unhealthy instance. */
+  respawn?: boolean;
+  checkIntervalMs?: number;
+}
+
+export interface StackExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One web or worker slot; it keeps its name (and a web its port) across restarts. */
+export interface StackInstance {
+  name: string;
+  type: 'web' | 'worker';
+  port?: number;
+  logFile: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Resolves when the current process exits. */
+  readonly exited: Promise<StackExit>;
+  /** How many times the slot was started (1 = never replaced). */
+  readonly starts: number;
+  /** Sends `signal` to the current process and waits for it to exit. */
+  kill(signal: NodeJS.Signals): Promise<StackExit>;
+  /** Resolves when a process started after `since` is running (and, for a web, ready). */
+  waitForReplacement(sinceStarts: number, timeoutMs?: number): Promise<void>;
+  /** Stops the slot for good: SIGTERM, SIGKILL after `graceMs`, no replacement. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StackRedis {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface Stack {
+  url: string;
+  statsUrl: string;
+  dir: string;
+  redis: StackRedis;
+  web: StackInstance[];
+  worker: StackInstance[];
+  haproxy: RunningHaproxy;
+  stop(): Promise<void>;
+}
+
+function processTypes(): Record<'web' | 'worker', ProcessType> {
+  const types = readProcfile(path.join(ROOT, 'Procfile'));
+  const byName = (name: string) => {
+    const found = types.find((t) => t.name === name);
+    if (!found) throw new Error(`Procfile has no "${name}" process type`);
+    return found;
+  };
+  return { web: byName('web'), worker: byName('worker') };
+}
+
+interface SlotSpec {
+  name: string;
+  type: 'web' | 'worker';
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  port?: number;
+  logFile: string;
+  respawn: () => boolean;
+}
+
+/** Runs one Procfile process in a slot, restarting it after an unexpected exit while `respawn()` holds. */
+function startSlot(spec: SlotSpec): StackInstance {
+  let child!: ChildProcess;
+  let exited!: Promise<StackExit>;
+  let starts = 0;
+  let stopping = false;
+  const waiters = new Set<() => void>();
+  const launch = () => {
+    const [command, ...args] = spec.argv;
+    const fd = openSync(spec.logFile, 'a');
+    child = spawn(command!, args, { cwd: ROOT, env: spec.env, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    starts += 1;
+    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    void exited.then(() => {
+      if (!stopping && spec.respawn()) setTimeout(() => !stopping && spec.respawn() && launch(), 250);
+    });
+    for (const wake of waiters) wake();
+  };
+  launch();
+  const instance: StackInstance = {
+    name: spec.name,
+    type: spec.type,
+    ...(spec.port ? { port: spec.port } : {}),
+    logFile: spec.logFile,
+    get child() {
+      return child;
+    },
+    get pid() {
+      return child.pid ?? -1;
+    },
+    get exited() {
+      return exited;
+    },
+    get starts() {
+      return starts;
+    },
+    kill: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+    waitForReplacement: async (sinceStarts, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (starts <= sinceStarts) {
+        if (Date.now() > deadline) throw new Error(`${spec.name} was not replaced within ${timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            waiters.delete(wake);
+            resolve();
+          };
+          waiters.add(wake);
+          setTimeout(wake, 100);
+        });
+      }
+      if (spec.port) await waitForHttp(`http://127.0.0.1:${spec.port}/readyz`, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    },
+    stop: async (graceMs = 25_000) => {
+      stopping = true;
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await instance.kill('SIGTERM');
+      clearTimeout(killer);
+    },
+  };
+  return instance;
+}
+
+/**
+ * Starts N web and M worker processes (the Procfile's types), one Redis with AOF on, and HAProxy in front
+ * configured like the ALB. Everything listens on 127.0.0.1 only; logs go to files under `dir`.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hooklane-stack-'));
+  const logDir = path.join(dir, 'logs');
+  mkdirSync(logDir);
+  let redisServer: EmbeddedRedis | undefined = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis') });
+  const redisPort = redisServer.port;
+  const redis: StackRedis = {
+    url: redisServer.url,
+    port: redisPort,
+    stop: async () => {
+      await redisServer?.stop();
+      redisServer = undefined;
+    },
+    start: async () => {
+      redisServer = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis'), port: redisPort });
+    },
+  };
+  const types = processTypes();
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: process.env.NODE_ENV === 'production' ? 'development' : (process.env.NODE_ENV ?? 'development'),
+    REDIS_URL: redis.url,
+    HOST: '127.0.0.1',
+    ...options.env,
+  };
+  let running = true;
+  const respawn = () => running && options.respawn !== false;
+  const webPorts = await Promise.all(Array.from({ length: options.web }, () => freePort()));
+  const web = webPorts.map((port, i) =>
+    startSlot({
+      name: `web${i + 1}`,
+      type: 'web',
+      argv: types.web.argv,
+      env: { ...baseEnv, PORT: String(port) },
+      port,
+      logFile: path.join(logDir, `web${i + 1}.log`),
+      respawn,
+    }),
+  );
+  const worker = Array.from({ length: options.worker }, (_, i) =>
+    startSlot({
+      name: `worker${i + 1}`,
+      type: 'worker',
+      argv: types.worker.argv,
+      env: baseEnv,
+      logFile: path.join(logDir, `worker${i + 1}.log`),
+      respawn,
+    }),
+  );
+  const frontPort = options.port || (await freePort());
+  const statsPort = await freePort();
+  const haproxyLog = openSync(path.join(logDir, 'haproxy.log'), 'a');
+  const stopAllProcesses = async () => {
+    running = false;
+    await haproxy?.stop();
+    await Promise.allSettled([...web, ...worker].map((i) => i.stop()));
+    await redis.stop();
+    closeSync(haproxyLog);
+  };
+  let haproxy: RunningHaproxy | undefined;
+  try {
+    await Promise.all(web.map((w) => waitForHttp(`http://127.0.0.1:${w.port}/readyz`, { timeoutMs: 60_000 })));
+    haproxy = await startHaproxy(
+      {
+        dir,
+        frontPort,
+        statsPort,
+        backends: web.map((w) => ({ name: w.name, port: w.port! })),
+        ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
+      },
+      haproxyLog,
+    );
+    await waitForHttp(`http://127.0.0.1:${frontPort}/readyz`, { timeoutMs: 30_000 });
+  } catch (err) {
+    await stopAllProcesses();
+    throw err;
+  }
+  const runningHaproxy = haproxy;
+  return {
+    url: `http://127.0.0.1:${frontPort}`,
+    statsUrl: `http://127.0.0.1:${statsPort}/`,
+    dir,
+    redis,
+    web,
+    worker,
+    haproxy: runningHaproxy,
+    stop: async () => {
+      await stopAllProcesses();
+      if (!process.env.HOOKLANE_KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
