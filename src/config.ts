@@ -43,6 +43,22 @@ export const configSchema = z.object({
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
   METRICS_ENABLED: bool.default(true),
+
+  // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
+  STRIPE_APP_SECRET: z.string().regex(/^absec_/, "the app's signing secret (absec_...)").optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  STRIPE_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  STRIPE_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_AUTHORIZATION_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_TOKEN_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_USERINFO_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_REDIRECT_URI: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_SCOPES: z.string().regex(/^\S+( \S+)*$/, 'space-separated scopes').default('openid email profile offline_access'),
+  OAUTH_TIMEOUT_MS: int(100, 120_000).default(5000),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
@@ -68,7 +84,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
     throw new ConfigError(['ADMIN_TOKEN: is required when NODE_ENV=production']);
   }
+  if (config.NODE_ENV === 'production') {
+    const issues = stripeAppProductionIssues(config);
+    if (issues.length) throw new ConfigError(issues);
+  }
   return Object.freeze(config);
+}
+
+/** The Stripe App keys that are missing: empty when the Stripe App routes can run. */
+export function missingStripeAppKeys(config: Config): string[] {
+  const required = [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_APP_SECRET',
+    'STRIPE_REDIRECT_URL',
+    'OAUTH_CLIENT_ID',
+    'OAUTH_CLIENT_SECRET',
+    'OAUTH_REDIRECT_URI',
+  ] as const;
+  const missing: string[] = required.filter((key) => !config[key]);
+  const explicit = config.OAUTH_AUTHORIZATION_ENDPOINT && config.OAUTH_TOKEN_ENDPOINT && config.OAUTH_USERINFO_ENDPOINT;
+  if (!config.OAUTH_ISSUER && !explicit) {
+    missing.push('OAUTH_ISSUER (or OAUTH_AUTHORIZATION_ENDPOINT, OAUTH_TOKEN_ENDPOINT and OAUTH_USERINFO_ENDPOINT)');
+  }
+  return missing;
+}
+
+// Plain http is for the local emulators only; in production every Stripe and provider URL is https.
+const HTTPS_ONLY_KEYS = [
+  'STRIPE_API_BASE',
+  'OAUTH_ISSUER',
+  'OAUTH_AUTHORIZATION_ENDPOINT',
+  'OAUTH_TOKEN_ENDPOINT',
+  'OAUTH_USERINFO_ENDPOINT',
+  'OAUTH_REDIRECT_URI',
+] as const;
+
+function stripeAppProductionIssues(config: Config): string[] {
+  const missing = missingStripeAppKeys(config).map((key) => `${key}: is required when NODE_ENV=production`);
+  const insecure = HTTPS_ONLY_KEYS.filter((key) => config[key]?.startsWith('http:')).map(
+    (key) => `${key}: must be https when NODE_ENV=production`,
+  );
+  return [...missing, ...insecure];
 }
 
 /** Loads config for an entry point; on failure prints the problem and exits with status 78 (EX_CONFIG). */
