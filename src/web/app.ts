@@ -5,6 +5,8 @@ import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Queues } from '../queues';
+import { adminRoutes } from './admin-routes';
+import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
 import { jobsRoutes } from './jobs-routes';
 import { notFoundHandler, problemHandler } from './problem';
@@ -42,7 +44,9 @@ export function createApp(deps: AppDeps): Express {
 
   const api: Router = express.Router();
   api.use(jobsRoutes(deps));
+  api.use('/admin', adminRoutes(deps));
   app.use('/api', api);
+  app.use(consoleStatic());
 
   app.use(notFoundHandler);
   app.use(problemHandler(logger));

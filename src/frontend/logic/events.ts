@@ -1,0 +1,106 @@
+/**
+ * The event index as the console shows it. The event API (GET /api/events, /api/events/:id, POST
+ * /api/events/:id/replay) belongs to the webhook side; these readers accept its answers defensively so a
+ * missing optional field shows as "—" instead of breaking the page.
+ */
+import type { EventQuery } from './routes';
+
+export interface EventSummary {
+  id: string;
+  type: string;
+  account: string | null;
+  objectId: string | null;
+  status: string;
+  receivedAt: string | null;
+  attempts: number | null;
+}
+
+export interface EventAttempt {
+  at: string | null;
+  outcome: string;
+  error: string | null;
+}
+
+export interface EventDetail extends EventSummary {
+  payload: unknown;
+  attemptList: EventAttempt[];
+  lastError: string | null;
+  jobId: string | null;
+  logs: string[];
+}
+
+export interface EventPage {
+  events: EventSummary[];
+  nextCursor: string | null;
+}
+
+/** Statuses an operator can filter on. */
+export const EVENT_STATUSES = ['received', 'processing', 'processed', 'failed'] as const;
+
+export const EVENT_PAGE_SIZE = 25;
+
+type Obj = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const iso = (v: unknown): string | null => {
+  if (typeof v === 'number') return new Date(v > 1e12 ? v : v * 1000).toISOString();
+  return str(v);
+};
+
+export function readEventSummary(raw: unknown): EventSummary {
+  const e = obj(raw);
+  const attempts = Array.isArray(e.attempts) ? e.attempts.length : num(e.attempts) ?? num(e.attemptsMade);
+  return {
+    id: str(e.id) ?? '',
+    type: str(e.type) ?? '',
+    account: str(e.account) ?? str(e.accountId),
+    objectId: str(e.objectId),
+    status: str(e.status) ?? 'unknown',
+    receivedAt: iso(e.receivedAt ?? e.createdAt ?? e.created),
+    attempts,
+  };
+}
+
+function readAttempt(raw: unknown): EventAttempt {
+  const a = obj(raw);
+  return {
+    at: iso(a.at ?? a.startedAt ?? a.finishedAt ?? a.timestamp),
+    outcome: str(a.outcome) ?? str(a.status) ?? (a.error ? 'failed' : 'ok'),
+    error: str(a.error) ?? str(obj(a.error).message),
+  };
+}
+
+export function readEventDetail(raw: unknown): EventDetail {
+  const e = obj(raw);
+  const lastError = str(e.lastError) ?? str(obj(e.lastError).message);
+  return {
+    ...readEventSummary(raw),
+    payload: e.payload ?? e.event ?? null,
+    attemptList: Array.isArray(e.attempts) ? e.attempts.map(readAttempt) : [],
+    lastError,
+    jobId: str(e.jobId),
+    logs: Array.isArray(e.logs) ? e.logs.filter((l): l is string => typeof l === 'string') : [],
+  };
+}
+
+export function readEventPage(raw: unknown): EventPage {
+  const page = obj(raw);
+  const list = Array.isArray(raw) ? raw : Array.isArray(page.events) ? page.events : Array.isArray(page.items) ? page.items : [];
+  return { events: list.map(readEventSummary), nextCursor: str(page.nextCursor) ?? str(page.cursor) };
+}
+
+/** The API query for a search: only filled filters, plus paging. */
+export function eventSearchParams(query: EventQuery): Record<string, string | number> {
+  const params: Record<string, string | number> = { limit: EVENT_PAGE_SIZE };
+  if (query.type) params.type = query.type;
+  if (query.account) params.account = query.account;
+  if (query.objectId) params.objectId = query.objectId;
+  if (query.status) params.status = query.status;
+  if (query.cursor) params.cursor = query.cursor;
+  return params;
+}
+
+export function hasFilters(query: EventQuery): boolean {
+  return Boolean(query.type || query.account || query.objectId || query.status);
+}

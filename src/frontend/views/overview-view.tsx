@@ -1,0 +1,98 @@
+import { JOB_STATES, type Overview, type QueueOverview } from '../../admin/admin-types';
+import { useApi } from '../components/api-context';
+import { Link } from '../components/link';
+import { ErrorPanel, Loading, StaleNotice } from '../components/status';
+import { ThroughputChart } from '../components/throughput-chart';
+import { usePoll } from '../components/use-poll';
+import { formatCount, formatDuration, formatMemory, formatTimestamp } from '../logic/format';
+import { hrefFor } from '../logic/routes';
+
+function QueueCard({ queue }: { queue: QueueOverview }) {
+  const workers = queue.workers.length;
+  return (
+    <section class="card" aria-labelledby={`queue-${queue.name}`} data-testid={`queue-${queue.name}`}>
+      <header class="card-header">
+        <h2 id={`queue-${queue.name}`}>{queue.name}</h2>
+        <span class={`badge ${queue.isPaused ? 'badge-warn' : 'badge-ok'}`}>{queue.isPaused ? 'paused' : 'running'}</span>
+      </header>
+      <ul class="counts" aria-label={`${queue.name} jobs by state`}>
+        {JOB_STATES.map((state) => (
+          <li key={state} class={`count count-${state}`}>
+            <Link href={hrefFor({ name: 'jobs', queue: queue.name, state, page: 1 })}>
+              <span class="count-value num" data-testid={`count-${queue.name}-${state}`}>
+                {formatCount(queue.counts[state])}
+              </span>
+              <span class="count-label">{state}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+      <dl class="facts">
+        <div>
+          <dt>Workers online</dt>
+          <dd class={`num ${workers === 0 ? 'text-warn' : ''}`} data-testid={`workers-${queue.name}`}>
+            {formatCount(workers)}
+            {workers === 0 && <span class="hint"> — nothing will be processed; start a worker process</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Oldest waiting</dt>
+          <dd class="num" data-testid={`oldest-${queue.name}`}>
+            {queue.oldestWaitingAgeMs === null ? 'nothing waiting' : formatDuration(queue.oldestWaitingAgeMs)}
+          </dd>
+        </div>
+      </dl>
+      <ThroughputChart throughput={queue.throughput} queue={queue.name} />
+    </section>
+  );
+}
+
+function RedisCard({ overview }: { overview: Overview }) {
+  const { redis } = overview;
+  const policyOk = redis.policy === 'noeviction';
+  return (
+    <section class="card" aria-labelledby="redis-title" data-testid="redis-card">
+      <header class="card-header">
+        <h2 id="redis-title">Redis</h2>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>Memory used</dt>
+          <dd class="num" data-testid="redis-memory">{formatMemory(redis.usedBytes, redis.maxBytes)}</dd>
+        </div>
+        <div>
+          <dt>Eviction policy</dt>
+          <dd data-testid="redis-policy" class={policyOk ? '' : 'text-danger'}>
+            {redis.policy || 'unknown'}
+            {!policyOk && <span class="hint"> — set noeviction: under eviction BullMQ silently loses jobs</span>}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+export function OverviewView() {
+  const api = useApi();
+  const poll = usePoll(() => api.get<Overview>('/api/admin/overview'), 'overview');
+  if (poll.loading) return <Loading what="queue overview" minHeight="large" />;
+  if (!poll.data) return <ErrorPanel error={poll.error!} onRetry={poll.refresh} />;
+  const overview = poll.data;
+  return (
+    <div class="view">
+      <div class="view-header">
+        <h1>Overview</h1>
+        <p class="muted num" aria-live="off">
+          Live, every 2 s · data of {formatTimestamp(overview.generatedAt)}
+        </p>
+      </div>
+      <StaleNotice error={poll.error} />
+      <div class="grid">
+        {overview.queues.map((queue) => (
+          <QueueCard key={queue.name} queue={queue} />
+        ))}
+        <RedisCard overview={overview} />
+      </div>
+    </div>
+  );
+}
