@@ -28,7 +28,7 @@ export const CONSOLE_CSP_DIRECTIVES: Record<string, string[]> = {
 export function consoleCspHeader(): string {
   return Object.entries(CONSOLE_CSP_DIRECTIVES)
     .map(([name, values]) => `${name} ${values.join(' ')}`)
-    .join('; ');
+    .join(';');
 }
 
 /** Paths the SPA never owns: a miss there is a real 404, not a console route. */
