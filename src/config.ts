@@ -17,6 +17,8 @@ export const configSchema = z.object({
   REDIS_URL: z
     .string({ error: 'is required, e.g. redis://127.0.0.1:6379 (rediss:// for TLS)' })
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+  // ElastiCache AUTH token, when it is not in REDIS_URL: Elastic Beanstalk fetches it from Secrets Manager by ARN.
+  REDIS_PASSWORD: z.string().min(1).optional(),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('hooklane'),
   TRUST_PROXY: z.coerce.number().int().min(0).default(1),
   BODY_LIMIT: z

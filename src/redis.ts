@@ -8,7 +8,10 @@ import type { Config } from './config';
  */
 export type ConnectionRole = 'producer' | 'worker';
 
-export function redisOptions(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): RedisOptions {
+/** The URL, plus the AUTH token when it is kept out of the URL (REDIS_PASSWORD). */
+export type RedisConnectionConfig = Pick<Config, 'REDIS_URL'> & Partial<Pick<Config, 'REDIS_PASSWORD'>>;
+
+export function redisOptions(config: RedisConnectionConfig, role: ConnectionRole): RedisOptions {
   const url = new URL(config.REDIS_URL);
   const options: RedisOptions = {
     host: url.hostname,
@@ -24,6 +27,7 @@ export function redisOptions(config: Pick<Config, 'REDIS_URL'>, role: Connection
   };
   if (url.username) options.username = decodeURIComponent(url.username);
   if (url.password) options.password = decodeURIComponent(url.password);
+  else if (config.REDIS_PASSWORD) options.password = config.REDIS_PASSWORD;
   // ElastiCache in-transit encryption: rediss:// and the server name for SNI.
   if (url.protocol === 'rediss:') options.tls = { servername: url.hostname };
   if (role === 'producer') {
@@ -37,7 +41,7 @@ export function redisOptions(config: Pick<Config, 'REDIS_URL'>, role: Connection
 }
 
 /** The only place Redis connections are made. */
-export function createRedis(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): Redis {
+export function createRedis(config: RedisConnectionConfig, role: ConnectionRole): Redis {
   return new Redis(redisOptions(config, role));
 }
 
