@@ -15,6 +15,9 @@ try {
     outdir: process.env.CDK_OUTDIR ?? path.join(root, 'cdk.out'),
   });
   const assembly = app.synth();
+  for (const m of assembly.stacks.flatMap((st) => st.messages).filter((msg) => msg.level === 'warning')) {
+    process.stderr.write(`warning ${m.id}: ${String(m.entry.data)}\n`);
+  }
   process.stdout.write(`synthesized ${assembly.stacks.map((s) => s.stackName).join(', ')} into ${assembly.directory}\n`);
 } catch (err) {
   // Invalid context, or cdk-nag findings (one validation report): the message says it all.

@@ -3,6 +3,7 @@ import {
   aws_elasticbeanstalk as elasticbeanstalk,
   aws_iam as iam,
   aws_secretsmanager as secretsmanager,
+  Annotations,
   ArnFormat,
   Stack,
 } from 'aws-cdk-lib';
@@ -25,6 +26,12 @@ export interface AppProps {
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
 }
+
+/**
+ * Non-secret settings the app requires when NODE_ENV=production (src/config.ts), set per stage in
+ * cdk.json's `appEnvironment`. Their secret counterparts are in app-secrets.ts.
+ */
+export const REQUIRED_PLAIN_ENV = ['STRIPE_REDIRECT_URL', 'OAUTH_ISSUER', 'OAUTH_CLIENT_ID', 'OAUTH_REDIRECT_URI'] as const;
 
 type OptionSetting = elasticbeanstalk.CfnEnvironment.OptionSettingProperty;
 const option = (namespace: string, optionName: string, value: string): OptionSetting => ({ namespace, optionName, value });
@@ -65,6 +72,13 @@ export class App extends Construct {
       ],
     });
     this.environment.addResourceDependency(this.application);
+    const missing = REQUIRED_PLAIN_ENV.filter((key) => !props.plainEnvironment[key]);
+    if (missing.length) {
+      Annotations.of(this).addWarningV2(
+        'hooklane:app-environment',
+        `appEnvironment lacks ${missing.join(', ')}: the app refuses to start in production without them`,
+      );
+    }
     acknowledge(
       serviceRole,
       'AWS-maintained policies that Elastic Beanstalk documents for its service role; they follow new EB features.',

@@ -1,4 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { configSchema, missingStripeAppKeys } from '../../src/config';
+import { REQUIRED_PLAIN_ENV } from '../../infra/lib/app';
 import { SECRET_ENV_NAMES } from '../../infra/lib/app-secrets';
 import { ebOptions, resourcesOfType, synthesize, type Synthesized } from './synth-stack';
 
@@ -135,6 +137,31 @@ describe('Elastic Beanstalk environment', () => {
     expect(options.get('aws:elasticbeanstalk:managedactions:platformupdate/UpdateLevel')).toBe('minor');
     expect(options.get('aws:elasticbeanstalk:hostmanager/LogPublicationControl')).toBe('true');
     expect(options.get('aws:autoscaling:launchconfiguration/DisableIMDSv1')).toBe('true');
+  });
+});
+
+describe('app settings the production config requires', () => {
+  const appEnvironment = {
+    STRIPE_REDIRECT_URL: 'https://dashboard.stripe.com/apps/hooklane',
+    OAUTH_ISSUER: 'https://id.example.com',
+    OAUTH_CLIENT_ID: 'hooklane',
+    OAUTH_REDIRECT_URI: 'https://hooklane.example.com/api/stripe-app/oauth/callback',
+  };
+
+  it('are each provided either as a secret or as a plain stage setting', () => {
+    const required = missingStripeAppKeys(configSchema.parse({ REDIS_URL: 'redis://localhost:6379' })).map((k) => k.split(' ')[0]);
+    const provided = new Set<string>([...SECRET_ENV_NAMES, ...REQUIRED_PLAIN_ENV, 'ADMIN_TOKEN']);
+    expect(required.filter((key) => !provided.has(key!))).toEqual([]);
+  });
+
+  it('warn at synthesis when the stage leaves one out, and pass through as environment properties when set', () => {
+    synth.annotations.hasWarning('*', Match.stringLikeRegexp('appEnvironment lacks STRIPE_REDIRECT_URL, OAUTH_ISSUER'));
+    const complete = synthesize({ appEnvironment });
+    expect(complete.annotations.findWarning('*', Match.stringLikeRegexp('appEnvironment lacks'))).toEqual([]);
+    const env = ebOptions(complete.json);
+    for (const [key, value] of Object.entries(appEnvironment)) {
+      expect(env.get(`aws:elasticbeanstalk:application:environment/${key}`)).toBe(value);
+    }
   });
 });
 

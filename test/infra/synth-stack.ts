@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Template } from 'aws-cdk-lib/assertions';
 import { createHooklaneApp } from '../../infra/lib/hooklane-app';
 
 export const repoRoot = path.resolve(__dirname, '../..');
@@ -9,6 +9,7 @@ export const cdkDefaults = JSON.parse(readFileSync(path.join(repoRoot, 'cdk.json
 
 export interface Synthesized {
   template: Template;
+  annotations: Annotations;
   json: Record<string, any>;
   validationReport: ValidationReport;
 }
@@ -33,6 +34,7 @@ export function synthesize(overrides: Record<string, unknown> = {}): Synthesized
   const template = Template.fromStack(stack);
   return {
     template,
+    annotations: Annotations.fromStack(stack),
     json: template.toJSON(),
     validationReport: JSON.parse(readFileSync(path.join(outdir, 'validation-report.json'), 'utf8')),
   };
