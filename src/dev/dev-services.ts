@@ -1,3 +1,5 @@
+import { startOAuthDevServices, startStripeDevServices } from './stripe-app-dev-services';
+
 /**
  * Local stand-ins for outside systems that `npm start` runs when their config is absent
  * (never in production). Each returns the env it adds for the web and worker processes.
@@ -21,3 +23,6 @@ export type DevServiceStarter = (context: DevServiceContext) => Promise<DevServi
 
 /** Starters run in order; each sees the env of those before it. */
 export const DEV_SERVICES: DevServiceStarter[] = [];
+
+// Stripe API emulator + dev secrets, then the local OpenID provider (issue 3).
+DEV_SERVICES.push(startStripeDevServices, startOAuthDevServices);

@@ -11,6 +11,9 @@ import { healthRoutes } from './health-routes';
 import { jobsRoutes } from './jobs-routes';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
+import { stripeAppRoutes } from './stripe-app-routes';
+import type { StripeAppServices } from '../stripe/stripe-app-services';
+import { devDashboardRoutes } from '../dev/dashboard-page';
 
 export interface AppDeps {
   config: Config;
@@ -19,6 +22,8 @@ export interface AppDeps {
   redis: Redis;
   queues: Queues;
   lifecycle: Lifecycle;
+  /** Stripe App back-end services; built from config when absent. */
+  stripeApp?: StripeAppServices;
 }
 
 /** While shutting down, every answer asks the client (or the load balancer) to stop reusing the connection. */
@@ -44,8 +49,11 @@ export function createApp(deps: AppDeps): Express {
 
   const api: Router = express.Router();
   api.use(jobsRoutes(deps));
+  api.use(stripeAppRoutes(deps));
   api.use('/admin', adminRoutes(deps));
   app.use('/api', api);
+  // The page that plays the Stripe Dashboard for `npm start`; never mounted in production.
+  if (config.NODE_ENV !== 'production') app.use('/dev', devDashboardRoutes(config));
   app.use(consoleStatic());
 
   app.use(notFoundHandler);
