@@ -18,11 +18,14 @@ export const BUNDLE_ZIP = 'build/hooklane-bundle.zip';
 // A fixed timestamp makes the zip depend on file contents only, so the same commit gives the same bundle.
 const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
 
-/** Stages and zips the Elastic Beanstalk source bundle from the repository at `root`. */
-export async function writeBundle(root: string): Promise<Bundle> {
+/**
+ * Stages and zips the Elastic Beanstalk source bundle from the repository at `root`, into
+ * `outRoot`/build (the repository itself unless a test wants its own directory).
+ */
+export async function writeBundle(root: string, outRoot = root): Promise<Bundle> {
   const files = listBundleFiles(root);
-  const stagingDir = path.join(root, BUNDLE_STAGING_DIR);
-  const zipPath = path.join(root, BUNDLE_ZIP);
+  const stagingDir = path.join(outRoot, BUNDLE_STAGING_DIR);
+  const zipPath = path.join(outRoot, BUNDLE_ZIP);
   rmSync(stagingDir, { recursive: true, force: true });
   rmSync(zipPath, { force: true });
 
