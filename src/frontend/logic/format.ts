@@ -72,6 +72,7 @@ export function formatJson(value: unknown): string {
   return JSON.stringify(value, null, 2) ?? '—';
 }
 
+/** A manual retry can push attempts past the configured limit; say so rather than print "2 of 1". */
 export function formatAttempts(made: number, max: number): string {
-  return `${made} of ${max}`;
+  return made <= max ? `${made} of ${max}` : `${made} (limit ${max}; retried by hand)`;
 }

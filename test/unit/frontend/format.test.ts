@@ -1,5 +1,6 @@
 import {
   formatAgo,
+  formatAttempts,
   formatBytes,
   formatCount,
   formatDuration,
@@ -56,6 +57,11 @@ describe('console formatting', () => {
     expect(formatProgress(undefined)).toBe('—');
     expect(progressPercent(140)).toBe(100);
     expect(progressPercent({ step: 2 })).toBeNull();
+  });
+
+  it('counts attempts against the limit, and says when manual retries went past it', () => {
+    expect(formatAttempts(1, 5)).toBe('1 of 5');
+    expect(formatAttempts(2, 1)).toBe('2 (limit 1; retried by hand)');
   });
 
   it('pretty-prints JSON', () => {

@@ -1,0 +1,128 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { postJob } from '../support/processes';
+import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
+import { ADMIN_TOKEN, startConsoleStack, type ConsoleStack } from './support/console-stack';
+
+jest.setTimeout(60_000);
+
+let stack: ConsoleStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: PageProblems;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startConsoleStack(), launchChromium()]);
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  problems = await watchPage(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Waits until a test id shows exactly `text` (the console polls every 2 s). */
+const shows = (testId: string, text: string | RegExp) =>
+  page.getByTestId(testId).filter({ hasText: typeof text === 'string' ? new RegExp(`^${text}$`) : text }).waitFor();
+
+async function signIn(token: string): Promise<void> {
+  await page.goto(stack.url);
+  const input = page.getByLabel('Admin token');
+  await input.waitFor();
+  // Keyboard only: the field has focus on load and Enter submits.
+  await page.keyboard.type(token);
+  await page.keyboard.press('Enter');
+}
+
+describe('operator console in a real browser', () => {
+  it('a wrong token shows an error and keeps the operator on the sign-in page', async () => {
+    await signIn('this-is-not-the-admin-token');
+    await page.getByTestId('sign-in-error').filter({ hasText: 'not accepted' }).waitFor();
+    expect(await page.getByLabel('Admin token').isVisible()).toBe(true);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await screenshot(page, 'sign-in-wrong-token');
+  });
+
+  it('signs in with the token, keeps it for the tab, and shows the live overview', async () => {
+    await page.getByLabel('Admin token').fill('');
+    await signIn(ADMIN_TOKEN);
+    await page.getByTestId('queue-jobs').waitFor();
+    await shows('workers-jobs', /^1/);
+    expect(await page.getByTestId('redis-policy').textContent()).toBe('noeviction');
+    // A reload stays signed in: the token is in sessionStorage for this tab.
+    await page.reload();
+    await page.getByTestId('queue-jobs').waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it('counts change after jobs are enqueued, without the page shifting', async () => {
+    await shows('count-jobs-completed', '0');
+    await problems.resetLayoutShift();
+    await postJob(stack.url, { steps: 2, stepMs: 1500 });
+    await shows('count-jobs-active', '1');
+    await Promise.all([postJob(stack.url, {}), postJob(stack.url, {}), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await shows('count-jobs-completed', '3');
+    await shows('count-jobs-failed', '1');
+    await shows('count-jobs-active', '0');
+    const chart = await page.getByTestId('chart-jobs').getAttribute('aria-label');
+    expect(chart).toContain('3 completed and 1 failed');
+    expect(await problems.layoutShift()).toBeLessThan(0.01);
+    await screenshot(page, 'overview-after-jobs');
+  });
+
+  it('retries a failed job from its page, after confirming, and it completes', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+    const table = page.getByTestId('jobs-table');
+    await table.waitFor();
+    await screenshot(page, 'jobs-failed');
+    await table.getByRole('link').first().click();
+    await shows('job-state', 'failed');
+    expect(await page.getByTestId('job-failed-reason').textContent()).toContain('transient failure on attempt 1');
+    await screenshot(page, 'job-failed');
+
+    await page.getByRole('button', { name: 'Retry', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await screenshot(page, 'job-retry-confirm');
+    await dialog.getByRole('button', { name: 'Retry' }).click();
+    await page.getByTestId('action-outcome').filter({ hasText: 'moved back to waiting' }).waitFor();
+    await shows('job-state', 'completed');
+    await shows('job-attempts', /^2 \(limit 1/);
+  });
+
+  it('retries all failed jobs at once after confirming', async () => {
+    await Promise.all([postJob(stack.url, { failUntilAttempt: 1 }), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('navigation', { name: 'Job states' }).getByRole('link', { name: /^failed\s*2$/ }).waitFor();
+    await page.getByRole('button', { name: 'Retry all failed' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retry all failed' }).click();
+    await page.getByTestId('action-outcome').filter({ hasText: '(2 job(s))' }).waitFor();
+    await page.getByTestId('empty-state').filter({ hasText: 'No failed jobs in jobs.' }).waitFor();
+    await screenshot(page, 'jobs-none-failed');
+  });
+
+  it('is readable at 375 px wide: nothing overflows sideways', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    for (const [path, ready, name] of [
+      ['/', 'queue-jobs', 'overview-375'],
+      ['/jobs/jobs?state=completed', 'jobs-table', 'jobs-completed-375'],
+    ] as const) {
+      await page.goto(`${stack.url}${path}`);
+      await page.getByTestId(ready).waitFor();
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+      await screenshot(page, name);
+    }
+    await page.getByTestId('jobs-table').getByRole('link').first().click();
+    await page.getByTestId('job-state').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'job-completed-375');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('ran without script errors or Content-Security-Policy violations', async () => {
+    expect(problems.errors).toEqual([]);
+    expect(await problems.cspViolations()).toEqual([]);
+  });
+});
