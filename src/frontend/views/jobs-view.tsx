@@ -18,7 +18,7 @@ const EMPTY_HINTS: Record<JobState, string> = {
   active: 'No job is running right now.',
   delayed: 'No job is waiting for a retry backoff or a delay.',
   completed: 'No completed jobs are kept (completed jobs are removed after JOB_REMOVE_ON_COMPLETE_AGE_SECONDS).',
-  failed: 'No failed jobs. Jobs that exhaust their attempts, or fail permanently, show up here.',
+  failed: 'Jobs that exhaust their attempts, or fail permanently, show up here.',
   paused: 'No jobs are held by a paused queue.',
 };
 
@@ -126,7 +126,7 @@ export function JobsView({ queue, state, page }: { queue: string; state: JobStat
           </table>
         </div>
       )}
-      {paging && (
+      {paging && list.data && list.data.total > 0 && (
         <div class="pager">
           <button type="button" disabled={!paging.hasPrev} onClick={() => goPage(page - 1)}>
             Previous
