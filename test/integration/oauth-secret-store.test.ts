@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
+import { SecretStore } from '../../src/stripe/secret-store';
+import { createSecretStore } from '../../src/stripe/stripe-app-services';
+import { createStripeClient } from '../../src/stripe/stripe-client';
+import { AppError } from '../../src/errors';
+import { waitForRedis } from '../../src/redis';
+import { startRedis, type TestRedis } from '../support/redis';
+
+const KEY = 'sk_test_secretstore0001';
+let redisServer: TestRedis;
+let redis: Redis;
+let emulator: StripeEmulator;
+let store: SecretStore;
+
+beforeAll(async () => {
+  redisServer = await startRedis({ appendOnly: false });
+});
+afterAll(async () => {
+  await redisServer.destroy();
+});
+beforeEach(async () => {
+  emulator = await startStripeEmulator({ secretKey: KEY });
+  redis = new Redis(redisServer.url);
+  await waitForRedis(redis, 5000);
+  store = createSecretStore(
+    { STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: `test-${Date.now()}-${Math.random()}` },
+    redis,
+  )!;
+});
+afterEach(async () => {
+  await emulator.stop();
+  await redis.quit();
+});
+
+describe('SecretStore', () => {
+  test('stores a user\'s tokens in their own scope and finds the access token', async () => {
+    const caller = { userId: 'usr_1', accountId: 'acct_1' };
+
+    await store.storeTokens(caller, { accessToken: 'at', refreshToken: 'rt' });
+
+    expect(await store.findAccessToken(caller)).toBe('at');
+    expect(await store.findRefreshToken(caller)).toBe('rt');
+    expect(await store.findAccessToken({ userId: 'usr_2', accountId: 'acct_1' })).toBeUndefined();
+  });
+
+  test('deleting a user\'s secrets twice is not an error', async () => {
+    const caller = { userId: 'usr_1', accountId: 'acct_1' };
+    await store.storeTokens(caller, { accessToken: 'at' });
+
+    await store.deleteUserSecrets(caller);
+    await store.deleteUserSecrets(caller);
+
+    expect(await store.findAccessToken(caller)).toBeUndefined();
+  });
+
+  test('deleteAccountSecrets removes the tokens of every user of that account and no other', async () => {
+    await store.storeTokens({ userId: 'usr_1', accountId: 'acct_gone' }, { accessToken: 'a1', refreshToken: 'r1' });
+    await store.storeTokens({ userId: 'usr_2', accountId: 'acct_gone' }, { accessToken: 'a2' });
+    await store.storeTokens({ userId: 'usr_3', accountId: 'acct_stays' }, { accessToken: 'a3' });
+
+    const users = await store.deleteAccountSecrets('acct_gone');
+
+    expect(users).toBe(2);
+    expect(emulator.secrets.all('acct_gone')).toEqual([]);
+    expect(emulator.secrets.all('acct_stays').map((s) => s.name)).toEqual(['access_token']);
+    expect(await store.deleteAccountSecrets('acct_gone')).toBe(0);
+  });
+
+  test('when Stripe refuses the key, the caller gets SECRET_STORE_UNAVAILABLE (502)', async () => {
+    const wrong = new SecretStore({
+      stripe: createStripeClient({ STRIPE_SECRET_KEY: 'sk_test_wrong', STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000 }),
+      redis,
+      keyPrefix: 'test-wrong',
+      redisDeadlineMs: 1000,
+    });
+
+    const err = await wrong.findAccessToken({ userId: 'usr_1', accountId: 'acct_1' }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ code: 'SECRET_STORE_UNAVAILABLE', status: 502 });
+  });
+});
