@@ -18,9 +18,10 @@ FROM base AS install
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 
-# build: TypeScript -> dist/
+# build: `npm run build`, as everywhere else: TypeScript -> dist/, the operator console -> dist/public
+# (served by the web process when no CDN is in front, e.g. docker compose locally).
 FROM install AS build
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 RUN npm run build
 

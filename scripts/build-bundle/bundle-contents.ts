@@ -17,17 +17,14 @@ export const BUNDLE_FILES = [
   'package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
+  'vite.config.ts',
   'scripts/docker-entrypoint.sh',
   'scripts/docker-healthcheck.js',
 ] as const;
 export const BUNDLE_DIRS = ['.ebextensions', 'src', 'dist'] as const;
-/** Served from S3 behind CloudFront, and built separately; never part of the app bundle. */
-const EXCLUDED_DIRS = ['src/frontend', 'dist/public'];
-
 function walk(root: string, dir: string): string[] {
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const rel = path.posix.join(dir, entry.name);
-    if (EXCLUDED_DIRS.includes(rel)) return [];
     return entry.isDirectory() ? walk(root, rel) : [rel];
   });
 }

@@ -83,7 +83,7 @@ function startProcessType(type: string, env: Record<string, string>): Started {
 describe('the Elastic Beanstalk bundle', () => {
   it('holds the deployment files at its root and nothing it must not ship', () => {
     expect(bundle.files).toEqual(expect.arrayContaining(['docker-compose.yml', 'Dockerfile', 'Procfile', '.ebextensions/01-health.config', 'dist/web/main.js', 'dist/worker/main.js', 'package-lock.json']));
-    expect(bundle.files.filter((f) => /^(\.env|test\/|infra\/|node_modules\/|\.git\/|src\/frontend\/|dist\/public\/)/.test(f))).toEqual([]);
+    expect(bundle.files.filter((f) => /^(\.env|test\/|infra\/|node_modules\/|\.git\/|bench\/|stripe-app\/)/.test(f))).toEqual([]);
     expect(statSync(path.join(appDir, 'scripts/docker-entrypoint.sh')).mode & 0o111).not.toBe(0);
   });
 
