@@ -24,7 +24,7 @@ export function ThroughputChart({ throughput, queue }: { throughput: Throughput;
           failed <span class="num">{formatCount(model.totalFailed)}</span>
         </span>
         <span class="legend-item muted">
-          peak scale <span class="num">{formatCount(model.scaleMax)}</span>/min
+          scale 0–<span class="num">{formatCount(model.scaleMax)}</span> per min
         </span>
       </figcaption>
       <svg

@@ -17,7 +17,7 @@ function QueueCard({ queue }: { queue: QueueOverview }) {
       </header>
       <ul class="counts" aria-label={`${queue.name} jobs by state`}>
         {JOB_STATES.map((state) => (
-          <li key={state} class={`count count-${state}`}>
+          <li key={state} class={`count count-${state} ${queue.counts[state] > 0 ? 'has-jobs' : ''}`}>
             <Link href={hrefFor({ name: 'jobs', queue: queue.name, state, page: 1 })}>
               <span class="count-value num" data-testid={`count-${queue.name}-${state}`}>
                 {formatCount(queue.counts[state])}
