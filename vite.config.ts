@@ -1,12 +1,11 @@
-import type { UserConfig } from 'vite';
-
 /**
  * The operator console (src/frontend) builds to dist/public: the web process serves it locally and the
  * same files go to S3 behind CloudFront. Nothing is inlined into index.html or as data: URIs, so the
  * strict Content-Security-Policy (script/style/img 'self' only) holds.
- * CommonJS export: this package is CommonJS, and Vite loads the config as such.
+ * Written as CommonJS (no import/export statements): this package is CommonJS and Vite loads the config
+ * as such; ESM syntax here makes Vite warn on every build.
  */
-const config: UserConfig = {
+const config: import('vite').UserConfig = {
   root: 'src/frontend',
   base: '/',
   publicDir: 'public',

@@ -97,7 +97,12 @@ describe('operator console in a real browser', () => {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('navigation', { name: 'Job states' }).getByRole('link', { name: /^failed\s*2$/ }).waitFor();
     await page.getByRole('button', { name: 'Retry all failed' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Retry all failed' }).click();
+    // By keyboard: focus starts on Cancel (a stray Enter must not confirm), Tab reaches the confirm button.
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Cancel');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     await page.getByTestId('action-outcome').filter({ hasText: '(2 job(s))' }).waitFor();
     await page.getByTestId('empty-state').filter({ hasText: 'No failed jobs in jobs.' }).waitFor();
     await screenshot(page, 'jobs-none-failed');
