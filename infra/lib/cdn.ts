@@ -78,12 +78,13 @@ export class Cdn extends Construct {
       },
       additionalBehaviors: Object.fromEntries(API_PATH_PATTERNS.map((p) => [p, api])),
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       priceClass: props.priceClass,
       enableLogging: true,
       logBucket: props.logBucket,
       logFilePrefix: 'cloudfront/',
       ...(props.domain && {
+        // Only a custom certificate lets the distribution set its viewer TLS floor.
+        minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
         domainNames: props.domain.names,
         certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
       }),
