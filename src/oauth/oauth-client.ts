@@ -141,12 +141,13 @@ function required(value: string | undefined, key: string): string {
 
 /**
  * The provider answered with an OAuth error (bad code, revoked token, user denied): 401.
- * It did not answer, or not in a way OAuth allows (timeouts, 5xx, garbage): 502.
+ * It did not answer, or not in a way OAuth allows (timeouts, 5xx even with an OAuth error body, garbage): 502.
  */
 export function toOAuthError(step: string, err: unknown): AppError {
   if (err instanceof AppError) return err;
+  const serverError = err instanceof client.ResponseBodyError && err.status >= 500;
   if (
-    err instanceof client.ResponseBodyError ||
+    (!serverError && err instanceof client.ResponseBodyError) ||
     err instanceof client.AuthorizationResponseError ||
     err instanceof client.WWWAuthenticateChallengeError
   ) {

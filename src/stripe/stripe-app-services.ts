@@ -5,6 +5,7 @@ import { LoginStates } from '../oauth/login-states';
 import { OAuthClient } from '../oauth/oauth-client';
 import { SecretStore } from './secret-store';
 import { createStripeClient } from './stripe-client';
+import type { PaymentEventsLookup } from '../web/payment-status-routes';
 
 /** What the Stripe App routes use, built once per process from config. */
 export interface StripeAppServices {
@@ -13,6 +14,8 @@ export interface StripeAppServices {
   secretStore: SecretStore;
   oauth: OAuthClient;
   loginStates: LoginStates;
+  /** The event index, for the payment status route. */
+  paymentEvents?: PaymentEventsLookup;
 }
 
 /** Builds the services, or returns the missing keys when the Stripe App is not configured (never in production). */

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { createStripeAppServices, type StripeAppServices } from '../stripe/stripe-app-services';
 import { stripeAppCors } from '../stripe/verify-stripe-app-caller';
 import { oauthRoutes } from './oauth-routes';
+import { paymentStatusRoutes } from './payment-status-routes';
 
 export interface StripeAppRouteDeps {
   config: Config;
@@ -29,5 +30,6 @@ export function stripeAppRoutes(deps: StripeAppRouteDeps): Router {
     return router;
   }
   router.use(oauthRoutes(built.services, deps.logger));
+  router.use(paymentStatusRoutes(built.services.appSecret, built.services.paymentEvents, deps.logger));
   return router;
 }

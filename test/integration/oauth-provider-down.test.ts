@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../../src/dev/embedded-redis';
 import { startRedis, type TestRedis } from '../support/redis';
 import { startTestApp, type TestApp } from '../support/app';
@@ -59,6 +61,33 @@ describe('when the authentication server cannot be reached', () => {
 
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ code: 'OAUTH_PROVIDER_UNREACHABLE', title: 'Cannot contact authentication server' });
+  });
+
+  test('the callback answers 502 when the token endpoint fails with a server error', async () => {
+    const failing = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'server_error', error_description: 'database down' }));
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+    try {
+      app = await startTestApp(redis.url, {
+        ...baseEnv,
+        OAUTH_AUTHORIZATION_ENDPOINT: `${base}/authorize`,
+        OAUTH_TOKEN_ENDPOINT: `${base}/token`,
+        OAUTH_USERINFO_ENDPOINT: `${base}/userinfo`,
+      });
+      const login = await fetch(loginUrl(app.url, newDashboardUser(), APP_SECRET), { redirect: 'manual' });
+      const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
+
+      const res = await fetch(`${app.url}/api/oauth/authorize?code=abc&state=${state}`, { redirect: 'manual' });
+
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { code: string }).code).toBe('OAUTH_PROVIDER_UNREACHABLE');
+    } finally {
+      failing.closeAllConnections();
+      await new Promise<void>((resolve) => failing.close(() => resolve()));
+    }
   });
 
   test('a provider that comes back is used without restarting hooklane', async () => {
