@@ -57,8 +57,8 @@ export class Cache extends Construct {
       numCacheClusters: 2,
       multiAzEnabled: true,
       automaticFailoverEnabled: true,
+      // Enabled at creation means required: no plaintext connections are ever accepted.
       transitEncryptionEnabled: true,
-      transitEncryptionMode: 'required',
       atRestEncryptionEnabled: true,
       authToken: this.authToken.secretValue.unsafeUnwrap(),
       port: REDIS_PORT,

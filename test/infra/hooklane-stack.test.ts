@@ -57,7 +57,7 @@ describe('cache', () => {
       MultiAZEnabled: true,
       AutomaticFailoverEnabled: true,
       TransitEncryptionEnabled: true,
-      TransitEncryptionMode: 'required',
+      TransitEncryptionMode: Match.absent(),
       AtRestEncryptionEnabled: true,
       AuthToken: {
         'Fn::Join': ['', ['{{resolve:secretsmanager:', ref('CacheAuthToken'), ':SecretString:::}}']],
