@@ -46,6 +46,16 @@ export const configSchema = z.object({
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
   METRICS_ENABLED: bool.default(true),
 
+  // Stripe webhooks (issue 3). Comma-separated so a secret can be rotated: every listed one is accepted.
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^whsec_\S+$/, 'each secret must start with whsec_')).min(1, 'at least one whsec_ secret'))
+    .optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(1, 86_400).default(300),
+  EVENT_INDEX_RETENTION_DAYS: int(1, 3650).default(30),
+  EVENT_INDEX_MAX_EVENTS: int(100).default(100_000),
+
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
   STRIPE_APP_SECRET: z.string().regex(/^absec_/, "the app's signing secret (absec_...)").optional(),
@@ -85,6 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const config = parsed.data;
   if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
     throw new ConfigError(['ADMIN_TOKEN: is required when NODE_ENV=production']);
+  }
+  if (config.NODE_ENV === 'production' && !config.STRIPE_WEBHOOK_SECRET) {
+    throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production']);
   }
   if (config.NODE_ENV === 'production') {
     const issues = stripeAppProductionIssues(config);
