@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '../../src/dev/embedded-redis';
+import { startOidcProvider } from '../../src/dev/oidc-provider';
 import { startRedis, type TestRedis } from '../support/redis';
 import { startTestApp, type TestApp } from '../support/app';
 import { REDIRECT_URI, STRIPE_REDIRECT_URL, loginUrl, newDashboardUser } from './oauth-support';
@@ -97,7 +98,6 @@ describe('when the authentication server cannot be reached', () => {
     const first = await fetch(loginUrl(app.url, newDashboardUser(), APP_SECRET), { redirect: 'manual' });
     expect(first.status).toBe(502);
 
-    const { startOidcProvider } = await import('../../src/dev/oidc-provider');
     const provider = await startOidcProvider({
       port: Number(new URL(issuer).port),
       clientId: 'hooklane-test',
