@@ -44,9 +44,11 @@ export async function startOidcProvider(options: OidcProviderOptions): Promise<O
     },
     stdio: ['ignore', options.stdio ?? 'pipe', options.stdio ?? 'pipe'],
   });
+  // Only the tail is kept, for the error message if it fails to start; the pipes must still be drained.
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
