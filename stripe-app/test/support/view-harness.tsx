@@ -1,4 +1,5 @@
-import { getMockContextProps } from '@stripe/ui-extension-sdk/testing';
+import { useState, type ReactElement } from 'react';
+import { getMockContextProps, render } from '@stripe/ui-extension-sdk/testing';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
 import { BACKEND_URL } from './fake-backend';
 
@@ -26,4 +27,29 @@ export async function until(update: () => Promise<void>, check: () => boolean, w
     await update();
   }
   throw new Error(`the view never reached: ${what}`);
+}
+
+const mounted: Array<() => Promise<void>> = [];
+
+/**
+ * `render` from the SDK, with a way to take the view away again: the SDK's own
+ * `unmount` leaves the React tree (and so the view's intervals) running.
+ */
+export function renderView(element: ReactElement): ReturnType<typeof render> {
+  let hide = () => {};
+  function Removable() {
+    const [shown, setShown] = useState(true);
+    hide = () => setShown(false);
+    return shown ? element : null;
+  }
+  const rendered = render(<Removable />);
+  mounted.push(async () => {
+    rendered.wrapper.act(() => hide());
+    await rendered.update(); // runs the effects' cleanups
+  });
+  return rendered;
+}
+
+export async function unmountViews(): Promise<void> {
+  for (const remove of mounted.splice(0)) await remove();
 }
