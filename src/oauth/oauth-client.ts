@@ -79,6 +79,23 @@ export class OAuthClient {
     return this.call('userinfo', () => client.fetchUserInfo(configuration, accessToken, client.skipSubjectCheck));
   }
 
+  /**
+   * Revokes tokens at the provider when it has a revocation endpoint (RFC 7009). Best effort: sign-out
+   * has already deleted them from the Secret Store, so a failure here is logged, not returned.
+   */
+  async revoke(tokens: Partial<TokenPair>): Promise<void> {
+    try {
+      const configuration = await this.configure();
+      if (!configuration.serverMetadata().revocation_endpoint) return;
+      // Revoking the refresh token ends the whole grant at most providers; the access token goes too.
+      for (const token of [tokens.refreshToken, tokens.accessToken]) {
+        if (token) await client.tokenRevocation(configuration, token);
+      }
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'token revocation at the provider failed');
+    }
+  }
+
   private redirectUri(): URL {
     return new URL(required(this.config.OAUTH_REDIRECT_URI, 'OAUTH_REDIRECT_URI'));
   }

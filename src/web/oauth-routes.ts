@@ -98,7 +98,11 @@ async function userInfoRefreshingOnce(
 
 function logout(services: StripeAppServices): RequestHandler {
   return async (_req, res) => {
-    await services.secretStore.deleteUserSecrets(stripeAppCaller(res));
+    const caller = stripeAppCaller(res);
+    const accessToken = await services.secretStore.findAccessToken(caller);
+    const refreshToken = await services.secretStore.findRefreshToken(caller);
+    await services.secretStore.deleteUserSecrets(caller);
+    await services.oauth.revoke({ accessToken, refreshToken });
     res.status(204).end();
   };
 }

@@ -93,6 +93,19 @@ describe('the OAuth connection of a Stripe Dashboard user', () => {
     expect((await problemOf(after)).code).toBe('OAUTH_NOT_CONNECTED');
   });
 
+  test('logout also revokes the tokens at the provider', async () => {
+    const user = newDashboardUser();
+    await fetch(await signIn(user), { redirect: 'manual' });
+    const accessToken = world.stripe.secrets.all(user.accountId).find((s) => s.name === 'access_token')!.payload;
+    const discovery = await fetch(`${world.provider.issuer}/.well-known/openid-configuration`);
+    const { userinfo_endpoint: userinfoEndpoint } = (await discovery.json()) as { userinfo_endpoint: string };
+    expect((await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(200);
+
+    expect((await call('/api/oauth/logout', user)).status).toBe(204);
+
+    expect((await fetch(userinfoEndpoint, { headers: { authorization: `Bearer ${accessToken}` } })).status).toBe(401);
+  });
+
   test('a connection belongs to one Dashboard user: another user of the same account is not connected', async () => {
     const user = newDashboardUser();
     await fetch(await signIn(user), { redirect: 'manual' });
