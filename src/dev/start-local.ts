@@ -6,7 +6,8 @@ import { stopAll, supervise, type Supervised } from './supervisor';
 import { waitForHttp } from './wait-for-http';
 
 const root = path.resolve(__dirname, '..', '..');
-const dataDir = path.join(root, '.data');
+// HOOKLANE_DATA_DIR lets tests keep their data away from a developer's own .data/.
+const dataDir = path.resolve(process.env.HOOKLANE_DATA_DIR ?? path.join(root, '.data'));
 
 function say(line: string): void {
   process.stdout.write(`[hooklane] ${line}\n`);
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
       () => startEmbeddedRedis({ dataDir: path.join(dataDir, 'redis') }),
     );
     env.REDIS_URL = redis.url;
-    say(`embedded Redis on ${redis.url} (data in .data/redis, AOF on, noeviction)`);
+    say(`embedded Redis on ${redis.url} (pid ${redis.process.pid}, data in ${path.relative(root, dataDir) || '.'}/redis, AOF on, noeviction)`);
   } else {
     say('using REDIS_URL from the environment; no embedded Redis');
   }
