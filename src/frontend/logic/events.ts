@@ -3,7 +3,11 @@
  * /api/events/:id/replay) belongs to the webhook side; these readers accept its answers defensively so a
  * missing optional field shows as "—" instead of breaking the page.
  */
+import { EVENT_STATUSES } from '../../events/event-record';
 import type { EventQuery } from './routes';
+
+/** Statuses an operator can filter on: the event index's own list. */
+export { EVENT_STATUSES };
 
 export interface EventSummary {
   id: string;
@@ -15,27 +19,21 @@ export interface EventSummary {
   attempts: number | null;
 }
 
-export interface EventAttempt {
-  at: string | null;
-  outcome: string;
-  error: string | null;
-}
-
 export interface EventDetail extends EventSummary {
+  /** When Stripe created the event. */
+  created: string | null;
+  /** How many times an operator replayed it. */
+  replays: number;
   payload: unknown;
-  attemptList: EventAttempt[];
   lastError: string | null;
+  /** The BullMQ job in the stripe-events queue that processes it now. */
   jobId: string | null;
-  logs: string[];
 }
 
 export interface EventPage {
   events: EventSummary[];
   nextCursor: string | null;
 }
-
-/** Statuses an operator can filter on. */
-export const EVENT_STATUSES = ['received', 'processing', 'processed', 'failed'] as const;
 
 export const EVENT_PAGE_SIZE = 25;
 
@@ -50,25 +48,25 @@ const iso = (v: unknown): string | null => {
 
 export function readEventSummary(raw: unknown): EventSummary {
   const e = obj(raw);
-  const attempts = Array.isArray(e.attempts) ? e.attempts.length : num(e.attempts) ?? num(e.attemptsMade);
   return {
     id: str(e.id) ?? '',
     type: str(e.type) ?? '',
     account: str(e.account) ?? str(e.accountId),
     objectId: str(e.objectId),
     status: str(e.status) ?? 'unknown',
-    receivedAt: iso(e.receivedAt ?? e.createdAt ?? e.created),
-    attempts,
+    receivedAt: iso(e.receivedAt ?? e.createdAt),
+    attempts: num(e.attempts),
   };
 }
 
-function readAttempt(raw: unknown): EventAttempt {
-  const a = obj(raw);
-  return {
-    at: iso(a.at ?? a.startedAt ?? a.finishedAt ?? a.timestamp),
-    outcome: str(a.outcome) ?? str(a.status) ?? (a.error ? 'failed' : 'ok'),
-    error: str(a.error) ?? str(obj(a.error).message),
-  };
+/** The index keeps the raw body Stripe signed; show it as JSON when it parses. */
+function readPayload(value: unknown): unknown {
+  if (typeof value !== 'string') return value ?? null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
 }
 
 export function readEventDetail(raw: unknown): EventDetail {
@@ -76,11 +74,11 @@ export function readEventDetail(raw: unknown): EventDetail {
   const lastError = str(e.lastError) ?? str(obj(e.lastError).message);
   return {
     ...readEventSummary(raw),
-    payload: e.payload ?? e.event ?? null,
-    attemptList: Array.isArray(e.attempts) ? e.attempts.map(readAttempt) : [],
+    created: iso(e.created),
+    replays: num(e.replays) ?? 0,
+    payload: readPayload(e.payload ?? e.event),
     lastError,
     jobId: str(e.jobId),
-    logs: Array.isArray(e.logs) ? e.logs.filter((l): l is string => typeof l === 'string') : [],
   };
 }
 

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import type { JobDetail } from '../../admin/admin-types';
 import { useApi } from '../components/api-context';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { JsonBlock, LinesBlock } from '../components/json-block';
@@ -7,17 +8,57 @@ import { OutcomeMessage } from '../components/outcome';
 import { ErrorPanel, Loading, StaleNotice } from '../components/status';
 import type { ActionOutcome } from '../components/use-action';
 import { usePoll } from '../components/use-poll';
-import { ApiError, networkError } from '../logic/api-client';
-import { readEventDetail } from '../logic/events';
+import { ApiError, networkError, type ApiClient } from '../logic/api-client';
+import { readEventDetail, type EventDetail } from '../logic/events';
 import { formatTimestamp } from '../logic/format';
 import { hrefFor } from '../logic/routes';
 
 const EVENTS_QUEUE = 'stripe-events';
 
+interface EventWithJob {
+  event: EventDetail;
+  /** The job that processes (or processed) the event; null once BullMQ removed it after retention. */
+  job: JobDetail | null;
+}
+
+/** The event from the index, and its current job's logs and failure from the queue. */
+async function loadEvent(api: ApiClient, id: string): Promise<EventWithJob> {
+  const event = readEventDetail(await api.get<unknown>(`/api/events/${encodeURIComponent(id)}`));
+  if (!event.jobId) return { event, job: null };
+  const jobPath = `/api/admin/queues/${EVENTS_QUEUE}/jobs/${encodeURIComponent(event.jobId)}`;
+  const job = await api.get<JobDetail>(jobPath).catch((err: unknown) => {
+    if (err instanceof ApiError && err.kind === 'not-found') return null;
+    throw err;
+  });
+  return { event, job };
+}
+
+function JobLogs({ job, jobId }: { job: JobDetail | null; jobId: string | null }) {
+  if (!job) {
+    return (
+      <p class="muted">
+        {jobId
+          ? `Job ${jobId} is no longer kept (finished jobs are removed after their retention), so its logs are gone.`
+          : 'This event has no job.'}
+      </p>
+    );
+  }
+  return (
+    <>
+      <LinesBlock lines={job.logs} label="Job logs" empty="The job has not logged anything yet." />
+      {job.stacktrace.length > 0 && (
+        <>
+          <h3>Stack trace of the last failure</h3>
+          <LinesBlock lines={job.stacktrace} label="Stack trace" empty="" />
+        </>
+      )}
+    </>
+  );
+}
+
 export function EventDetailView({ id }: { id: string }) {
   const api = useApi();
-  const path = `/api/events/${encodeURIComponent(id)}`;
-  const event = usePoll(async () => readEventDetail(await api.get<unknown>(path)), path);
+  const loaded = usePoll(() => loadEvent(api, id), `event:${id}`);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
@@ -25,9 +66,9 @@ export function EventDetailView({ id }: { id: string }) {
   const replay = async () => {
     setBusy(true);
     try {
-      await api.post<unknown>(`${path}/replay`);
-      setOutcome({ ok: true, message: `Event ${id} was queued again; its status updates here as it runs.` });
-      event.refresh();
+      const result = await api.post<{ jobId?: string }>(`/api/events/${encodeURIComponent(id)}/replay`);
+      setOutcome({ ok: true, message: `Event ${id} was queued again as job ${result.jobId ?? '?'}; its status updates here.` });
+      loaded.refresh();
     } catch (err) {
       const error = err instanceof ApiError ? err : networkError(err);
       setOutcome({ ok: false, message: `Replay failed: ${error.message}`, error });
@@ -37,35 +78,39 @@ export function EventDetailView({ id }: { id: string }) {
     }
   };
 
-  if (event.loading) return <Loading what={`event ${id}`} minHeight="large" />;
-  if (!event.data) {
+  if (loaded.loading) return <Loading what={`event ${id}`} minHeight="large" />;
+  if (!loaded.data) {
     return (
       <div class="view">
         <Link href="/events">← Events</Link>
-        <ErrorPanel error={event.error!} onRetry={event.refresh} />
+        <ErrorPanel error={loaded.error!} onRetry={loaded.refresh} />
       </div>
     );
   }
-  const detail = event.data;
+  const { event, job } = loaded.data;
   return (
     <div class="view">
       <Link href="/events">← Events</Link>
       <div class="view-header">
-        <h1 class="mono break">{detail.id}</h1>
-        <span class={`badge state-${detail.status}`} data-testid="event-status">
-          {detail.status}
+        <h1 class="mono break">{event.id}</h1>
+        <span class={`badge state-${event.status}`} data-testid="event-status">
+          {event.status}
         </span>
       </div>
-      <StaleNotice error={event.error} />
+      <StaleNotice error={loaded.error} />
       <div class="actions" role="group" aria-label="Event actions">
-        <button type="button" class="primary" onClick={() => {
-          setOutcome(null);
-          setConfirming(true);
-        }}>
+        <button
+          type="button"
+          class="primary"
+          onClick={() => {
+            setOutcome(null);
+            setConfirming(true);
+          }}
+        >
           Replay
         </button>
-        {detail.jobId && (
-          <Link class="button-link" href={hrefFor({ name: 'job', queue: EVENTS_QUEUE, id: detail.jobId })}>
+        {job && (
+          <Link class="button-link" href={hrefFor({ name: 'job', queue: EVENTS_QUEUE, id: job.id })}>
             Open its job
           </Link>
         )}
@@ -74,56 +119,55 @@ export function EventDetailView({ id }: { id: string }) {
       <dl class="facts facts-wide">
         <div>
           <dt>Type</dt>
-          <dd>{detail.type}</dd>
+          <dd>{event.type}</dd>
         </div>
         <div>
           <dt>Object</dt>
-          <dd class="mono">{detail.objectId ?? '—'}</dd>
+          <dd class="mono">{event.objectId ?? '—'}</dd>
         </div>
         <div>
           <dt>Account</dt>
-          <dd class="mono">{detail.account ?? '—'}</dd>
+          <dd class="mono">{event.account ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Created at Stripe</dt>
+          <dd class="num">{formatTimestamp(event.created)}</dd>
         </div>
         <div>
           <dt>Received</dt>
-          <dd class="num">{formatTimestamp(detail.receivedAt)}</dd>
+          <dd class="num">{formatTimestamp(event.receivedAt)}</dd>
         </div>
         <div>
-          <dt>Attempts</dt>
-          <dd class="num" data-testid="event-attempts">{detail.attempts ?? detail.attemptList.length}</dd>
+          <dt>Attempts (this run)</dt>
+          <dd class="num" data-testid="event-attempts">{event.attempts ?? 0}</dd>
+        </div>
+        <div>
+          <dt>Replays</dt>
+          <dd class="num" data-testid="event-replays">{event.replays}</dd>
+        </div>
+        <div>
+          <dt>Job</dt>
+          <dd class="mono">{event.jobId ?? '—'}</dd>
         </div>
       </dl>
-      {detail.lastError && (
+      {event.lastError && (
         <section aria-labelledby="event-error-title">
           <h2 id="event-error-title">Last error</h2>
-          <p class="text-danger">{detail.lastError}</p>
-        </section>
-      )}
-      {detail.attemptList.length > 0 && (
-        <section aria-labelledby="attempts-title">
-          <h2 id="attempts-title">Attempts</h2>
-          <ol class="attempts">
-            {detail.attemptList.map((a, i) => (
-              <li key={i}>
-                <span class="num">{formatTimestamp(a.at)}</span> · {a.outcome}
-                {a.error && <span class="text-danger"> · {a.error}</span>}
-              </li>
-            ))}
-          </ol>
+          <p class="text-danger" data-testid="event-last-error">{event.lastError}</p>
         </section>
       )}
       <section aria-labelledby="payload-title">
         <h2 id="payload-title">Payload</h2>
-        <JsonBlock value={detail.payload} label="Event payload" />
+        <JsonBlock value={event.payload} label="Event payload" />
       </section>
       <section aria-labelledby="event-logs-title">
         <h2 id="event-logs-title">Logs</h2>
-        <LinesBlock lines={detail.logs} label="Event logs" empty="No log lines for this event (its job may have expired)." />
+        <JobLogs job={job} jobId={event.jobId} />
       </section>
       <ConfirmDialog
         open={confirming}
         title="Replay event"
-        message={`Process event ${detail.id} (${detail.type}) again? Its handler runs once more with the stored payload.`}
+        message={`Process event ${event.id} (${event.type}) again? Its handler runs once more with the stored payload.`}
         confirmLabel="Replay"
         busy={busy}
         onConfirm={() => void replay()}

@@ -11,11 +11,11 @@ describe('event index readers', () => {
 
   it('reads a page of events and its next cursor', () => {
     const page = readEventPage({
-      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'processed', receivedAt: '2026-11-25T20:00:00Z', attempts: 1 }],
+      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'succeeded', receivedAt: '2026-11-25T20:00:00.000Z', attempts: 1, replays: 0 }],
       nextCursor: 'abc',
     });
     expect(page).toEqual({
-      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'processed', receivedAt: '2026-11-25T20:00:00Z', attempts: 1 }],
+      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'succeeded', receivedAt: '2026-11-25T20:00:00.000Z', attempts: 1 }],
       nextCursor: 'abc',
     });
   });
@@ -26,17 +26,31 @@ describe('event index readers', () => {
     expect(page.nextCursor).toBeNull();
   });
 
-  it('reads an event with its payload, attempts and last error', () => {
+  it('reads an event with its payload, attempts, replays, last error and job', () => {
     const detail = readEventDetail({
       id: 'evt_3',
       type: 'invoice.paid',
       status: 'failed',
+      created: '2026-11-25T19:59:00.000Z',
+      receivedAt: '2026-11-25T20:00:00.000Z',
       payload: { id: 'evt_3' },
-      attempts: [{ at: '2026-11-25T20:00:00Z', outcome: 'failed', error: 'boom' }],
+      attempts: 3,
+      replays: 1,
       lastError: 'boom',
-      jobId: 'evt_3',
+      jobId: 'evt_3-replay-1',
     });
-    expect(detail).toMatchObject({ payload: { id: 'evt_3' }, lastError: 'boom', jobId: 'evt_3', attempts: 1 });
-    expect(detail.attemptList).toEqual([{ at: '2026-11-25T20:00:00Z', outcome: 'failed', error: 'boom' }]);
+    expect(detail).toMatchObject({
+      payload: { id: 'evt_3' },
+      lastError: 'boom',
+      jobId: 'evt_3-replay-1',
+      attempts: 3,
+      replays: 1,
+      created: '2026-11-25T19:59:00.000Z',
+    });
+  });
+
+  it('shows a raw string payload as JSON when it parses', () => {
+    expect(readEventDetail({ id: 'e', payload: '{"a":1}' }).payload).toEqual({ a: 1 });
+    expect(readEventDetail({ id: 'e', payload: 'not json' }).payload).toBe('not json');
   });
 });
