@@ -29,20 +29,20 @@ describe('callBackend', () => {
   });
 
   it('when no account is connected (401), reports signed-out', async () => {
-    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(401, 'Unauthorized', 'No account is connected.', 'not_connected') });
+    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(401, 'Unauthorized', 'No account is connected.', 'OAUTH_NOT_CONNECTED') });
     const result = await callBackend(client(), '/api/oauth/userinfo', { read: isUserInfo });
-    expect(result).toMatchObject({ ok: false, failure: { kind: 'signed-out', status: 401, problem: { code: 'not_connected' } } });
+    expect(result).toMatchObject({ ok: false, failure: { kind: 'signed-out', status: 401, problem: { code: 'OAUTH_NOT_CONNECTED' } } });
   });
 
   it('when the signature is refused (400), reports rejected and names the secret to check', async () => {
-    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(400, 'Bad Request', 'Could not verify signature', 'bad_signature') });
+    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(400, 'Bad Request', 'Could not verify signature', 'STRIPE_APP_BAD_SIGNATURE') });
     const result = await callBackend(client(), '/api/oauth/userinfo', { read: isUserInfo });
     expect(result).toMatchObject({ ok: false, failure: { kind: 'rejected', status: 400 } });
     expect(!result.ok && result.failure.message).toMatch(/Could not verify signature.*STRIPE_APP_SECRET/);
   });
 
   it('when the back-end fails (5xx), reports server trouble with its detail', async () => {
-    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(502, 'Bad Gateway', 'Cannot contact authentication server', 'provider_unreachable') });
+    installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(502, 'Bad Gateway', 'Cannot contact authentication server', 'OAUTH_PROVIDER_UNREACHABLE') });
     const result = await callBackend(client(), '/api/oauth/userinfo', { read: isUserInfo });
     expect(result).toMatchObject({ ok: false, failure: { kind: 'server', status: 502 } });
     expect(!result.ok && result.failure.message).toContain('502: Cannot contact authentication server');

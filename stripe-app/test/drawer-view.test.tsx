@@ -57,6 +57,26 @@ describe('DrawerView', () => {
       expect(footerLinks(wrapper)).toHaveLength(0);
     });
 
+    it('when an earlier connection stopped working (e.g. unverified email), says why above Sign in', async () => {
+      stubSignatures();
+      installFakeBackend({
+        [USERINFO]: () => problem(401, 'The email address is not verified', 'The email address is not verified', 'OAUTH_EMAIL_NOT_VERIFIED'),
+      });
+      const { wrapper, update } = drawer();
+
+      await until(update, () => Boolean(signInButton(wrapper)?.prop('href')), 'a Sign in link');
+
+      expect(wrapper.find(Banner)).toHaveProps({ type: 'caution', title: 'Sign in again', description: 'The email address is not verified' });
+    });
+
+    it('when simply not connected, shows no warning', async () => {
+      stubSignatures();
+      installFakeBackend({ [USERINFO]: notConnected });
+      const { wrapper, update } = drawer();
+      await until(update, () => Boolean(signInButton(wrapper)?.prop('href')), 'a Sign in link');
+      expect(wrapper.find(Banner)).toBeNull();
+    });
+
     it('renews the signed sign-in link before the back-end would find its signature too old', async () => {
       jest.useFakeTimers({ doNotFake: ['setTimeout', 'nextTick', 'setImmediate', 'queueMicrotask'] });
       const { issued } = stubSignatures();
@@ -126,7 +146,7 @@ describe('DrawerView', () => {
   describe('errors', () => {
     it('when the back-end refuses the signature (400), says so and names the secret to check', async () => {
       stubSignatures();
-      installFakeBackend({ [USERINFO]: () => problem(400, 'Bad Request', 'Could not verify signature', 'bad_signature') });
+      installFakeBackend({ [USERINFO]: () => problem(400, 'Bad Request', 'Could not verify signature', 'STRIPE_APP_BAD_SIGNATURE') });
       const { wrapper, update } = drawer();
 
       await until(update, () => wrapper.find(Banner) !== null, 'an error banner');
@@ -138,7 +158,7 @@ describe('DrawerView', () => {
 
     it('when the back-end fails (5xx), shows a retryable caution that recovers on Try again', async () => {
       stubSignatures();
-      const backend = installFakeBackend({ [USERINFO]: () => problem(503, 'Service Unavailable', 'Redis is unavailable', 'redis_unavailable') });
+      const backend = installFakeBackend({ [USERINFO]: () => problem(503, 'Service Unavailable', 'Redis is unavailable', 'REDIS_UNAVAILABLE') });
       const { wrapper, update } = drawer();
       await until(update, () => wrapper.find(Banner) !== null, 'an error banner');
       expect(wrapper.find(Banner)).toHaveProps({ type: 'caution', title: 'hooklane is unavailable' });

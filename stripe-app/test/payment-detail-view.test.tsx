@@ -55,7 +55,7 @@ describe('PaymentDetailView', () => {
     stubSignatures();
     installFakeBackend({
       [USERINFO]: () => json(200, demoUser),
-      [STATUS]: () => problem(404, 'Not Found', `No events are recorded for ${PAYMENT}.`, 'payment_not_found'),
+      [STATUS]: () => problem(404, 'Not Found', `No events are recorded for ${PAYMENT}.`, 'PAYMENT_NOT_FOUND'),
     });
     const { wrapper, update } = paymentView();
 
@@ -69,7 +69,7 @@ describe('PaymentDetailView', () => {
     stubSignatures();
     const backend = installFakeBackend({
       [USERINFO]: () => json(200, demoUser),
-      [STATUS]: () => problem(503, 'Service Unavailable', 'Redis is unavailable', 'redis_unavailable'),
+      [STATUS]: () => problem(503, 'Service Unavailable', 'Redis is unavailable', 'REDIS_UNAVAILABLE'),
     });
     const { wrapper, update } = paymentView();
     await until(update, () => wrapper.find(Banner) !== null, 'an error banner');

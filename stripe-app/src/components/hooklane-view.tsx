@@ -42,7 +42,14 @@ function ConnectionBody({ connection }: { connection: Connection }) {
     case 'loading':
       return <Loading label="Checking your hooklane connection…" />;
     case 'signed-out':
-      return <SignInPanel signInUrl={state.signInUrl} waitingForSignIn={state.waitingForSignIn} onSignIn={connection.startSignIn} />;
+      return (
+        <SignInPanel
+          signInUrl={state.signInUrl}
+          waitingForSignIn={state.waitingForSignIn}
+          notice={state.notice}
+          onSignIn={connection.startSignIn}
+        />
+      );
     case 'signed-in':
       return <ConnectedUser user={state.user} />;
     case 'error':

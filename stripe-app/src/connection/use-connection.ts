@@ -5,7 +5,7 @@ import type { Backend } from '../backend/use-backend';
 
 export type ConnectionState =
   | { name: 'loading' }
-  | { name: 'signed-out'; signInUrl: string | null; waitingForSignIn: boolean }
+  | { name: 'signed-out'; signInUrl: string | null; waitingForSignIn: boolean; notice?: string }
   | { name: 'signed-in'; user: UserInfo; signingOut: boolean }
   | { name: 'error'; failure: BackendFailure };
 
@@ -26,6 +26,7 @@ export const SIGN_IN_POLL_MS = 3_000;
 const SIGN_IN_POLL_LIMIT = 200; // about 10 minutes, then the user can press Sign in again
 
 const USERINFO = '/api/oauth/userinfo';
+const NOT_CONNECTED = 'OAUTH_NOT_CONNECTED';
 
 /** The third-party connection of the Dashboard user: who is signed in, sign in, sign out. */
 export function useConnection(backend: Backend): Connection {
@@ -65,12 +66,19 @@ type SetState = (update: (previous: ConnectionState) => ConnectionState) => void
 
 function stateAfterUserInfo(result: BackendResult<UserInfo>): ConnectionState {
   if (result.ok) return { name: 'signed-in', user: result.data, signingOut: false };
-  if (result.failure.kind === 'signed-out') return signedOutState();
+  if (result.failure.kind === 'signed-out') return signedOutState(noticeFor(result.failure));
   return { name: 'error', failure: result.failure };
 }
 
-function signedOutState(): ConnectionState {
-  return { name: 'signed-out', signInUrl: null, waitingForSignIn: false };
+function signedOutState(notice?: string): ConnectionState {
+  return { name: 'signed-out', signInUrl: null, waitingForSignIn: false, notice };
+}
+
+// "Not connected" is the normal signed-out case; any other 401 (email not verified, token refused
+// by the provider) means an earlier connection stopped working, which the user should be told.
+function noticeFor(failure: BackendFailure): string | undefined {
+  const code = failure.problem?.code;
+  return code !== undefined && code !== NOT_CONNECTED ? failure.message : undefined;
 }
 
 function keepSignInUrlFresh(backend: Backend, setState: SetState): () => void {

@@ -26,7 +26,7 @@ export function installFakeBackend(routes: Record<string, Route> = {}): FakeBack
     const request = { method: init?.method ?? 'GET', url: new URL(String(input)), headers: new Headers(init?.headers) };
     requests.push(request);
     const route = table.get(keyOf(request));
-    const answer = route ? route(request) : problem(404, 'Not Found', `No route ${keyOf(request)}`, 'not_found');
+    const answer = route ? route(request) : problem(404, 'Not Found', `No route ${keyOf(request)}`, 'NOT_FOUND');
     if (answer instanceof Error) throw answer;
     return answer;
   });
@@ -57,4 +57,4 @@ export function networkError(): Error {
 
 export const demoUser = { sub: 'demo-user', email: 'demo@example.com', email_verified: true, name: 'Demo User' };
 
-export const notConnected = () => problem(401, 'Unauthorized', 'No account is connected.', 'not_connected');
+export const notConnected = () => problem(401, 'No account is connected', 'No account is connected.', 'OAUTH_NOT_CONNECTED');
