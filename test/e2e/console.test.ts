@@ -1,7 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { postJob } from '../support/processes';
 import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
-import { ADMIN_TOKEN, startConsoleStack, type ConsoleStack } from './support/console-stack';
+import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
+import { deliverWebhook, paymentIntentEvent } from './support/signed-event';
 
 jest.setTimeout(60_000);
 
@@ -108,6 +109,34 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'jobs-none-failed');
   });
 
+  it('finds an event by its object id and replays it after confirming', async () => {
+    const objectId = `pi_e2e_${Date.now()}`;
+    const event = paymentIntentEvent(objectId);
+    expect((await deliverWebhook(stack.url, event.body, WEBHOOK_SECRET)).status).toBe(200);
+    // Another event for another object, which the search must leave out.
+    expect((await deliverWebhook(stack.url, paymentIntentEvent('pi_other').body, WEBHOOK_SECRET)).status).toBe(200);
+
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Events' }).click();
+    await page.getByLabel('Object id').fill(objectId);
+    await page.keyboard.press('Enter');
+    const table = page.getByTestId('events-table');
+    await table.getByRole('link', { name: event.id }).waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(1);
+    await screenshot(page, 'events-search');
+
+    await table.getByRole('link', { name: event.id }).click();
+    await page.getByTestId('event-status').waitFor();
+    expect(await page.getByLabel('Event payload').textContent()).toContain(objectId);
+    await screenshot(page, 'event');
+
+    await page.getByRole('button', { name: 'Replay' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
+    await page.getByTestId('action-outcome').filter({ hasText: `${event.id}-replay-1` }).waitFor();
+    await shows('event-replays', '1');
+    await shows('event-job', `${event.id}-replay-1`);
+    await screenshot(page, 'event-replayed');
+  });
+
   it('is readable at 375 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const [path, ready, name] of [
@@ -123,6 +152,14 @@ describe('operator console in a real browser', () => {
     await page.getByTestId('job-state').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await screenshot(page, 'job-completed-375');
+    await page.goto(`${stack.url}/events`);
+    await page.getByTestId('events-table').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'events-375');
+    await page.getByTestId('events-table').getByRole('link').first().click();
+    await page.getByTestId('event-status').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'event-375');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 

@@ -147,7 +147,7 @@ export function EventDetailView({ id }: { id: string }) {
         </div>
         <div>
           <dt>Job</dt>
-          <dd class="mono">{event.jobId ?? '—'}</dd>
+          <dd class="mono" data-testid="event-job">{event.jobId ?? '—'}</dd>
         </div>
       </dl>
       {event.lastError && (

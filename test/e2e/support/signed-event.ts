@@ -1,0 +1,17 @@
+import { buildStripeEvent, signStripePayload } from '../../../src/dev/stripe-event-builder';
+
+/** A payment_intent.succeeded event from Stripe's fixtures, about the payment intent `objectId`. */
+export function paymentIntentEvent(objectId: string): { id: string; body: string } {
+  const event = buildStripeEvent('payment_intent.succeeded', { account: 'acct_e2e_console' });
+  (event.data.object as { id: string }).id = objectId;
+  return { id: event.id, body: JSON.stringify(event) };
+}
+
+/** Delivers `body` to the webhook endpoint, signed the way Stripe signs it. */
+export async function deliverWebhook(url: string, body: string, secret: string): Promise<Response> {
+  return fetch(`${url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(body, secret) },
+    body,
+  });
+}
