@@ -91,10 +91,11 @@ async function readResponse<T>(response: Response, read: CallOptions<T>['read'])
 }
 
 function failureFor(status: number, problem: Problem | undefined): BackendFailure {
-  const detail = problemText(problem);
+  // Quoted inside our own sentences, so without its closing full stop.
+  const detail = problemText(problem)?.replace(/\.$/, '');
   const base = { status, problem };
-  if (status === 401) return { ...base, kind: 'signed-out', message: detail ?? 'No account is connected.' };
-  if (status === 404) return { ...base, kind: 'not-found', message: detail ?? 'Not found.' };
+  if (status === 401) return { ...base, kind: 'signed-out', message: detail ?? 'No account is connected' };
+  if (status === 404) return { ...base, kind: 'not-found', message: detail ?? 'Not found' };
   if (status === 400) {
     return {
       ...base,
