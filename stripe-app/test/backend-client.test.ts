@@ -41,6 +41,15 @@ describe('callBackend', () => {
     expect(!result.ok && result.failure.message).toMatch(/Could not verify signature.*STRIPE_APP_SECRET/);
   });
 
+  it('when a 400 is about the request itself, not the signature, passes its detail on', async () => {
+    installFakeBackend({
+      'GET /api/app/payments/ch_1/status': () => problem(400, 'Validation failed', 'paymentIntentId must be a PaymentIntent id (pi_...).', 'VALIDATION_FAILED'),
+    });
+    const result = await callBackend(client(), '/api/app/payments/ch_1/status');
+    expect(result).toMatchObject({ ok: false, failure: { kind: 'unexpected', status: 400 } });
+    expect(!result.ok && result.failure.message).toBe('hooklane answered 400: paymentIntentId must be a PaymentIntent id (pi_...).');
+  });
+
   it('when the back-end fails (5xx), reports server trouble with its detail', async () => {
     installFakeBackend({ 'GET /api/oauth/userinfo': () => problem(502, 'Bad Gateway', 'Cannot contact authentication server', 'OAUTH_PROVIDER_UNREACHABLE') });
     const result = await callBackend(client(), '/api/oauth/userinfo', { read: isUserInfo });

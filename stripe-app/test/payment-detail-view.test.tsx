@@ -84,6 +84,19 @@ describe('PaymentDetailView', () => {
     expect(backend.requestsTo(STATUS)).toHaveLength(2);
   });
 
+  it('on a payment without a PaymentIntent (a legacy charge), says so instead of asking', async () => {
+    stubSignatures();
+    const backend = installFakeBackend({ [USERINFO]: () => json(200, demoUser) });
+    const { wrapper, update } = renderView(
+      <PaymentDetailView {...dashboardContext({ objectContext: { id: 'ch_3MtwBwLkdIwHu7ix0snN0B15', object: 'charge' } })} />,
+    );
+
+    await until(update, () => wrapper.text.includes('is not one'), 'the PaymentIntent note');
+
+    expect(wrapper).toContainText('ch_3MtwBwLkdIwHu7ix0snN0B15');
+    expect(backend.requests.map((r) => r.url.pathname)).toEqual(['/api/oauth/userinfo']);
+  });
+
   it('signed out: asks for sign-in and does not look the payment up', async () => {
     stubSignatures();
     const backend = installFakeBackend({ [USERINFO]: notConnected, [STATUS]: () => json(200, { paymentIntentId: PAYMENT, events }) });

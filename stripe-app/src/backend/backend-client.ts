@@ -96,7 +96,7 @@ function failureFor(status: number, problem: Problem | undefined): BackendFailur
   const base = { status, problem };
   if (status === 401) return { ...base, kind: 'signed-out', message: detail ?? 'No account is connected' };
   if (status === 404) return { ...base, kind: 'not-found', message: detail ?? 'Not found' };
-  if (status === 400) {
+  if (status === 400 && isSignatureRefusal(problem)) {
     return {
       ...base,
       kind: 'rejected',
@@ -108,6 +108,13 @@ function failureFor(status: number, problem: Problem | undefined): BackendFailur
     return { ...base, kind: 'server', message: `hooklane is having trouble (${status}${detail ? `: ${detail}` : ''}). Try again in a moment.` };
   }
   return { ...base, kind: 'unexpected', message: `hooklane answered ${status}${detail ? `: ${detail}` : ''}.` };
+}
+
+// The back-end's codes for a refused caller; a 400 with another code is a bad request, not bad config.
+const SIGNATURE_CODES = new Set(['STRIPE_APP_BAD_SIGNATURE', 'STRIPE_APP_MISSING_IDENTIFIERS']);
+
+function isSignatureRefusal(problem: Problem | undefined): boolean {
+  return problem?.code === undefined || SIGNATURE_CODES.has(problem.code);
 }
 
 async function bodyOf(response: Response): Promise<unknown> {

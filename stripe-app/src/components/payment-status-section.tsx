@@ -30,6 +30,9 @@ export function PaymentStatusSection({ backend, paymentIntentId }: { backend: Ba
       {(state.name === 'no-events' || (state.name === 'loaded' && state.status.events.length === 0)) && (
         <Box css={{ color: 'secondary' }}>hooklane has not received any events for this payment yet.</Box>
       )}
+      {state.name === 'not-a-payment-intent' && (
+        <Box css={{ color: 'secondary' }}>hooklane follows payments by PaymentIntent, and {state.objectId} is not one.</Box>
+      )}
       {state.name === 'loaded' && state.status.events.length > 0 && (
         <List>
           {state.status.events.map((event) => <EventItem key={event.id} event={event} />)}

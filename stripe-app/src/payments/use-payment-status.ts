@@ -7,6 +7,7 @@ export type PaymentStatusState =
   | { name: 'loading' }
   | { name: 'loaded'; status: PaymentStatus }
   | { name: 'no-events' }
+  | { name: 'not-a-payment-intent'; objectId: string }
   | { name: 'error'; failure: BackendFailure };
 
 /** This payment's processing status from hooklane's event index. */
@@ -20,6 +21,11 @@ export function usePaymentStatus(
   useEffect(() => {
     if (!paymentIntentId) {
       setState({ name: 'error', failure: { kind: 'misconfigured', message: 'This page shows no payment.' } });
+      return undefined;
+    }
+    // The event index keys payments by PaymentIntent; a legacy charge-only payment has none.
+    if (!paymentIntentId.startsWith('pi_')) {
+      setState({ name: 'not-a-payment-intent', objectId: paymentIntentId });
       return undefined;
     }
     const controller = new AbortController();

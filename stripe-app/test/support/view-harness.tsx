@@ -6,12 +6,14 @@ import { BACKEND_URL } from './fake-backend';
 type Constants = NonNullable<ExtensionContextValue['environment']['constants']>;
 
 /** The props the Dashboard passes to a view, on a payment page by default. */
-export function dashboardContext(options: { constants?: Constants; viewportID?: string } = {}): ExtensionContextValue {
+export function dashboardContext(
+  options: { constants?: Constants; viewportID?: string; objectContext?: { id: string; object: string } } = {},
+): ExtensionContextValue {
   return getMockContextProps({
     environment: {
       mode: 'test',
       viewportID: options.viewportID ?? 'stripe.dashboard.payment.detail',
-      objectContext: { id: 'pi_3MtwBwLkdIwHu7ix28a3tqPa', object: 'payment_intent' },
+      objectContext: options.objectContext ?? { id: 'pi_3MtwBwLkdIwHu7ix28a3tqPa', object: 'payment_intent' },
       constants: options.constants ?? { HOOKLANE_BACKEND_URL: BACKEND_URL },
     },
   });
