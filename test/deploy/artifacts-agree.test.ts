@@ -136,6 +136,13 @@ describe('docker-compose.yml', () => {
     for (const [, s] of appServices) expect([s.env_file].flat()).toContain('.env');
   });
 
+  it('runs the app read-only, unprivileged and with bounded logs', () => {
+    for (const [, s] of appServices) {
+      expect(s).toMatchObject({ read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
+      expect(s.logging?.options?.['max-size']).toBeDefined();
+    }
+  });
+
   it('runs Redis only under the local profile, with noeviction and AOF', () => {
     const redis = services.redis!;
     expect(redis.profiles).toEqual(['local']);

@@ -22,6 +22,10 @@ export interface ComposeService {
   env_file?: string | string[];
   stop_grace_period?: string;
   profiles?: string[];
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  logging?: { driver: string; options?: Record<string, string> };
 }
 export interface ComposeFile {
   services: Record<string, ComposeService>;
