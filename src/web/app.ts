@@ -8,9 +8,11 @@ import type { Queues } from '../queues';
 import { adminRoutes } from './admin-routes';
 import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
+import { eventsRoutes } from './events-routes';
 import { jobsRoutes } from './jobs-routes';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
+import { webhookRoute } from './webhook-route';
 import { stripeAppRoutes } from './stripe-app-routes';
 import type { StripeAppServices } from '../stripe/stripe-app-services';
 import { devDashboardRoutes } from '../dev/dashboard-page';
@@ -43,12 +45,15 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContext(logger));
+  // Stripe webhooks first: the hot path, raw body, nothing else in front of it but the request id and log line.
+  app.use(webhookRoute(deps));
   app.use(helmet());
   app.use(closeConnectionsWhileShuttingDown(lifecycle));
   app.use(healthRoutes(deps));
 
   const api: Router = express.Router();
   api.use(jobsRoutes(deps));
+  api.use(eventsRoutes(deps));
   api.use(stripeAppRoutes(deps));
   api.use('/admin', adminRoutes(deps));
   app.use('/api', api);

@@ -22,4 +22,9 @@ export const PROCESSORS: readonly ProcessorRegistration[] = [
     file: processorFile('generic-job'),
     load: () => (require('./processors/generic-job') as typeof import('./processors/generic-job')).processGenericJob,
   },
+  {
+    queue: QUEUE_NAMES.stripeEvents,
+    file: processorFile('stripe-event'),
+    load: () => (require('./processors/stripe-event') as typeof import('./processors/stripe-event')).processStripeEvent as ProcessorFn,
+  },
 ];

@@ -1,0 +1,215 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import { RECORD_EVENT_SCRIPT, UPDATE_STATUS_SCRIPT } from './event-index-scripts';
+import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
+
+export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'>;
+
+export interface EventQuery {
+  type?: string;
+  account?: string;
+  objectId?: string;
+  status?: EventStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export interface EventPage {
+  events: EventRecord[];
+  /** Opaque; pass it back as `cursor` for the next (older) page. Null when there is nothing older. */
+  nextCursor: string | null;
+}
+
+type IndexRedis = Redis & {
+  hooklaneRecordEvent(...args: string[]): Promise<number>;
+  hooklaneUpdateEventStatus(...args: string[]): Promise<string | null>;
+};
+
+const MEMBER = /^\d{13}:[A-Za-z0-9_-]{1,255}$/;
+// How many index entries one page may scan while filtering before it returns what it has (and a cursor).
+const MAX_SCAN_BATCHES = 5;
+
+/** Index members sort by time: zero-padded receivedAt, then the id (which breaks ties within a millisecond). */
+const memberFor = (receivedAtMs: number, id: string) => `${String(receivedAtMs).padStart(13, '0')}:${id}`;
+const idOf = (member: string) => member.slice(14);
+const encodeCursor = (member: string) => Buffer.from(member).toString('base64url');
+
+function decodeCursor(cursor: string): string {
+  const member = Buffer.from(cursor, 'base64url').toString();
+  if (!MEMBER.test(member)) throw new AppError('VALIDATION_FAILED', 'cursor is not one this API returned.');
+  return member;
+}
+
+function toRecord(fields: Record<string, string>): EventRecord | undefined {
+  if (!fields.receivedAt || !fields.id || !isEventStatus(fields.status)) return undefined;
+  const created = Number(fields.created);
+  return {
+    id: fields.id,
+    type: fields.type ?? '',
+    account: fields.account || null,
+    objectId: fields.objectId || null,
+    created: fields.created && Number.isFinite(created) ? new Date(created * 1000).toISOString() : null,
+    receivedAt: new Date(Number(fields.receivedAt)).toISOString(),
+    status: fields.status,
+    attempts: Number(fields.attempts ?? 0),
+    lastError: fields.lastError || null,
+    jobId: fields.jobId ?? fields.id,
+    replays: Number(fields.replays ?? 0),
+  };
+}
+
+function matches(record: EventRecord, query: EventQuery): boolean {
+  return (
+    (!query.type || record.type === query.type) &&
+    (!query.account || record.account === query.account) &&
+    (!query.objectId || record.objectId === query.objectId) &&
+    (!query.status || record.status === query.status)
+  );
+}
+
+/**
+ * Every accepted Stripe event: a hash per event, its raw payload beside it, and sorted sets by time overall
+ * and per type, account, object and status. Retention is bounded on every write, cheaply: records and
+ * payloads expire after EVENT_INDEX_RETENTION_DAYS, index sets are trimmed by age and to
+ * EVENT_INDEX_MAX_EVENTS entries, and a set nobody writes to expires. The record outlives the BullMQ job,
+ * which is what lets a redelivery be recognised after its job was removed.
+ */
+export class EventIndex {
+  private readonly base: string;
+  private readonly redis: IndexRedis;
+  private readonly ttlSeconds: number;
+
+  constructor(redis: Redis, private readonly config: EventIndexConfig) {
+    // The hash tag keeps every key of the index in one cluster slot, as the Lua scripts need.
+    this.base = `${config.QUEUE_PREFIX}:{event-index}`;
+    this.ttlSeconds = config.EVENT_INDEX_RETENTION_DAYS * 86_400;
+    if (!('hooklaneRecordEvent' in redis)) {
+      redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });
+      redis.defineCommand('hooklaneUpdateEventStatus', { numberOfKeys: 0, lua: UPDATE_STATUS_SCRIPT });
+    }
+    this.redis = redis as IndexRedis;
+  }
+
+  private recordKey(id: string): string {
+    return `${this.base}:rec:${id}`;
+  }
+
+  private payloadKey(id: string): string {
+    return `${this.base}:payload:${id}`;
+  }
+
+  private indexKey(query: EventQuery): string {
+    if (query.objectId) return `${this.base}:idx:object:${query.objectId}`;
+    if (query.account) return `${this.base}:idx:account:${query.account}`;
+    if (query.type) return `${this.base}:idx:type:${query.type}`;
+    if (query.status) return `${this.base}:idx:status:${query.status}`;
+    return `${this.base}:idx:all`;
+  }
+
+  private trimArgs(now: number): [string, string, string] {
+    const cutoff = String(now - this.ttlSeconds * 1000).padStart(13, '0');
+    return [cutoff, String(this.config.EVENT_INDEX_MAX_EVENTS), String(this.ttlSeconds)];
+  }
+
+  /** True when the event was accepted before (and is still within retention). */
+  async has(id: string): Promise<boolean> {
+    return (await this.redis.hexists(this.recordKey(id), 'receivedAt')) === 1;
+  }
+
+  /**
+   * Records an accepted event with SET-NX semantics, in one atomic step and one round trip.
+   * Resolves true when this call created the record, false when it already existed.
+   */
+  async record(summary: EventSummary, payload: string, receivedAtMs = Date.now()): Promise<boolean> {
+    const member = memberFor(receivedAtMs, summary.id);
+    const [cutoff, max, ttl] = this.trimArgs(receivedAtMs);
+    const fields = [
+      'id', summary.id,
+      'type', summary.type,
+      'account', summary.account ?? '',
+      'objectId', summary.objectId ?? '',
+      'created', summary.created === null ? '' : String(summary.created),
+      'receivedAt', String(receivedAtMs),
+      'jobId', summary.id,
+      'replays', '0',
+      'member', member,
+    ];
+    const created = await this.redis.hooklaneRecordEvent(this.base, summary.id, member, cutoff, max, ttl, payload, ...fields);
+    return created === 1;
+  }
+
+  /** Sets the status (and attempts, last error, job id when given); resolves to the previous status. */
+  async setStatus(
+    id: string,
+    status: EventStatus,
+    fields: { attempts?: number; lastError?: string | null; jobId?: string } = {},
+  ): Promise<EventStatus | null> {
+    const pairs: string[] = [];
+    if (fields.attempts !== undefined) pairs.push('attempts', String(fields.attempts));
+    if (fields.lastError !== undefined) pairs.push('lastError', (fields.lastError ?? '').slice(0, 1000));
+    if (fields.jobId !== undefined) pairs.push('jobId', fields.jobId);
+    const [cutoff, max, ttl] = this.trimArgs(Date.now());
+    const old = await this.redis.hooklaneUpdateEventStatus(this.base, id, status, cutoff, max, ttl, ...pairs);
+    return isEventStatus(old) ? old : null;
+  }
+
+  /** Counts a replay and resolves to its number (1 for the first). */
+  nextReplay(id: string): Promise<number> {
+    return this.redis.hincrby(this.recordKey(id), 'replays', 1);
+  }
+
+  async get(id: string): Promise<EventRecord | undefined> {
+    return toRecord(await this.redis.hgetall(this.recordKey(id)));
+  }
+
+  /** The raw body Stripe sent, exactly as signed. */
+  async payload(id: string): Promise<string | undefined> {
+    return (await this.redis.get(this.payloadKey(id))) ?? undefined;
+  }
+
+  /** Newest first. Uses the most selective index and filters the rest on the records. */
+  async list(query: EventQuery): Promise<EventPage> {
+    const key = this.indexKey(query);
+    const events: EventRecord[] = [];
+    const batch = Math.max(query.limit * 2, 50);
+    let start = query.cursor ? `(${decodeCursor(query.cursor)}` : '+';
+    for (let round = 0; round < MAX_SCAN_BATCHES; round += 1) {
+      const members = await this.redis.zrevrangebylex(key, start, '-', 'LIMIT', 0, batch);
+      const records = await this.readRecords(members);
+      for (let i = 0; i < members.length; i += 1) {
+        const record = records[i];
+        if (!record || !matches(record, query)) continue;
+        events.push(record);
+        if (events.length === query.limit) {
+          const more = i < members.length - 1 || members.length === batch;
+          return { events, nextCursor: more ? encodeCursor(members[i]!) : null };
+        }
+      }
+      if (members.length < batch) return { events, nextCursor: null };
+      start = `(${members[members.length - 1]!}`;
+    }
+    // Scanned enough for one request; the caller continues from where the scan stopped.
+    return { events, nextCursor: encodeCursor(start.slice(1)) };
+  }
+
+  private async readRecords(members: string[]): Promise<(EventRecord | undefined)[]> {
+    if (members.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const member of members) pipeline.hgetall(this.recordKey(idOf(member)));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, fields]) => (err ? undefined : toRecord(fields as Record<string, string>)));
+  }
+}
+
+/** One EventIndex per Redis connection (its scripts are defined on the connection once). */
+const indexes = new WeakMap<Redis, EventIndex>();
+
+export function eventIndexFor(redis: Redis, config: EventIndexConfig): EventIndex {
+  let index = indexes.get(redis);
+  if (!index) {
+    index = new EventIndex(redis, config);
+    indexes.set(redis, index);
+  }
+  return index;
+}

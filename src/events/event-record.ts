@@ -1,0 +1,50 @@
+export const EVENT_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'ignored'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/** What the index keeps about one accepted Stripe event (the payload is stored beside it). */
+export interface EventRecord {
+  id: string;
+  type: string;
+  /** The connected account the event is about (`event.account`), when there is one. */
+  account: string | null;
+  /** `data.object.id`: the object the event concerns (pi_..., cus_...). */
+  objectId: string | null;
+  /** When Stripe created the event. */
+  created: string | null;
+  /** When hooklane accepted it. */
+  receivedAt: string;
+  status: EventStatus;
+  /** Attempt number of the latest processing run. */
+  attempts: number;
+  lastError: string | null;
+  /** The BullMQ job that processes it now: the event id, or `${id}-replay-${n}` after a replay. */
+  jobId: string;
+  replays: number;
+}
+
+/** The fields of an event the index needs, read defensively (a verified body can still be odd). */
+export interface EventSummary {
+  id: string;
+  type: string;
+  account: string | null;
+  objectId: string | null;
+  /** Unix seconds, as Stripe sends it. */
+  created: number | null;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value.length > 0 ? value : null);
+
+export function summariseEvent(event: { id: string; type: string; account?: unknown; created?: unknown; data?: unknown }): EventSummary {
+  const object = (event.data as { object?: { id?: unknown } } | undefined)?.object;
+  return {
+    id: event.id,
+    type: event.type,
+    account: text(event.account),
+    objectId: text(object?.id),
+    created: typeof event.created === 'number' && Number.isFinite(event.created) ? event.created : null,
+  };
+}
+
+export function isEventStatus(value: unknown): value is EventStatus {
+  return typeof value === 'string' && (EVENT_STATUSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,14 @@
+import { registerErrorCodes } from '../errors';
+
+/** Error codes of the webhook intake and the event index. */
+export const WEBHOOK_ERROR_CODES = {
+  SIGNATURE_MISSING: { status: 400, title: 'Stripe-Signature header is missing' },
+  SIGNATURE_MALFORMED: { status: 400, title: 'Stripe-Signature header is malformed' },
+  SIGNATURE_INVALID: { status: 400, title: 'No signature matches a configured webhook secret' },
+  SIGNATURE_EXPIRED: { status: 400, title: 'Signature timestamp is outside the tolerance' },
+  WEBHOOK_EVENT_INVALID: { status: 400, title: 'The signed body is not a Stripe event' },
+  WEBHOOK_NOT_CONFIGURED: { status: 503, title: 'Stripe webhooks are not configured' },
+  EVENT_NOT_FOUND: { status: 404, title: 'Event not found' },
+} as const;
+
+registerErrorCodes(WEBHOOK_ERROR_CODES);

@@ -1,0 +1,79 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import { eventIndexFor, type EventIndex } from '../events/event-index';
+import { EVENT_STATUSES } from '../events/event-record';
+import { withRedisDeadline } from '../jobs';
+import { QUEUE_NAMES, type Queues } from '../queues';
+import '../stripe/webhook-errors';
+import { adminAuth, logAdminAction, type AdminAuthDeps } from './admin-auth';
+
+export interface EventsRoutesDeps extends AdminAuthDeps {
+  config: AdminAuthDeps['config'] & Parameters<typeof eventIndexFor>[1];
+  queues: Pick<Queues, typeof QUEUE_NAMES.stripeEvents>;
+}
+
+const ID = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'letters, digits, _ and - only');
+const listQuery = z.object({
+  type: z.string().regex(/^[a-z0-9_.]{1,255}$/).optional(),
+  account: ID.optional(),
+  objectId: ID.optional(),
+  status: z.enum(EVENT_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(400).optional(),
+});
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const detail = result.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+  throw new AppError('VALIDATION_FAILED', detail);
+}
+
+async function findEvent(index: EventIndex, id: string) {
+  const record = await index.get(parse(ID, id));
+  if (!record) throw new AppError('EVENT_NOT_FOUND', `No event ${id} in the index (it may be older than the retention).`);
+  return record;
+}
+
+/** `/api/events...`: the event index, behind admin auth. */
+export function eventsRoutes(deps: EventsRoutesDeps): Router {
+  const { config, redis, queues } = deps;
+  const index = eventIndexFor(redis, config);
+  const io = <T>(work: () => Promise<T>) => withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, work);
+  const router = Router();
+  router.use('/events', ...adminAuth(deps));
+
+  router.get('/events', async (req, res) => {
+    const query = parse(listQuery, req.query);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await io(() => index.list(query)));
+  });
+
+  router.get('/events/:id', async (req, res) => {
+    const { record, payload } = await io(async () => {
+      const found = await findEvent(index, req.params.id);
+      return { record: found, payload: await index.payload(found.id) };
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ ...record, payload: payload === undefined ? null : (JSON.parse(payload) as unknown) });
+  });
+
+  // Processes the stored event again under a new job id (BullMQ would ignore a second add of the first id).
+  router.post('/events/:id/replay', async (req, res) => {
+    const { id, jobId, replay } = await io(async () => {
+      const record = await findEvent(index, req.params.id);
+      const payload = await index.payload(record.id);
+      if (payload === undefined) throw new AppError('EVENT_NOT_FOUND', `The payload of ${record.id} is no longer stored.`);
+      const n = await index.nextReplay(record.id);
+      const replayJobId = `${record.id}-replay-${n}`;
+      await queues[QUEUE_NAMES.stripeEvents].add(record.type, JSON.parse(payload) as object, { jobId: replayJobId });
+      await index.setStatus(record.id, 'queued', { jobId: replayJobId, attempts: 0, lastError: null });
+      return { id: record.id, jobId: replayJobId, replay: n };
+    });
+    logAdminAction(req, 'event.replay', { eventId: id, jobId });
+    res.status(202).location(`/api/events/${encodeURIComponent(id)}`).json({ eventId: id, jobId, replay });
+  });
+
+  return router;
+}

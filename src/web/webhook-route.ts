@@ -1,0 +1,29 @@
+import express, { Router, type RequestHandler } from 'express';
+import { AppError } from '../errors';
+import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
+
+export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
+
+/**
+ * `POST /webhooks/stripe`: the raw body (whatever its content type, up to BODY_LIMIT) goes to the
+ * framework-free intake untouched, because the signature is over the exact bytes Stripe sent.
+ */
+export function webhookRoute(deps: WebhookIntakeDeps & { config: { BODY_LIMIT: string } }): Router {
+  const router = Router();
+  const rawBody = express.raw({ type: () => true, limit: deps.config.BODY_LIMIT });
+  const accept: RequestHandler = async (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    try {
+      const answer = await acceptStripeWebhook(deps, body, req.get('stripe-signature'));
+      for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+      req.log.info({ duplicate: answer.body.duplicate }, 'stripe event accepted');
+      res.status(answer.status).json(answer.body);
+    } catch (err) {
+      // Why a delivery was refused goes to the log (the problem handler adds the request line).
+      if (err instanceof AppError && err.status === 400) req.log.warn({ code: err.code, reason: (err.cause as Error)?.message?.split('\n')[0] }, 'stripe webhook refused');
+      throw err;
+    }
+  };
+  router.post(STRIPE_WEBHOOK_PATH, rawBody, accept);
+  return router;
+}
