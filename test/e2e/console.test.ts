@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { postJob } from '../support/processes';
 import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
@@ -109,6 +110,31 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'jobs-none-failed');
   });
 
+  it('promotes a delayed job and removes a job from their pages', async () => {
+    const queue = new Queue('jobs', { connection: { url: stack.redis.url }, prefix: stack.env.QUEUE_PREFIX });
+    try {
+      const delayed = await queue.add('job', { note: 'delayed' }, { delay: 3_600_000 });
+      const waiting = await queue.add('job', { note: 'to remove' }, { delay: 3_600_000 });
+      await page.goto(`${stack.url}/jobs/jobs/job/${delayed.id}`);
+      await shows('job-state', 'delayed');
+      await screenshot(page, 'job-delayed');
+      await page.getByRole('button', { name: 'Promote' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Promote' }).click();
+      await page.getByTestId('action-outcome').filter({ hasText: 'promoted' }).waitFor();
+      await shows('job-state', 'completed');
+
+      await page.goto(`${stack.url}/jobs/jobs/job/${waiting.id}`);
+      await shows('job-state', 'delayed');
+      await page.getByRole('button', { name: 'Remove' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+      // A removed job has no page: the console goes back to the list it was in.
+      await page.getByRole('navigation', { name: 'Job states' }).getByRole('link', { name: /^delayed\s*0$/ }).waitFor();
+      expect(await queue.getJob(waiting.id!)).toBeUndefined();
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('finds an event by its object id and replays it after confirming', async () => {
     const objectId = `pi_e2e_${Date.now()}`;
     const event = paymentIntentEvent(objectId);
@@ -161,6 +187,19 @@ describe('operator console in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await screenshot(page, 'event-375');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('while Redis is away, keeps the last numbers on screen and says what is wrong; recovers by itself', async () => {
+    await page.goto(stack.url);
+    await shows('count-jobs-failed', '0');
+    await problems.resetLayoutShift();
+    await stack.redis.stop();
+    await page.getByTestId('stale-notice').filter({ hasText: 'Redis is not answering' }).waitFor();
+    expect(await page.getByTestId('count-jobs-failed').textContent()).toBe('0');
+    await screenshot(page, 'overview-redis-down');
+    await stack.redis.start();
+    await page.getByTestId('stale-notice').waitFor({ state: 'hidden', timeout: 20_000 });
+    expect(await problems.layoutShift()).toBeLessThan(0.01);
   });
 
   it('ran without script errors or Content-Security-Policy violations', async () => {

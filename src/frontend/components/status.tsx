@@ -33,14 +33,21 @@ export function Empty({ title, children }: { title: string; children?: Component
   );
 }
 
+/** For Redis or network trouble the advice says it all (the server's detail speaks of writes). */
+function staleReason(error: ApiError): string {
+  const adviceOnly = error.kind === 'unavailable' || error.kind === 'network';
+  return adviceOnly ? adviceFor(error) : `${error.message} ${adviceFor(error)}`;
+}
+
 /**
- * A one-line slot that always takes its space: shows when the shown data is stale (the last refresh
- * failed) or empty otherwise, so live updates never shift the page.
+ * Says the data on screen is stale (the last refresh failed) and what to do. It floats over the page
+ * instead of taking space, so it appears and goes without moving anything; the live region stays in the
+ * DOM so screen readers hear it.
  */
 export function StaleNotice({ error }: { error: ApiError | null }) {
   return (
-    <p class={`stale-notice ${error ? 'is-visible' : ''}`} role="status" aria-live="polite">
-      {error ? `Not updating: ${error.message} ${adviceFor(error)}` : ' '}
+    <p class={`stale-notice ${error ? 'is-visible' : ''}`} role="status" aria-live="polite" data-testid="stale-notice">
+      {error ? `Not updating. ${staleReason(error)}` : ''}
     </p>
   );
 }
