@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { LoginStates } from '../oauth/login-states';
 import { OAuthClient } from '../oauth/oauth-client';
 import { SecretStore } from './secret-store';
+import { paymentEventsFromIndex } from './payment-events';
 import { createStripeClient } from './stripe-client';
 import type { PaymentEventsLookup } from '../web/payment-status-routes';
 
@@ -39,6 +40,7 @@ export function createStripeAppServices(
       }),
       oauth: new OAuthClient(config, logger),
       loginStates: new LoginStates(redis, config.QUEUE_PREFIX, config.ENQUEUE_TIMEOUT_MS),
+      paymentEvents: paymentEventsFromIndex(redis, config, config.ENQUEUE_TIMEOUT_MS),
     },
   };
 }
