@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { adviceFor, type ApiError } from '../logic/api-client';
+import { adviceFor, headlineFor, type ApiError } from '../logic/api-client';
 
 /** A loading placeholder that takes the space the content will take, so nothing jumps when it arrives. */
 export function Loading({ what, minHeight = 'medium' }: { what: string; minHeight?: 'small' | 'medium' | 'large' }) {
@@ -13,7 +13,7 @@ export function Loading({ what, minHeight = 'medium' }: { what: string; minHeigh
 export function ErrorPanel({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
   return (
     <div class="status status-error" role="alert" data-testid="error-panel">
-      <p class="status-title">{error.message}</p>
+      <p class="status-title">{headlineFor(error)}</p>
       <p>{adviceFor(error)}</p>
       {onRetry && (
         <button type="button" onClick={onRetry}>
@@ -33,12 +33,6 @@ export function Empty({ title, children }: { title: string; children?: Component
   );
 }
 
-/** For Redis or network trouble the advice says it all (the server's detail speaks of writes). */
-function staleReason(error: ApiError): string {
-  const adviceOnly = error.kind === 'unavailable' || error.kind === 'network';
-  return adviceOnly ? adviceFor(error) : `${error.message} ${adviceFor(error)}`;
-}
-
 /**
  * Says the data on screen is stale (the last refresh failed) and what to do. It floats over the page
  * instead of taking space, so it appears and goes without moving anything; the live region stays in the
@@ -47,7 +41,7 @@ function staleReason(error: ApiError): string {
 export function StaleNotice({ error }: { error: ApiError | null }) {
   return (
     <p class={`stale-notice ${error ? 'is-visible' : ''}`} role="status" aria-live="polite" data-testid="stale-notice">
-      {error ? `Not updating. ${staleReason(error)}` : ''}
+      {error ? `Not updating: ${headlineFor(error)} ${adviceFor(error)}` : ''}
     </p>
   );
 }

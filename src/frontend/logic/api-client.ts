@@ -93,6 +93,27 @@ export function adviceFor(error: ApiError): string {
   }
 }
 
+/**
+ * A headline for an error. The server's detail is specific for not-found, conflict and invalid input;
+ * for outages it speaks of the request (e.g. "nothing was stored"), so the console says it plainly.
+ */
+export function headlineFor(error: ApiError): string {
+  switch (error.kind) {
+    case 'unauthorized':
+      return 'Your admin token was not accepted.';
+    case 'rate-limited':
+      return 'Too many requests.';
+    case 'unavailable':
+      return 'The server cannot reach Redis right now.';
+    case 'network':
+      return error.message;
+    case 'server':
+      return 'Something failed on the server.';
+    default:
+      return error.message;
+  }
+}
+
 export type Query = Record<string, string | number | undefined | null>;
 
 export interface ApiClientOptions {

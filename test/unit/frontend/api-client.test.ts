@@ -1,4 +1,4 @@
-import { adviceFor, ApiError, createApiClient, toApiError, withQuery } from '../../../src/frontend/logic/api-client';
+import { adviceFor, ApiError, createApiClient, headlineFor, toApiError, withQuery } from '../../../src/frontend/logic/api-client';
 
 type Call = { url: string; init: RequestInit };
 
@@ -75,6 +75,13 @@ describe('console API client', () => {
   it('gives the request id to quote when the server fails', async () => {
     const error = await toApiError(problem(500, { code: 'INTERNAL', requestId: 'req-42' }));
     expect(adviceFor(error)).toContain('req-42');
+  });
+
+  it('headlines an outage plainly, and keeps the server detail where it is specific', async () => {
+    const down = await toApiError(problem(503, { code: 'REDIS_UNAVAILABLE', detail: 'Redis did not acknowledge the write; nothing was stored.' }));
+    expect(headlineFor(down)).toBe('The server cannot reach Redis right now.');
+    const missing = await toApiError(problem(404, { code: 'JOB_NOT_FOUND', detail: 'No job 7 in queue jobs.' }));
+    expect(headlineFor(missing)).toBe('No job 7 in queue jobs.');
   });
 
   it('builds query strings from filled values only', () => {
