@@ -91,10 +91,10 @@ export function EventsView({ query }: { query: EventQuery }) {
             <thead>
               <tr>
                 <th scope="col">Event</th>
+                <th scope="col">Status</th>
                 <th scope="col">Type</th>
                 <th scope="col">Object</th>
                 <th scope="col">Account</th>
-                <th scope="col">Status</th>
                 <th scope="col">Received</th>
               </tr>
             </thead>
@@ -104,12 +104,12 @@ export function EventsView({ query }: { query: EventQuery }) {
                   <td class="mono">
                     <Link href={hrefFor({ name: 'event', id: event.id })}>{event.id}</Link>
                   </td>
-                  <td>{event.type}</td>
-                  <td class="mono">{event.objectId ?? '—'}</td>
-                  <td class="mono">{event.account ?? '—'}</td>
                   <td>
                     <span class={`badge state-${event.status}`}>{event.status}</span>
                   </td>
+                  <td>{event.type}</td>
+                  <td class="mono">{event.objectId ?? '—'}</td>
+                  <td class="mono">{event.account ?? '—'}</td>
                   <td class="num">{formatTimestamp(event.receivedAt)}</td>
                 </tr>
               ))}
