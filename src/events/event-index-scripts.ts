@@ -32,7 +32,9 @@ redis.call('EXPIRE', rec, ttl)
 redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl)
 local fields = redis.call('HMGET', rec, 'type', 'account', 'objectId', 'status')
 local all = base .. ':idx:all'
-index(all, member, cutoff, max, ttl)
+redis.call('ZADD', all, 0, member)
+redis.call('ZREMRANGEBYLEX', all, '-', '(' .. cutoff)
+redis.call('EXPIRE', all, ttl)
 index(base .. ':idx:type:' .. fields[1], member, cutoff, max, ttl)
 if fields[2] and fields[2] ~= '' then index(base .. ':idx:account:' .. fields[2], member, cutoff, max, ttl) end
 if fields[3] and fields[3] ~= '' then index(base .. ':idx:object:' .. fields[3], member, cutoff, max, ttl) end

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { AppError } from '../../../src/errors';
+import { EventIndex, type EventQuery } from '../../../src/events/event-index';
+import type { EventSummary } from '../../../src/events/event-record';
+import { startRedis, type TestRedis } from '../../support/redis';
+
+const DAY = 86_400_000;
+
+function summary(id: string, overrides: Partial<EventSummary> = {}): EventSummary {
+  return { id, type: 'customer.created', account: null, objectId: `cus_${id}`, created: 1_700_000_000, ...overrides };
+}
+
+describe('EventIndex', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let index: EventIndex;
+  const config = (overrides: Partial<ConstructorParameters<typeof EventIndex>[1]> = {}) => ({
+    QUEUE_PREFIX: `test-${randomUUID()}`,
+    EVENT_INDEX_RETENTION_DAYS: 30,
+    EVENT_INDEX_MAX_EVENTS: 1000,
+    ...overrides,
+  });
+  const all = async (query: Omit<EventQuery, 'limit' | 'cursor'>, limit = 2) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page += 1) {
+      const result = await index.list({ ...query, limit, ...(cursor ? { cursor } : {}) });
+      ids.push(...result.events.map((e) => e.id));
+      if (!result.nextCursor) return ids;
+      cursor = result.nextCursor;
+    }
+    throw new Error('paging did not end');
+  };
+
+  beforeAll(async () => {
+    server = await startRedis({ appendOnly: false });
+    redis = new Redis(server.url);
+  });
+  beforeEach(() => {
+    index = new EventIndex(redis, config());
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.destroy();
+  });
+
+  it('creates a record once: the first call wins, later calls report it existed', async () => {
+    expect(await index.record(summary('evt_a'), '{"id":"evt_a"}')).toBe(true);
+    expect(await index.record(summary('evt_a'), '{"id":"evt_a"}')).toBe(false);
+    expect(await index.has('evt_a')).toBe(true);
+    expect(await index.has('evt_b')).toBe(false);
+    expect(await index.get('evt_a')).toMatchObject({ id: 'evt_a', status: 'queued', attempts: 0, replays: 0, objectId: 'cus_evt_a' });
+    expect(await index.payload('evt_a')).toBe('{"id":"evt_a"}');
+  });
+
+  it('lists newest first, pages with a cursor without gaps or repeats, also within one millisecond', async () => {
+    const now = Date.now();
+    for (let i = 0; i < 7; i += 1) await index.record(summary(`evt_${i}`), '{}', now + (i < 4 ? 0 : i));
+    const ids = await all({});
+    expect(ids).toEqual(['evt_6', 'evt_5', 'evt_4', 'evt_3', 'evt_2', 'evt_1', 'evt_0']);
+  });
+
+  it('filters by type, account, object id and status, alone and combined', async () => {
+    const now = Date.now();
+    await index.record(summary('evt_1', { type: 'payment_intent.succeeded', account: 'acct_A', objectId: 'pi_1' }), '{}', now);
+    await index.record(summary('evt_2', { type: 'payment_intent.created', account: 'acct_A', objectId: 'pi_1' }), '{}', now + 1);
+    await index.record(summary('evt_3', { type: 'payment_intent.succeeded', account: 'acct_B', objectId: 'pi_2' }), '{}', now + 2);
+    await index.setStatus('evt_3', 'succeeded');
+    expect(await all({ type: 'payment_intent.succeeded' })).toEqual(['evt_3', 'evt_1']);
+    expect(await all({ account: 'acct_A' })).toEqual(['evt_2', 'evt_1']);
+    expect(await all({ objectId: 'pi_1' })).toEqual(['evt_2', 'evt_1']);
+    expect(await all({ status: 'succeeded' })).toEqual(['evt_3']);
+    expect(await all({ status: 'queued' })).toEqual(['evt_2', 'evt_1']);
+    expect(await all({ account: 'acct_A', type: 'payment_intent.succeeded' })).toEqual(['evt_1']);
+    expect(await all({ objectId: 'pi_2', status: 'queued' })).toEqual([]);
+  });
+
+  it('moves a record between status indexes and keeps attempts and the last error', async () => {
+    await index.record(summary('evt_s'), '{}');
+    expect(await index.setStatus('evt_s', 'processing', { attempts: 1 })).toBe('queued');
+    expect(await index.setStatus('evt_s', 'queued', { lastError: 'boom' })).toBe('processing');
+    expect(await index.setStatus('evt_s', 'failed', { attempts: 2, lastError: 'boom again' })).toBe('queued');
+    expect(await index.get('evt_s')).toMatchObject({ status: 'failed', attempts: 2, lastError: 'boom again' });
+    expect(await all({ status: 'failed' })).toEqual(['evt_s']);
+    expect(await all({ status: 'queued' })).toEqual([]);
+    expect(await all({ status: 'processing' })).toEqual([]);
+  });
+
+  it('when the worker writes a status before the record exists, the record keeps that status and is not a duplicate', async () => {
+    await index.setStatus('evt_fast', 'succeeded', { attempts: 1 });
+    expect(await index.has('evt_fast')).toBe(false);
+    expect(await index.record(summary('evt_fast'), '{}')).toBe(true);
+    expect(await index.get('evt_fast')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await all({ status: 'succeeded' })).toEqual(['evt_fast']);
+  });
+
+  it('keeps at most EVENT_INDEX_MAX_EVENTS records, dropping the oldest with their payloads', async () => {
+    index = new EventIndex(redis, config({ EVENT_INDEX_MAX_EVENTS: 100 }));
+    const now = Date.now();
+    for (let i = 0; i < 103; i += 1) await index.record(summary(`evt_${String(i).padStart(3, '0')}`), 'x', now + i);
+    expect(await index.get('evt_000')).toBeUndefined();
+    expect(await index.payload('evt_002')).toBeUndefined();
+    expect(await index.get('evt_003')).toBeDefined();
+    expect((await all({}, 200)).length).toBe(100);
+    expect((await all({ type: 'customer.created' }, 200)).length).toBe(100);
+  });
+
+  it('drops index entries older than the retention when new events are written, and records expire with it', async () => {
+    const now = Date.now();
+    await index.record(summary('evt_old'), '{}', now - 31 * DAY);
+    await index.record(summary('evt_new'), '{}', now);
+    expect(await all({})).toEqual(['evt_new']);
+    const prefix = (index as unknown as { base: string }).base;
+    const ttl = await redis.ttl(`${prefix}:rec:evt_new`);
+    expect(ttl).toBeGreaterThan(29 * 86_400);
+    expect(ttl).toBeLessThanOrEqual(30 * 86_400);
+    expect(await redis.ttl(`${prefix}:idx:type:customer.created`)).toBeGreaterThan(0);
+  });
+
+  it('when a cursor was not made by the index, refuses it with VALIDATION_FAILED', async () => {
+    await expect(index.list({ limit: 10, cursor: 'bm9wZQ' })).rejects.toThrow(AppError);
+  });
+
+  it('counts replays', async () => {
+    await index.record(summary('evt_r'), '{}');
+    expect(await index.nextReplay('evt_r')).toBe(1);
+    expect(await index.nextReplay('evt_r')).toBe(2);
+    expect((await index.get('evt_r'))?.replays).toBe(2);
+  });
+});
