@@ -1,6 +1,16 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { UnrecoverableError, Worker } from 'bullmq';
+import { loadConfig } from '../../src/config';
+import { runShutdownSteps } from '../../src/lifecycle';
+import { createLogger } from '../../src/logger';
+import { createApp } from '../../src/web/app';
+import { adminTokenId } from '../../src/web/admin-auth';
+import { createWebDeps } from '../../src/web/deps';
 import type { JobDetail, JobPage, Overview } from '../../src/admin/admin-types';
-import { createRedis } from '../../src/redis';
+import { createRedis, waitForRedis } from '../../src/redis';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
 
@@ -161,5 +171,37 @@ describe('admin API', () => {
     const res = await send('POST', '/api/admin/queues/jobs/retry-failed');
     expect(await res.json()).toEqual({ action: 'retry-all-failed', queue: 'jobs', count: 3 });
     expect(await jobsQueue().getJobCounts('failed', 'waiting')).toMatchObject({ failed: 0, waiting: 3 });
+  });
+
+  it('logs every action with the token id (never the token), what, on which job, and how it ended', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, QUEUE_PREFIX: `test-${randomUUID()}`, ADMIN_TOKEN: TOKEN });
+    const logger = createLogger({ level: 'info', name: 'web' }, sink);
+    const deps = createWebDeps(config, logger);
+    await waitForRedis(deps.redis, 5000);
+    const server = createServer(createApp(deps));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const job = await deps.queues.jobs.add('job', {}, { delay: 60_000 });
+      await fetch(`${url}/api/admin/queues/jobs/jobs/${job.id}/promote`, { method: 'POST', headers: auth });
+      await fetch(`${url}/api/admin/queues/jobs/jobs/${job.id}/promote`, { method: 'POST', headers: auth });
+      const actions = lines.filter((l) => l.msg === 'admin action');
+      expect(actions).toEqual([
+        expect.objectContaining({ admin: adminTokenId(TOKEN), action: 'job.promote', queue: 'jobs', jobId: job.id, outcome: 'done' }),
+        expect.objectContaining({ admin: adminTokenId(TOKEN), action: 'job.promote', jobId: job.id, outcome: 'refused', code: 'JOB_ACTION_CONFLICT' }),
+      ]);
+      expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runShutdownSteps(deps.closeSteps, logger);
+    }
   });
 });
