@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Stripe from 'stripe';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
+import { fixturesPath } from '../../src/dev/stripe-event-builder';
 import { createStripeClient } from '../../src/stripe/stripe-client';
 
 const KEY = 'sk_test_emulatorcontract0001';
 const FIXTURE = (
-  JSON.parse(readFileSync(path.join(__dirname, '../../../shared/fixtures/stripe/fixtures3.json'), 'utf8')) as {
+  JSON.parse(readFileSync(fixturesPath(), 'utf8')) as {
     resources: Record<string, Record<string, unknown>>;
   }
 ).resources['apps.secret']!;
