@@ -25,6 +25,8 @@ export interface AppProps {
   readonly redisAuthToken: secretsmanager.ISecret;
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
+  /** Regional ACM certificate: the load balancer then listens on HTTPS 443 only. */
+  readonly listenerCertificateArn?: string;
 }
 
 /**
@@ -107,8 +109,19 @@ export class App extends Construct {
       option('aws:elasticbeanstalk:environment', 'LoadBalancerType', 'application'),
       option('aws:elbv2:loadbalancer', 'SecurityGroups', props.loadBalancerSecurityGroup.securityGroupId),
       option('aws:elbv2:loadbalancer', 'ManagedSecurityGroup', props.loadBalancerSecurityGroup.securityGroupId),
-      option('aws:elbv2:listener:default', 'ListenerEnabled', 'true'),
+      ...this.listenerOptions(props),
       option('aws:autoscaling:launchconfiguration', 'SecurityGroups', props.appSecurityGroup.securityGroupId),
+    ];
+  }
+
+  private listenerOptions(props: AppProps): OptionSetting[] {
+    if (!props.listenerCertificateArn) return [option('aws:elbv2:listener:default', 'ListenerEnabled', 'true')];
+    return [
+      option('aws:elbv2:listener:default', 'ListenerEnabled', 'false'),
+      option('aws:elbv2:listener:443', 'ListenerEnabled', 'true'),
+      option('aws:elbv2:listener:443', 'Protocol', 'HTTPS'),
+      option('aws:elbv2:listener:443', 'SSLCertificateArns', props.listenerCertificateArn),
+      option('aws:elbv2:listener:443', 'SSLPolicy', 'ELBSecurityPolicy-TLS13-1-2-2021-06'),
     ];
   }
 

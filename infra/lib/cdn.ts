@@ -11,8 +11,10 @@ import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 
 export interface CdnProps {
-  /** DNS name of the EB environment's load balancer. */
+  /** DNS name of the EB environment's load balancer, or a name of its own when it has a certificate. */
   readonly apiOriginDomainName: string;
+  /** Whether the load balancer answers HTTPS (with a certificate for apiOriginDomainName). */
+  readonly apiOriginHttps: boolean;
   readonly logBucket: s3.IBucket;
   readonly priceClass: cloudfront.PriceClass;
   /** Optional custom domain; its ACM certificate must be in us-east-1. */
@@ -54,7 +56,8 @@ export class Cdn extends Construct {
     const securityHeaders = this.securityHeadersPolicy();
     const api: cloudfront.BehaviorOptions = {
       origin: new origins.HttpOrigin(props.apiOriginDomainName, {
-        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+        protocolPolicy: props.apiOriginHttps ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+        originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         readTimeout: Duration.seconds(30),
       }),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -95,12 +98,14 @@ export class Cdn extends Construct {
 
   private acknowledgeFindings(props: CdnProps): void {
     acknowledge(this.distribution, 'Stripe delivers webhooks from addresses worldwide; a geo restriction would drop them.', 'CFR1');
-    acknowledge(
-      this.distribution,
-      'The load balancer has no certificate of its own: its security group admits only CloudFront ' +
-        'origin-facing addresses, and the hop stays on the AWS network. Give it a domain and certificate to go HTTPS.',
-      'CFR5',
-    );
+    if (!props.apiOriginHttps) {
+      acknowledge(
+        this.distribution,
+        'The load balancer has no certificate of its own: its security group admits only CloudFront ' +
+          'origin-facing addresses. Set originDomainName + originCertificateArn to make this hop HTTPS.',
+        'CFR5',
+      );
+    }
     if (!props.domain) {
       acknowledge(
         this.distribution,

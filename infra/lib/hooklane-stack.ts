@@ -27,6 +27,7 @@ export class HooklaneStack extends Stack {
       natGateways: s.natGateways,
       cloudFrontPrefixListId: s.cloudFrontPrefixListId,
       instancePort: INSTANCE_PORT,
+      listenerPort: s.originCertificateArn ? 443 : 80,
     });
     const cache = new Cache(this, 'Cache', {
       vpc: network.vpc,
@@ -46,9 +47,12 @@ export class HooklaneStack extends Stack {
       redisUrl: cache.url,
       redisAuthToken: cache.authToken,
       plainEnvironment: s.appEnvironment,
+      ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
     const cdn = new Cdn(this, 'Cdn', {
-      apiOriginDomainName: app.environment.attrEndpointUrl,
+      // With a certificate, CloudFront must ask for the name on it (a DNS record pointing at the environment).
+      apiOriginDomainName: s.originDomainName ?? app.environment.attrEndpointUrl,
+      apiOriginHttps: Boolean(s.originCertificateArn),
       logBucket: logs.bucket,
       priceClass: s.priceClass as cloudfront.PriceClass,
       ...(s.domainNames && s.certificateArn && { domain: { names: s.domainNames, certificateArn: s.certificateArn } }),

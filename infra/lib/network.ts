@@ -8,6 +8,8 @@ export interface NetworkProps {
   readonly cloudFrontPrefixListId: string;
   /** Port the web container is published on, on each instance (docker-compose.yml `ports`). */
   readonly instancePort: number;
+  /** The load balancer's listener: 443 when it has a certificate, else 80. */
+  readonly listenerPort: number;
 }
 
 /**
@@ -40,12 +42,12 @@ export class Network extends Construct {
 
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSg', {
       vpc: this.vpc,
-      description: 'hooklane ALB: HTTP from CloudFront origin-facing addresses only',
+      description: 'hooklane ALB: CloudFront origin-facing addresses only',
       allowAllOutbound: false,
     });
     this.loadBalancerSecurityGroup.addIngressRule(
       ec2.Peer.prefixList(props.cloudFrontPrefixListId),
-      ec2.Port.tcp(80),
+      ec2.Port.tcp(props.listenerPort),
       'CloudFront origin-facing',
     );
 

@@ -23,6 +23,9 @@ export const settingsSchema = z.object({
   domainNames: list.optional(),
   certificateArn: z.string().startsWith('arn:').optional(),
   webAclArn: z.string().startsWith('arn:').optional(),
+  /** HTTPS from CloudFront to the load balancer: a DNS name pointing at the EB environment, and its regional ACM certificate. */
+  originDomainName: z.string().regex(/^[a-z0-9.-]+$/).optional(),
+  originCertificateArn: z.string().startsWith('arn:').optional(),
   /** Non-secret app settings, passed to EB as plain environment properties. */
   appEnvironment: jsonRecord.default({}),
 });
@@ -38,6 +41,9 @@ export function parseSettings(raw: Record<string, unknown>): HooklaneSettings {
   }
   const s = parsed.data;
   if (s.maxInstances < s.minInstances) throw new Error('Invalid CDK context: maxInstances < minInstances');
+  if (Boolean(s.originDomainName) !== Boolean(s.originCertificateArn)) {
+    throw new Error('Invalid CDK context: originDomainName and originCertificateArn go together');
+  }
   if (Boolean(s.domainNames?.length) !== Boolean(s.certificateArn)) {
     throw new Error('Invalid CDK context: domainNames and certificateArn go together');
   }

@@ -265,6 +265,25 @@ describe('CDN', () => {
   });
 });
 
+describe('HTTPS from CloudFront to the load balancer', () => {
+  it('listens on 443 only, admits CloudFront on 443 and has CloudFront ask for the certificate\'s name over TLS 1.2', () => {
+    const https = synthesize({
+      originDomainName: 'origin.hooklane.example.com',
+      originCertificateArn: 'arn:aws:acm:eu-west-1:000000000000:certificate/00000000-0000-0000-0000-000000000000',
+    });
+    const env = ebOptions(https.json);
+    expect(env.get('aws:elbv2:listener:default/ListenerEnabled')).toBe('false');
+    expect(env.get('aws:elbv2:listener:443/Protocol')).toBe('HTTPS');
+    expect(env.get('aws:elbv2:listener:443/SSLPolicy')).toMatch(/^ELBSecurityPolicy-TLS13-1-2/);
+    https.template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { SourcePrefixListId: 'pl-3b927c52', FromPort: 443, ToPort: 443 });
+    const config = resourcesOfType(https.json, 'AWS::CloudFront::Distribution')[0]![1].Properties.DistributionConfig;
+    const api = config.Origins.find((o: { DomainName: unknown }) => o.DomainName === 'origin.hooklane.example.com');
+    expect(api.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+    const rules = https.validationReport.pluginReports[0]!.suppressedViolations.map((v) => v.ruleName);
+    expect(rules).not.toContain('AwsSolutions-CFR5');
+  });
+});
+
 describe('pipeline', () => {
   it('is a V2 pipeline triggered by pushes to main through a CodeStar connection', () => {
     synth.template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
