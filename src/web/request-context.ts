@@ -33,11 +33,12 @@ export function requestContext(logger: Logger): RequestHandler[] {
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     customAttributeKeys: { reqId: 'requestId' },
     quietReqLogger: true,
-    // One line per request with what an operator needs; headers are not logged (they carry signatures).
+    // One line per request with what an operator needs. Neither headers nor query strings are logged: they
+    // carry signatures, OAuth codes and the Stripe App's signed sign-in state.
     serializers: {
       req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
         method: req.method,
-        url: req.url,
+        url: req.url.split('?', 1)[0],
         remoteAddress: req.remoteAddress,
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
