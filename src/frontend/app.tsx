@@ -1,9 +1,9 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiContext } from './components/api-context';
 import { Link } from './components/link';
 import { useRoute } from './components/navigation';
 import { createApiClient } from './logic/api-client';
-import { hrefFor, sectionOf, type Route } from './logic/routes';
+import { hrefFor, sectionOf, titleFor, type Route } from './logic/routes';
 import { forgetToken, readToken, saveToken } from './logic/session';
 import { EventDetailView } from './views/event-detail-view';
 import { EventsView } from './views/events-view';
@@ -47,6 +47,9 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const route = useRoute();
   const section = sectionOf(route);
+  useEffect(() => {
+    document.title = token ? titleFor(route) : 'Sign in · hooklane console';
+  }, [route, token]);
 
   const api = useMemo(
     () =>

@@ -78,6 +78,7 @@ describe('operator console in a real browser', () => {
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     const table = page.getByTestId('jobs-table');
     await table.waitFor();
+    expect(await page.title()).toBe('jobs · failed jobs · hooklane console');
     await screenshot(page, 'jobs-failed');
     await table.getByRole('link').first().click();
     await shows('job-state', 'failed');

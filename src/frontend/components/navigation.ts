@@ -20,6 +20,9 @@ export function useRoute(): Route {
     const update = () => {
       setRoute(currentRoute());
       window.scrollTo(0, 0);
+      // Move focus to the new content, as a full page load would, so keyboard and screen-reader users
+      // start from the top of the page they asked for.
+      document.getElementById('main')?.focus({ preventScroll: true });
     };
     window.addEventListener('popstate', update);
     window.addEventListener(NAVIGATE_EVENT, update);

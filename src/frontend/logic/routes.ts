@@ -98,3 +98,24 @@ export function sectionOf(route: Route): 'overview' | 'events' | 'jobs' | null {
   if (route.name === 'jobs' || route.name === 'job') return 'jobs';
   return null;
 }
+
+/** The document title for a route: screen readers announce it, and browser history reads well. */
+export function titleFor(route: Route): string {
+  const page = (() => {
+    switch (route.name) {
+      case 'overview':
+        return 'Overview';
+      case 'events':
+        return 'Events';
+      case 'event':
+        return `Event ${route.id}`;
+      case 'jobs':
+        return `${route.queue} · ${route.state} jobs`;
+      case 'job':
+        return `Job ${route.id} · ${route.queue}`;
+      case 'not-found':
+        return 'Page not found';
+    }
+  })();
+  return `${page} · hooklane console`;
+}

@@ -1,4 +1,4 @@
-import { emptyEventQuery, hrefFor, parseRoute, sectionOf, type Route } from '../../../src/frontend/logic/routes';
+import { emptyEventQuery, hrefFor, parseRoute, sectionOf, titleFor, type Route } from '../../../src/frontend/logic/routes';
 
 describe('console routes', () => {
   it.each<[string, string, Route]>([
@@ -35,5 +35,10 @@ describe('console routes', () => {
     expect(sectionOf({ name: 'job', queue: 'jobs', id: '1' })).toBe('jobs');
     expect(sectionOf({ name: 'event', id: 'e' })).toBe('events');
     expect(sectionOf({ name: 'not-found', path: '/x' })).toBeNull();
+  });
+
+  it('titles each page after what it shows', () => {
+    expect(titleFor({ name: 'jobs', queue: 'jobs', state: 'failed', page: 1 })).toBe('jobs · failed jobs · hooklane console');
+    expect(titleFor({ name: 'event', id: 'evt_1' })).toBe('Event evt_1 · hooklane console');
   });
 });
