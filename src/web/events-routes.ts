@@ -67,8 +67,9 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
       if (payload === undefined) throw new AppError('EVENT_NOT_FOUND', `The payload of ${record.id} is no longer stored.`);
       const n = await index.nextReplay(record.id);
       const replayJobId = `${record.id}-replay-${n}`;
-      await queues[QUEUE_NAMES.stripeEvents].add(record.type, JSON.parse(payload) as object, { jobId: replayJobId });
+      // Status first: a worker may finish the new job before a status written after the add would land.
       await index.setStatus(record.id, 'queued', { jobId: replayJobId, attempts: 0, lastError: null });
+      await queues[QUEUE_NAMES.stripeEvents].add(record.type, JSON.parse(payload) as object, { jobId: replayJobId });
       return { id: record.id, jobId: replayJobId, replay: n };
     });
     logAdminAction(req, 'event.replay', { eventId: id, jobId });
