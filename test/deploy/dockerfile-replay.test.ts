@@ -15,10 +15,11 @@ let image: ReplayedImage;
 let redis: TestRedis;
 
 beforeAll(async () => {
+  // Two full `npm ci` runs and a build: minutes on a busy 2-core machine, well under that on a quiet one.
   workDir = mkdtempSync(path.join(tmpdir(), 'hooklane-image-'));
   image = replayDockerfile(workDir);
   redis = await startRedis();
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await redis?.destroy();
