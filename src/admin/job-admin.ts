@@ -17,7 +17,8 @@ function summarise(job: Job, state: string): JobSummary {
     state,
     progress: job.progress,
     attemptsMade: job.attemptsMade,
-    maxAttempts: job.opts.attempts ?? 1,
+    // BullMQ runs a job once when attempts is unset or 0.
+    maxAttempts: Math.max(1, job.opts.attempts ?? 1),
     failedReason: job.failedReason || null,
     createdAt: iso(job.timestamp),
     processedAt: iso(job.processedOn),
