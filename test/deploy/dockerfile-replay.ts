@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { argsOf, dockerfile, keyword, repoRoot, type DockerStage } from './repo-artifacts';
+import { argsOf, contextFilter, dockerfile, keyword, repoRoot, type DockerStage } from './repo-artifacts';
 
 /**
  * Replays the Dockerfile without a Docker engine: each stage is a directory standing for its /app,
@@ -20,21 +20,6 @@ export interface ReplayedImage {
 
 const WORKDIR = '/app';
 const BUILD_ONLY = new Set(['ARG', 'USER', 'EXPOSE', 'STOPSIGNAL', 'HEALTHCHECK', 'ENTRYPOINT', 'CMD']);
-
-export function contextFilter(): (file: string) => boolean {
-  const lines = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  if (lines[0] !== '**') throw new Error('.dockerignore: the replay expects an allowlist that starts with **');
-  const allowed = lines.slice(1).map((l) => {
-    if (!l.startsWith('!') || /[*?[]/.test(l.slice(1).replace(/\/\*\*$/, ''))) {
-      throw new Error(`.dockerignore: the replay does not understand "${l}"`);
-    }
-    return l.slice(1);
-  });
-  return (file) => allowed.some((a) => (a.endsWith('/**') ? file.startsWith(a.slice(0, -2)) : file === a));
-}
 
 /** Files under `rel` (or `rel` itself), relative to `root`. */
 function filesUnder(root: string, rel: string): string[] {

@@ -99,3 +99,19 @@ export function optionEntries(settings: unknown): [string, unknown][] {
     Object.entries(opts).map(([name, value]) => [`${ns}/${name}`, value] as [string, unknown]),
   );
 }
+
+/** What .dockerignore admits into the build context (an allowlist: `**`, then `!path` or `!dir/**`). */
+export function contextFilter(): (file: string) => boolean {
+  const lines = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  if (lines[0] !== '**') throw new Error('.dockerignore: the replay expects an allowlist that starts with **');
+  const allowed = lines.slice(1).map((l) => {
+    if (!l.startsWith('!') || /[*?[]/.test(l.slice(1).replace(/\/\*\*$/, ''))) {
+      throw new Error(`.dockerignore: the replay does not understand "${l}"`);
+    }
+    return l.slice(1);
+  });
+  return (file) => allowed.some((a) => (a.endsWith('/**') ? file === a.slice(0, -3) || file.startsWith(a.slice(0, -2)) : file === a));
+}
