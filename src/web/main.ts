@@ -5,6 +5,7 @@ import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
+import { withWebhookFastPath } from './fast-path';
 import { closeServer } from './server';
 
 async function main(): Promise<void> {
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   await assertNoEviction(deps.redis);
 
   const app = createApp(deps);
-  const server = createServer(app);
+  // POST /webhooks/stripe is answered on node:http before Express (the hot path); the rest goes to Express.
+  const server = createServer(withWebhookFastPath(deps, app));
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,0 +1,101 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { AppError } from '../errors';
+import type { Lifecycle } from '../lifecycle';
+import { runWithLogContext } from '../logger';
+import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
+import { parseByteSize, readBoundedBody } from './fast-path-body';
+import { jsonAnswer, problemAnswer, writeAnswer, type Answer } from './fast-path-response';
+import { toAppError } from './problem';
+import { requestIdFor } from './request-context';
+import { STRIPE_WEBHOOK_PATH } from './webhook-route';
+
+export interface FastPathDeps extends WebhookIntakeDeps {
+  config: WebhookIntakeDeps['config'] & { BODY_LIMIT: string };
+  lifecycle: Lifecycle;
+}
+
+/**
+ * Only plain deliveries take the fast path: POST to exactly the webhook path, body not content-encoded.
+ * Anything else (a query string, gzip, another method) goes to Express, whose route answers it the same
+ * way, so the fast path never has to re-implement an edge case.
+ */
+export function takesFastPath(req: IncomingMessage): boolean {
+  if (req.method !== 'POST' || req.url !== STRIPE_WEBHOOK_PATH) return false;
+  const encoding = req.headers['content-encoding'];
+  return encoding === undefined || encoding.toLowerCase() === 'identity';
+}
+
+function refusedLog(error: AppError): Record<string, unknown> {
+  return { code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
+}
+
+type WebhookAnswer = Answer & { duplicate?: boolean };
+
+async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMessage, requestId: string): Promise<WebhookAnswer> {
+  let body: Buffer;
+  try {
+    body = await readBoundedBody(req, limit);
+  } catch (err) {
+    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), close: true };
+    throw err;
+  }
+  const signature = req.headers['stripe-signature'];
+  try {
+    const answer = await acceptStripeWebhook(deps, body, Array.isArray(signature) ? signature[0] : signature);
+    return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate };
+  } catch (err) {
+    const error = toAppError(err);
+    if (error.status === 400) deps.logger.warn(refusedLog(error), 'stripe webhook refused');
+    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ err, code: error.code }, 'request failed');
+    else deps.logger.warn({ code: error.code, detail: error.detail }, 'request rejected');
+    return problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId);
+  }
+}
+
+/**
+ * `POST /webhooks/stripe` straight on node:http, in front of Express: the same intake function, the same
+ * answers (request id, problem+json, 413 over BODY_LIMIT, 503 while Redis is away) without Express's
+ * per-request middleware and body parsing, which cost more than verifying and storing the event.
+ * Every other request goes to `app`.
+ */
+export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): RequestListener {
+  const limit = parseByteSize(deps.config.BODY_LIMIT);
+  return (req, res) => {
+    if (!takesFastPath(req)) {
+      app(req, res);
+      return;
+    }
+    const started = performance.now();
+    const requestId = requestIdFor(req);
+    runWithLogContext({ requestId }, () => {
+      answerWebhook(deps, limit, req, requestId)
+        .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
+        .then((answer) => respond(deps, req, res, answer, requestId, started));
+    });
+  };
+}
+
+function respond(
+  deps: FastPathDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  answer: WebhookAnswer,
+  requestId: string,
+  started: number,
+): void {
+  // Nobody to answer: the client went away mid-body.
+  if (res.destroyed || (req.destroyed && !req.complete)) return;
+  // While draining, ask the client (the load balancer) not to reuse the connection.
+  const close = answer.close || deps.lifecycle.shuttingDown;
+  writeAnswer(res, close ? { ...answer, close } : answer, requestId);
+  // One line per delivery (Express logs two: the route's and pino-http's); the request id and event id
+  // come from the log context.
+  const line = {
+    req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },
+    res: { statusCode: answer.status },
+    responseTime: Math.round(performance.now() - started),
+  };
+  if (answer.duplicate !== undefined) deps.logger.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
+  else if (answer.status >= 500) deps.logger.error(line, 'request errored');
+  else deps.logger.warn(line, 'request completed');
+}
