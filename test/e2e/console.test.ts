@@ -62,11 +62,13 @@ describe('operator console in a real browser', () => {
   it('counts change after jobs are enqueued, without the page shifting', async () => {
     await shows('count-jobs-completed', '0');
     await problems.resetLayoutShift();
-    await postJob(stack.url, { steps: 2, stepMs: 1500 });
+    // Active for about 6 s: several 2 s polls see it even on a busy CI machine.
+    await postJob(stack.url, { steps: 3, stepMs: 2000 });
     await shows('count-jobs-active', '1');
     await Promise.all([postJob(stack.url, {}), postJob(stack.url, {}), postJob(stack.url, { failUntilAttempt: 1 })]);
-    await shows('count-jobs-completed', '3');
     await shows('count-jobs-failed', '1');
+    // The two quick jobs and, once its 6 s are up, the slow one.
+    await shows('count-jobs-completed', '3');
     await shows('count-jobs-active', '0');
     const chart = await page.getByTestId('chart-jobs').getAttribute('aria-label');
     expect(chart).toContain('3 completed and 1 failed');
