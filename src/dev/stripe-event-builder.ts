@@ -9,10 +9,10 @@ type Fixtures = { resources: Record<string, Record<string, unknown>> };
 
 /**
  * Stripe's published example objects (github.com/stripe/openapi fixtures3.json, as stripe-mock uses),
- * kept beside the repository in ../shared; STRIPE_FIXTURES_PATH points elsewhere.
+ * vendored under fixtures/stripe/ (see SOURCE.txt there); STRIPE_FIXTURES_PATH points elsewhere.
  */
 export function fixturesPath(): string {
-  return process.env.STRIPE_FIXTURES_PATH ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'stripe', 'fixtures3.json');
+  return process.env.STRIPE_FIXTURES_PATH ?? path.resolve(__dirname, '..', '..', 'fixtures', 'stripe', 'fixtures3.json');
 }
 
 let cached: Fixtures | undefined;
