@@ -47,6 +47,7 @@ export const REDACT_PATHS = [
   'config.STRIPE_APP_SECRET',
   'config.OAUTH_CLIENT_SECRET',
   'config.REDIS_URL',
+  'config.REDIS_PASSWORD',
 ];
 
 /** The current context minus what the logger already binds (pino-http's child binds requestId). */
