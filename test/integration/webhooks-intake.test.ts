@@ -1,5 +1,6 @@
 import { signStripePayload } from '../../src/dev/stripe-event-builder';
 import { QUEUE_NAMES } from '../../src/queues';
+import { waitForRedis } from '../../src/redis';
 import { eventIndexFor } from '../../src/events/event-index';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -153,7 +154,6 @@ describe('POST /webhooks/stripe while Redis is away', () => {
       expect(down.body.code).toBe('REDIS_UNAVAILABLE');
       expect(down.headers.get('retry-after')).toMatch(/^\d+$/);
       await redis.start();
-      const { waitForRedis } = await import('../../src/redis');
       await waitForRedis(app.deps.redis, 10_000);
       const up = await deliver(app.url, payload);
       expect(up.body).toEqual({ received: true, duplicate: false });
