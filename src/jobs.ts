@@ -82,23 +82,29 @@ export interface JobView {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
-/** The public shape of a job, with its state and logs. */
+/**
+ * The public shape of a job, with its state and logs. The state is read first and the job again after
+ * it: a job that finishes between two reads then shows its final state with its final data (return
+ * value, attempts), never "completed" beside the data of its active self.
+ */
 export async function describeJob(queue: Queue, job: Job): Promise<JobView> {
-  const [state, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(job.id!, 0, 99)]);
+  const state = await queue.getJobState(job.id!);
+  const [fresh, { logs }] = await Promise.all([queue.getJob(job.id!), queue.getJobLogs(job.id!, 0, 99)]);
+  const current = fresh ?? job;
   return {
-    id: job.id!,
-    name: job.name,
+    id: current.id!,
+    name: current.name,
     queue: queue.name,
     state,
-    data: job.data,
-    progress: job.progress,
-    returnValue: job.returnvalue ?? null,
-    failedReason: job.failedReason || null,
-    stacktrace: job.stacktrace ?? [],
-    attemptsMade: job.attemptsMade,
-    createdAt: iso(job.timestamp),
-    processedAt: iso(job.processedOn),
-    finishedAt: iso(job.finishedOn),
+    data: current.data,
+    progress: current.progress,
+    returnValue: current.returnvalue ?? null,
+    failedReason: current.failedReason || null,
+    stacktrace: current.stacktrace ?? [],
+    attemptsMade: current.attemptsMade,
+    createdAt: iso(current.timestamp),
+    processedAt: iso(current.processedOn),
+    finishedAt: iso(current.finishedOn),
     logs,
   };
 }

@@ -40,6 +40,8 @@ export async function startTestApp(redisUrl: string, env: Record<string, string>
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runShutdownSteps(deps.closeSteps, logger);
+      // quit() fails while Redis is down, and ioredis would keep reconnecting and hold jest open.
+      deps.redis.disconnect();
     },
   };
 }
