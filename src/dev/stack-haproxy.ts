@@ -16,6 +16,8 @@ export interface HaproxyOptions {
   backends: HaproxyBackend[];
   /** Health check interval; the ALB's is 5-300 s, locally 1 s keeps tests and chaos runs short. */
   checkIntervalMs?: number;
+  /** How long a check may take (default 1 s, /readyz's own Redis deadline); CI machines under load need more. */
+  checkTimeoutMs?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
     '  timeout http-request 31s',
     '  timeout http-keep-alive 60s',
     '  timeout queue 5s',
-    '  timeout check 1s',
+    `  timeout check ${options.checkTimeoutMs ?? 1000}ms`,
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
@@ -7,7 +7,14 @@ import { readProcfile, type ProcessType } from './procfile';
 import { startHaproxy, type RunningHaproxy } from './stack-haproxy';
 import { waitForHttp } from './wait-for-http';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: the nearest folder above this file with a Procfile (dist/dev, build/src/dev, src/dev). */
+function findRoot(dir = __dirname): string {
+  if (existsSync(path.join(dir, 'Procfile'))) return dir;
+  const parent = path.dirname(dir);
+  if (parent === dir) throw new Error('no Procfile above ' + __dirname);
+  return findRoot(parent);
+}
+const ROOT = findRoot();
 
 export interface StackOptions {
   web: number;
@@ -19,6 +26,7 @@ export interface StackOptions {
   /** Start a replacement when an instance dies, as Elastic Beanstalk replaces an unhealthy instance. */
   respawn?: boolean;
   checkIntervalMs?: number;
+  checkTimeoutMs?: number;
 }
 
 export interface StackExit {
@@ -223,6 +231,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         statsPort,
         backends: web.map((w) => ({ name: w.name, port: w.port! })),
         ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
+        ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
       },
       haproxyLog,
     );

@@ -53,7 +53,7 @@ async function startServer(redisUrl: string): Promise<{ url: string; deps: WebDe
 const FAST = '/webhooks/stripe';
 const EXPRESS = '/webhooks/stripe?via=express';
 
-async function post(url: string, path: string, payload: string | Buffer, headers: Record<string, string>): Promise<Answer> {
+async function post(url: string, path: string, payload: string, headers: Record<string, string>): Promise<Answer> {
   const res = await fetch(`${url}${path}`, { method: 'POST', headers, body: payload });
   const text = await res.text();
   return {

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
+
+export interface BenchRedis {
+  url: string;
+  client: Redis;
+  flush(): Promise<void>;
+  usedMemory(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis as production runs it (AOF everysec, noeviction), started by the bench itself. It inherits the
+ * load generator's core: on this machine it stands in for ElastiCache, which is another host.
+ */
+export async function startBenchRedis(): Promise<BenchRedis> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hooklane-bench-redis-'));
+  const server: EmbeddedRedis = await startEmbeddedRedis({ dataDir });
+  const client = new Redis(server.url, { maxRetriesPerRequest: null });
+  return {
+    url: server.url,
+    client,
+    flush: async () => {
+      await client.flushall();
+    },
+    usedMemory: async () => {
+      const info = await client.info('memory');
+      return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+    },
+    stop: async () => {
+      client.disconnect();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { DrainRow } from '../scenarios/drain';
+import type { EndToEndRow } from '../scenarios/end-to-end';
+import type { HttpRow } from '../scenarios/http';
+import type { MemoryRow } from '../scenarios/memory';
+import { round } from './stats';
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  machine: { cpus: number; node: string; loadBefore: number[]; loadAfter: number[]; pinned: boolean; layout: string };
+  plan: Record<string, unknown>;
+  http: HttpRow[];
+  drain: DrainRow[];
+  endToEnd?: EndToEndRow;
+  memory?: MemoryRow;
+  targets: Target[];
+}
+
+export interface Target {
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const num = (n: number | undefined, digits = 0) => (n === undefined || Number.isNaN(n) ? 'n/a' : round(n, digits).toLocaleString('en-US'));
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b ? a / b : undefined;
+}
+
+export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory'>): Target[] {
+  const row = (name: string) => r.http.find((h) => h.name === name);
+  const drain = (name: string) => r.drain.find((d) => d.name === name)?.jobsPerS;
+  const intake = row('hooklane intake (fast path)');
+  const targets: Target[] = [];
+  const add = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, unit = '×', digits = 2) =>
+    targets.push({ what, target, measured: value === undefined ? 'n/a' : `${round(value, digits)}${unit}`, met: value === undefined ? null : ok(value) });
+  if (intake) {
+    add('intake / bare Express GET', '≥ 1.0×', ratio(intake.rps, row('bare Express 5 GET')?.rps), (v) => v >= 1);
+    add('intake / plain-way intake', '≥ 2.5×', ratio(intake.rps, row('plain-way intake (express.raw + constructEvent + queue.add)')?.rps), (v) => v >= 2.5);
+    add('intake p99 at 50 connections', '≤ 20 ms', intake.p99, (v) => v <= 20, ' ms', 0);
+  }
+  for (const mode of ['in-process', 'sandboxed (thread)']) {
+    add(`hooklane worker / bare BullMQ Worker, ${mode}`, '≥ 0.9×', ratio(drain(`hooklane worker, ${mode}`), drain(`bare BullMQ Worker, ${mode}`)), (v) => v >= 0.9);
+  }
+  if (r.endToEnd) add(`end-to-end p99 at ${r.endToEnd.rate} req/s`, '≤ 25 ms', r.endToEnd.p99, (v) => v <= 25, ' ms', 0);
+  if (r.memory) add('Redis memory growth over the last step (retention applied)', '≈ 0 %', r.memory.lastStepGrowth * 100, (v) => v <= 5, ' %', 1);
+  return targets;
+}
+
+export function markdown(r: BenchResults): string {
+  const lines: string[] = [];
+  const express = r.http.find((h) => h.name === 'bare Express 5 GET')?.rps;
+  lines.push(`Run ${r.startedAt} (load average before ${r.machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}), ${r.machine.cpus} cores, Node ${r.machine.node}; ${r.machine.layout}.`);
+  lines.push('');
+  if (r.http.length) {
+    lines.push('| HTTP, 50 connections (median of runs) | req/s | × Express GET | p50 ms | p99 ms | errors | non-2xx |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const h of r.http) {
+      lines.push(`| ${h.name} | ${num(h.rps)} | ${num(ratio(h.rps, express), 2)} | ${num(h.p50)} | ${num(h.p99)} | ${h.errors} | ${h.non2xx} |`);
+    }
+    lines.push('');
+  }
+  if (r.drain.length) {
+    lines.push('| Worker drain (no-op events, concurrency 10) | jobs/s (median) | runs | failed |');
+    lines.push('| --- | ---: | --- | ---: |');
+    for (const d of r.drain) lines.push(`| ${d.name} | ${num(d.jobsPerS)} | ${d.reps.map((x) => num(x)).join(', ')} | ${d.failed} |`);
+    lines.push('');
+  }
+  if (r.endToEnd) {
+    const e = r.endToEnd;
+    lines.push('| End to end | rate | events | received→completed p50 | p99 | max | not completed | HTTP p99 |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| ${e.name} | ${e.rate}/s | ${e.events} | ${num(e.p50)} ms | ${num(e.p99)} ms | ${num(e.max)} ms | ${e.notCompleted} | ${num(e.http.p99)} ms |`);
+    lines.push('');
+  }
+  if (r.memory) {
+    const m = r.memory;
+    lines.push(`| Redis memory (${Object.entries(m.retention).map(([k, v]) => `${k}=${v}`).join(', ') || 'default retention'}) | used_memory | keys | retained completed jobs |`);
+    lines.push('| --- | ---: | ---: | ---: |');
+    lines.push(`| empty (baseline) | ${num(m.baselineBytes / 1048576, 1)} MiB | | |`);
+    for (const p of m.points) lines.push(`| after ${num(p.events)} events | ${num(p.usedBytes / 1048576, 1)} MiB | ${num(p.keys)} | ${num(p.retainedJobs)} |`);
+    lines.push(`| bytes per retained event | ${num(m.bytesPerRetainedEvent)} | | |`);
+    lines.push('');
+  }
+  if (r.targets.length) {
+    lines.push('| Target | wanted | measured | met |');
+    lines.push('| --- | --- | ---: | --- |');
+    for (const t of r.targets) lines.push(`| ${t.what} | ${t.target} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Writes `bench/results/bench-<stamp>.json|md` and `latest.json|md`; returns the markdown. */
+export function writeResults(dir: string, r: BenchResults, name = 'bench'): string {
+  const md = markdown(r);
+  const stamp = r.startedAt.replace(/[:.]/g, '-');
+  for (const base of [`${name}-${stamp}`, `${name}-latest`]) {
+    writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify(r, null, 2)}\n`);
+    writeFileSync(path.join(dir, `${base}.md`), md);
+  }
+  return md;
+}

@@ -1,0 +1,124 @@
+import { loadavg, cpus } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { eventIndexFor } from '../src/events/event-index';
+import { summariseEvent } from '../src/events/event-record';
+import { startBenchRedis } from './lib/bench-redis';
+import { LOADGEN_CPU, SERVER_CPU, canPin, pinSelf } from './lib/cpu';
+import { HOOKLANE_ENV } from './lib/hooklane-env';
+import { BENCH_BUILD, logDir, ROOT } from './lib/processes';
+import { targetsOf, writeResults, type BenchResults } from './lib/report';
+import { signedEvents } from './lib/signed-events';
+import { benchDrain, type DrainRow, type Fill } from './scenarios/drain';
+import { benchEndToEnd } from './scenarios/end-to-end';
+import { benchGet, benchIntake, type HttpPlan, type HttpRow } from './scenarios/http';
+import { benchMemory } from './scenarios/memory';
+
+const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+const WEB = path.join(ROOT, 'dist', 'web', 'main.js');
+const WORKER = path.join(ROOT, 'dist', 'worker', 'main.js');
+const SERVERS = path.join(BENCH_BUILD, 'servers');
+const ALL = ['http', 'drain', 'e2e', 'memory'];
+
+/** Queues `count` no-op events (a type without a handler: hooklane marks them ignored) as the intake stores them. */
+const fillStripeEvents: Fill = async (queue, count) => {
+  const client = await queue.client;
+  const index = eventIndexFor(client as never, { QUEUE_PREFIX: queue.opts.prefix ?? 'hooklane', EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 100_000 });
+  const events = signedEvents(count, { prefix: `drain${Date.now().toString(36)}`, type: 'plan.created', object: 'plan' });
+  for (let i = 0; i < events.length; i += 1000) {
+    const chunk = events.slice(i, i + 1000);
+    const parsed = chunk.map((e) => JSON.parse(e.body) as { id: string; type: string });
+    await queue.addBulk(parsed.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id, removeOnComplete: { age: 3600, count: 100_000 }, attempts: 5 } })));
+    await Promise.all(parsed.map((event, k) => index.record(summariseEvent(event), chunk[k]!.body)));
+  }
+};
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      reps: { type: 'string' },
+    },
+  });
+  const quick = !!values.quick;
+  const plan: HttpPlan = {
+    durationS: Number(values.duration ?? (quick ? 3 : 10)),
+    reps: Number(values.reps ?? 3),
+    warmupS: quick ? 1 : 3,
+    connections: 50,
+  };
+  return { quick, plan, only: new Set((values.only ?? ALL.join(',')).split(',')) };
+}
+
+async function main(): Promise<void> {
+  const { quick, plan, only } = parse();
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  const pinned = pinSelf(LOADGEN_CPU) && canPin();
+  const layout = pinned
+    ? `load generator and Redis pinned to core ${LOADGEN_CPU}, the process under test to core ${SERVER_CPU} (taskset)`
+    : 'nothing pinned (no taskset or one core)';
+  say(`${layout}; logs of every process in ${logDir()}`);
+  const redis = await startBenchRedis();
+  const http: HttpRow[] = [];
+  const drain: DrainRow[] = [];
+  const results: Partial<BenchResults> = {};
+  const cleanup = async () => {
+    await redis.stop().catch(() => undefined);
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  try {
+    if (only.has('http')) {
+      http.push(await benchGet('bare node:http GET', path.join(SERVERS, 'bare-http.js'), plan));
+      http.push(await benchGet('bare Express 5 GET', path.join(SERVERS, 'bare-express.js'), plan));
+      http.push(await benchIntake('plain-way intake (express.raw + constructEvent + queue.add)', path.join(SERVERS, 'plain-intake.js'), {}, redis, plan));
+      http.push(await benchIntake('hooklane intake (Express route)', WEB, HOOKLANE_ENV, redis, plan, '/webhooks/stripe?via=express'));
+      http.push(await benchIntake('hooklane intake (fast path)', WEB, HOOKLANE_ENV, redis, plan));
+      for (const h of http) say(`${h.name}: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms errors ${h.errors} non-2xx ${h.non2xx}`);
+    }
+    if (only.has('drain')) {
+      const drainPlan = { jobs: quick ? 10_000 : 50_000, reps: plan.reps, concurrency: 10 };
+      for (const sandbox of ['none', 'thread'] as const) {
+        const mode = sandbox === 'none' ? 'in-process' : 'sandboxed (thread)';
+        const bare = { name: `bare BullMQ Worker, ${mode}`, script: path.join(SERVERS, 'bare-worker.js'), env: { WORKER_SANDBOX: sandbox } };
+        const ours = { name: `hooklane worker, ${mode}`, script: WORKER, env: { ...HOOKLANE_ENV, WORKER_SANDBOX: sandbox } };
+        drain.push(await benchDrain(bare, redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents));
+        drain.push(await benchDrain(ours, redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents));
+      }
+      for (const d of drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')}) failed ${d.failed}`);
+    }
+    if (only.has('e2e')) {
+      results.endToEnd = await benchEndToEnd(WEB, WORKER, HOOKLANE_ENV, redis, { rate: 500, durationS: quick ? 5 : 20, reps: plan.reps });
+      say(`end to end at 500 req/s: p50 ${results.endToEnd.p50} ms p99 ${results.endToEnd.p99} ms (not completed ${results.endToEnd.notCompleted})`);
+    }
+    if (only.has('memory')) {
+      // Quick runs shrink the caps so the plateau shows after a few thousand events; full runs use the defaults.
+      const retention: Record<string, string> = quick ? { JOB_REMOVE_COUNT_LIMIT: '5000', EVENT_INDEX_MAX_EVENTS: '5000' } : {};
+      results.memory = await benchMemory(WEB, WORKER, HOOKLANE_ENV, redis, { events: quick ? 20_000 : 200_000, steps: 4, retention });
+      say(`memory: ${results.memory.points.map((p) => `${p.events}: ${(p.usedBytes / 1048576).toFixed(1)} MiB`).join(', ')}; ${results.memory.bytesPerRetainedEvent} B per retained event`);
+    }
+  } finally {
+    await cleanup();
+  }
+  const full: BenchResults = {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { cpus: cpus().length, node: process.versions.node, loadBefore, loadAfter: loadavg(), pinned, layout },
+    plan: { ...plan, quick },
+    http,
+    drain,
+    ...results,
+    targets: [],
+  };
+  full.targets = targetsOf(full);
+  const md = writeResults(path.join(ROOT, 'bench', 'results'), full, quick ? 'bench-quick' : 'bench');
+  process.stdout.write(`\n${md}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { freePort } from '../../src/dev/embedded-redis';
+import type { BenchRedis } from '../lib/bench-redis';
+import { runLoad, type LoadResult } from '../lib/load';
+import { startHttpServer, startNode } from '../lib/processes';
+import { EventPool, signedEvents } from '../lib/signed-events';
+import { median, percentile } from '../lib/stats';
+
+export interface EndToEndRow {
+  name: string;
+  rate: number;
+  events: number;
+  /** Received by the web (BullMQ's job timestamp) to handler completed (finishedOn), ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  notCompleted: number;
+  http: LoadResult;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads timestamp and finishedOn of each event's job (jobId = event id) in pipelined batches. */
+async function receivedToCompleted(redis: BenchRedis, prefix: string, ids: string[]): Promise<{ latencies: number[]; missing: number }> {
+  const latencies: number[] = [];
+  let missing = 0;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const pipeline = redis.client.pipeline();
+    for (const id of ids.slice(i, i + 1000)) pipeline.hmget(`${prefix}:stripe-events:${id}`, 'timestamp', 'finishedOn');
+    for (const [, value] of (await pipeline.exec()) ?? []) {
+      const [timestamp, finishedOn] = (value as (string | null)[]) ?? [];
+      if (timestamp && finishedOn) latencies.push(Number(finishedOn) - Number(timestamp));
+      else missing += 1;
+    }
+  }
+  return { latencies, missing };
+}
+
+/**
+ * One web and one worker (both as production runs them) at a steady request rate; every event's time from
+ * being received by the web to its handler having completed, from the job's own timestamps (one clock).
+ */
+export async function benchEndToEnd(
+  webScript: string,
+  workerScript: string,
+  env: Record<string, string>,
+  redis: BenchRedis,
+  plan: { rate: number; durationS: number; reps: number },
+): Promise<EndToEndRow> {
+  const prefix = 'hooklane';
+  const rows: Omit<EndToEndRow, 'name'>[] = [];
+  for (let rep = 0; rep < plan.reps; rep += 1) {
+    await redis.flush();
+    const fullEnv = { ...env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
+    const web = await startHttpServer('e2e-web', webScript, await freePort(), fullEnv, '/readyz');
+    const worker = startNode('e2e-worker', workerScript, fullEnv);
+    try {
+      const runId = `e2e${rep}${Date.now().toString(36)}`;
+      const events = signedEvents(Math.ceil(plan.rate * plan.durationS * 1.2), { prefix: runId, type: 'customer.created', object: 'customer' });
+      const pool = new EventPool(events, runId);
+      const warm = new EventPool(signedEvents(500, { prefix: `${runId}w`, type: 'customer.created', object: 'customer' }), `${runId}w`);
+      const next = (p: EventPool) => () => {
+        const e = p.take();
+        return { body: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
+      };
+      // Warm-up so the worker's sandbox threads exist and the JIT has run before measuring.
+      await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(warm) }, { connections: 10, amount: 500, overallRate: plan.rate });
+      const http = await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(pool) }, {
+        connections: 50,
+        durationS: plan.durationS,
+        overallRate: plan.rate,
+      });
+      const sent = events.slice(0, pool.used).map((e) => e.id);
+      const deadline = Date.now() + 60_000;
+      let result = await receivedToCompleted(redis, prefix, sent);
+      while (result.missing > 0 && Date.now() < deadline) {
+        await pause(250);
+        result = await receivedToCompleted(redis, prefix, sent);
+      }
+      rows.push({
+        rate: plan.rate,
+        events: sent.length,
+        p50: percentile(result.latencies, 50),
+        p99: percentile(result.latencies, 99),
+        max: Math.max(...result.latencies),
+        notCompleted: result.missing,
+        http,
+      });
+    } finally {
+      await Promise.all([web.stop(), worker.stop()]);
+    }
+  }
+  const mid = rows.slice().sort((a, b) => a.p99 - b.p99)[Math.floor(rows.length / 2)]!;
+  return { name: 'webhook received -> handler completed', ...mid, p50: median(rows.map((r) => r.p50)), p99: median(rows.map((r) => r.p99)) };
+}

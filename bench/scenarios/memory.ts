@@ -1,0 +1,94 @@
+import { freePort } from '../../src/dev/embedded-redis';
+import type { BenchRedis } from '../lib/bench-redis';
+import { runLoad } from '../lib/load';
+import { startHttpServer, startNode } from '../lib/processes';
+import { EventPool, signedEvents } from '../lib/signed-events';
+
+export interface MemoryPoint {
+  events: number;
+  usedBytes: number;
+  keys: number;
+  retainedJobs: number;
+}
+
+export interface MemoryRow {
+  events: number;
+  retention: Record<string, string>;
+  baselineBytes: number;
+  points: MemoryPoint[];
+  /** (used - baseline) / retained events, at the last point. */
+  bytesPerRetainedEvent: number;
+  /** Growth between the last two points, relative: near 0 once retention applies. */
+  lastStepGrowth: number;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sends `events` unique events through a real web and worker in steps, and after each step (once the
+ * worker has drained it) reads Redis's used_memory. With default retention (completed jobs: an hour, at
+ * most JOB_REMOVE_COUNT_LIMIT; event index: EVENT_INDEX_MAX_EVENTS) memory must stop growing at the cap.
+ */
+export async function benchMemory(
+  webScript: string,
+  workerScript: string,
+  env: Record<string, string>,
+  redis: BenchRedis,
+  plan: { events: number; steps: number; retention: Record<string, string> },
+): Promise<MemoryRow> {
+  await redis.flush();
+  const prefix = 'hooklane';
+  const fullEnv = { ...env, ...plan.retention, REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
+  const web = await startHttpServer('memory-web', webScript, await freePort(), fullEnv, '/readyz');
+  const worker = startNode('memory-worker', workerScript, fullEnv);
+  try {
+    await pause(1000);
+    const baselineBytes = await redis.usedMemory();
+    const points: MemoryPoint[] = [];
+    const perStep = Math.ceil(plan.events / plan.steps);
+    for (let step = 1; step <= plan.steps; step += 1) {
+      const runId = `mem${step}${Date.now().toString(36)}`;
+      const pool = new EventPool(signedEvents(perStep, { prefix: runId, type: 'customer.created', object: 'customer' }), runId);
+      const result = await runLoad(
+        web.url,
+        {
+          method: 'POST',
+          path: '/webhooks/stripe',
+          next: () => {
+            const e = pool.take();
+            return { body: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
+          },
+        },
+        { connections: 50, amount: perStep },
+      );
+      if (result.non2xx || result.errors) throw new Error(`memory run: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      // Wait for the worker to drain the step, then let BullMQ's removeOnComplete catch up.
+      for (;;) {
+        const waiting = await redis.client.llen(`${prefix}:stripe-events:wait`);
+        const active = await redis.client.llen(`${prefix}:stripe-events:active`);
+        if (waiting + active === 0) break;
+        await pause(250);
+      }
+      await pause(500);
+      points.push({
+        events: perStep * step,
+        usedBytes: await redis.usedMemory(),
+        keys: await redis.client.dbsize(),
+        retainedJobs: await redis.client.zcard(`${prefix}:stripe-events:completed`),
+      });
+    }
+    const last = points[points.length - 1]!;
+    const before = points[points.length - 2] ?? last;
+    return {
+      events: perStep * plan.steps,
+      retention: plan.retention,
+      baselineBytes,
+      points,
+      bytesPerRetainedEvent: Math.round((last.usedBytes - baselineBytes) / Math.max(1, last.retainedJobs)),
+      lastStepGrowth: (last.usedBytes - before.usedBytes) / before.usedBytes,
+    };
+  } finally {
+    await Promise.all([web.stop(), worker.stop()]);
+    await redis.flush();
+  }
+}

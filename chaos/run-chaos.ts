@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, type Stack } from '../src/dev/stack';
+import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
+import { ROOT } from '../bench/lib/processes';
+import { malformedFlood, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
+
+const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
+
+/**
+ * The fault suite's stack: 2 web + 2 worker behind HAProxy, production config, and stalled-job recovery
+ * shortened (lock 3 s, check every 1 s; production: 30 s) so a killed worker's jobs come back within the run.
+ */
+export const CHAOS_ENV: Record<string, string> = {
+  ...HOOKLANE_ENV,
+  WORKER_LOCK_DURATION_MS: '3000',
+  WORKER_STALLED_INTERVAL_MS: '1000',
+  SHUTDOWN_TIMEOUT_MS: '5000',
+  WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+};
+
+type Scenario = { key: string; run: (stack: Stack) => Promise<ScenarioResult> };
+
+function line(r: ScenarioResult): string {
+  const p = r.processing;
+  const processing = p ? ` | accepted ${p.accepted}, processed ${p.processed}, lost ${p.lost}, failed ${p.failed}, started twice ${p.startedMoreThanOnce}, stalled-recovered ${p.stalledRecovered}` : '';
+  return `${r.passed ? 'PASS' : 'FAIL'} ${r.name}: sent ${r.load.sent}, statuses ${JSON.stringify(r.load.byStatus)}${Object.keys(r.load.byCode).length ? ` ${JSON.stringify(r.load.byCode)}` : ''}${Object.keys(r.load.errors).length ? `, errors ${JSON.stringify(r.load.errors)}` : ''}${processing} | ${JSON.stringify(r.details)}`;
+}
+
+function markdown(results: ScenarioResult[], startedAt: string, scale: Scale): string {
+  const rows = results.map((r) => {
+    const p = r.processing;
+    return `| ${r.name} | ${r.passed ? 'pass' : '**fail**'} | ${r.load.sent} | ${Object.entries(r.load.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')} | ${p ? `${p.accepted} / ${p.processed} / ${p.lost} / ${p.startedMoreThanOnce}` : ''} | ${Object.entries(r.details).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('; ')} |`;
+  });
+  return [
+    `Fault suite run ${startedAt}: 2 web + 2 worker behind HAProxy, steady load ${scale.rate} req/s for ${scale.seconds} s per scenario (unique signed events, loopback only).`,
+    '',
+    '| Scenario | result | requests | answers | accepted / processed / lost / started twice | details |',
+    '| --- | --- | ---: | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+  const scale: Scale = values.quick ? { rate: 100, seconds: 4 } : { rate: 300, seconds: 10 };
+  const malformedCount = values.quick ? 2000 : 10_000;
+  const scenarios: Scenario[] = [
+    { key: 'worker-sigkill', run: (s) => workerSigkill(s, scale) },
+    { key: 'web-sigterm', run: (s) => webSigterm(s, scale) },
+    { key: 'web-sigkill', run: (s) => webSigkill(s, scale) },
+    { key: 'redis-restart', run: (s) => redisRestart(s, scale) },
+    { key: 'malformed', run: (s) => malformedFlood(s, malformedCount) },
+  ];
+  const only = values.only ? new Set(values.only.split(',')) : undefined;
+  const startedAt = new Date().toISOString();
+  say(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios.filter((s) => !only || only.has(s.key))) {
+    say(`${scenario.key}: starting a fresh stack (2 web, 2 worker, Redis with AOF, HAProxy)...`);
+    const stack = await startStack({ web: 2, worker: 2, env: CHAOS_ENV, respawn: true });
+    try {
+      const result = await scenario.run(stack);
+      results.push(result);
+      say(line(result));
+    } catch (err) {
+      say(`FAIL ${scenario.key}: ${err instanceof Error ? err.stack : String(err)} (logs in ${stack.dir}/logs)`);
+      results.push({ name: scenario.key, passed: false, expectation: 'ran', load: { sent: 0, byStatus: {}, byCode: {}, errors: {}, failed: 0, duplicatesAnswered: 0 }, details: { error: String(err) } });
+    } finally {
+      await stack.stop();
+    }
+  }
+  const md = markdown(results, startedAt, scale);
+  const dir = path.join(ROOT, 'bench', 'results');
+  const name = values.quick ? 'chaos-quick' : 'chaos';
+  const json = `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), scale, malformedCount, env: CHAOS_ENV, results }, null, 2)}\n`;
+  for (const base of [`${name}-${startedAt.replace(/[:.]/g, '-')}`, `${name}-latest`]) {
+    writeFileSync(path.join(dir, `${base}.json`), json);
+    writeFileSync(path.join(dir, `${base}.md`), md);
+  }
+  process.stdout.write(`\n${md}`);
+  process.exit(results.every((r) => r.passed) ? 0 : 1);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`[chaos] failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}
