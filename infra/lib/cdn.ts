@@ -9,6 +9,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
+import { consoleCspHeader } from '../../src/console-csp';
 
 export interface CdnProps {
   /** DNS name of the EB environment's load balancer, or a name of its own when it has a certificate. */
@@ -131,9 +132,10 @@ export class Cdn extends Construct {
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
-        // The API sets its own CSP (helmet); the console gets a same-origin one. override: false keeps the app's.
+        // The console gets the very policy the web process sends with it locally; the API sets its own
+        // (helmet), and override: false keeps the app's.
         contentSecurityPolicy: {
-          contentSecurityPolicy: "default-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+          contentSecurityPolicy: consoleCspHeader(),
           override: false,
         },
       },

@@ -2,34 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { CONSOLE_CSP_DIRECTIVES } from '../console-csp';
 
 /** Where `vite build` writes the console; the same path from src/web (tests) and dist/web (the build). */
 export const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
-
-/**
- * What the console needs and nothing else: its own scripts, styles and API, no inline code, no framing.
- * Exported so the CDN serving the same files can send the same policy.
- */
-export const CONSOLE_CSP_DIRECTIVES: Record<string, string[]> = {
-  'default-src': ["'self'"],
-  'script-src': ["'self'"],
-  'script-src-attr': ["'none'"],
-  'style-src': ["'self'"],
-  'img-src': ["'self'"],
-  'font-src': ["'self'"],
-  'connect-src': ["'self'"],
-  'object-src': ["'none'"],
-  'base-uri': ["'none'"],
-  'form-action': ["'self'"],
-  'frame-ancestors': ["'none'"],
-  'require-trusted-types-for': ["'script'"],
-};
-
-export function consoleCspHeader(): string {
-  return Object.entries(CONSOLE_CSP_DIRECTIVES)
-    .map(([name, values]) => `${name} ${values.join(' ')}`)
-    .join(';');
-}
 
 /** Paths the SPA never owns: a miss there is a real 404, not a console route. */
 const NOT_CONSOLE = /^\/(api|webhooks)(\/|$)/;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
-import { consoleCspHeader, consoleStatic } from '../../src/web/console-static';
+import { consoleCspHeader } from '../../src/console-csp';
+import { consoleStatic } from '../../src/web/console-static';
 
 let dir: string;
 let server: Server;
