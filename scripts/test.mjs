@@ -1,6 +1,7 @@
 // `npm test`: installs what the suites need, builds, type-checks, runs jest (unit, integration with real
-// Redis, e2e in headless Chromium, infra) and the Stripe App's own tests. Extra args go to jest.
-import { existsSync } from 'node:fs';
+// Redis, e2e in headless Chromium, infra, deploy) and the Stripe App's own tests. Extra args go to jest.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkNode, ensureBinaries, ensureNodeModules, fail, root, run, say } from './ensure-system.mjs';
 
@@ -14,14 +15,29 @@ if (hasStripeApp) ensureNodeModules(stripeApp);
 if (run('npm', ['run', '--silent', 'build']) !== 0) fail('the build failed (npm run build)');
 if (run('npm', ['run', '--silent', 'typecheck']) !== 0) fail('the type check failed (npm run typecheck)');
 
+const scratch = mkdtempSync(path.join(tmpdir(), 'hooklane-test-'));
+const rootSummary = path.join(scratch, 'root.json');
+const appSummary = path.join(scratch, 'stripe-app.json');
 const jestArgs = process.argv.slice(2);
 const jestStatus = run(path.join(root, 'node_modules/.bin/jest'), ['--ci', ...jestArgs], {
-  env: { ...process.env, NODE_ENV: 'test' },
+  env: { ...process.env, NODE_ENV: 'test', HOOKLANE_TEST_SUMMARY: rootSummary },
 });
 let appStatus = 0;
 if (hasStripeApp && jestArgs.length === 0) {
   say('Stripe App (stripe-app/): type check and tests');
-  appStatus = run('npm', ['test'], { cwd: stripeApp });
+  appStatus = run('npm', ['test', '--', '--ci', '--json', `--outputFile=${appSummary}`], { cwd: stripeApp });
 }
-if (jestStatus !== 0 || appStatus !== 0) fail(`tests failed (jest: ${jestStatus}, stripe-app: ${appStatus})`);
-say('all tests passed');
+
+const read = (file) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
+const rootCounts = read(rootSummary) ?? { passed: 0, failed: jestStatus === 0 ? 0 : 1, skipped: 0 };
+const app = read(appSummary);
+const appCounts = app
+  ? { passed: app.numPassedTests, failed: app.numFailedTests + (app.numFailedTests ? 0 : app.numFailedTestSuites), skipped: app.numPendingTests }
+  : { passed: 0, failed: appStatus === 0 ? 0 : 1, skipped: 0 };
+rmSync(scratch, { recursive: true, force: true });
+const total = (key) => rootCounts[key] + appCounts[key];
+const ok = jestStatus === 0 && appStatus === 0;
+say(ok ? 'all tests passed' : `tests failed (jest: ${jestStatus}, stripe-app: ${appStatus})`);
+// The closing line counts every suite (jest's and the Stripe App's) in the plain form CI logs understand.
+process.stdout.write(`hooklane: ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped\n`);
+process.exit(ok ? 0 : 1);
