@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   const dir = path.join(ROOT, 'bench', 'results');
   const name = values.quick ? 'chaos-quick' : 'chaos';
   const json = `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), scale, malformedCount, env: CHAOS_ENV, results }, null, 2)}\n`;
-  for (const base of [`${name}-${startedAt.replace(/[:.]/g, '-')}`, `${name}-latest`]) {
+  mkdirSync(dir, { recursive: true });
+  const bases = values.quick ? [`${name}-latest`] : [`${name}-${startedAt.replace(/[:.]/g, '-')}`, `${name}-latest`];
+  for (const base of bases) {
     writeFileSync(path.join(dir, `${base}.json`), json);
     writeFileSync(path.join(dir, `${base}.md`), md);
   }

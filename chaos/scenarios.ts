@@ -147,8 +147,8 @@ export async function redisRestart(stack: Stack, scale: Scale, downMs = 3000): P
 export async function malformedFlood(stack: Stack, count: number): Promise<ScenarioResult> {
   const pids = stack.web.map((w) => w.pid);
   const starts = stack.web.map((w) => w.starts);
-  // Baseline after a small warm-up of the same mix (JIT, buffers and heap sized for the work).
-  await sendMalformed(stack.url, Math.min(1000, count / 10));
+  // Baseline after a warm-up of the same mix (JIT, buffers and heap sized for the work, 2 MiB bodies included).
+  await sendMalformed(stack.url, Math.min(2000, count));
   await pause(3000);
   const before = stack.web.map((w) => rssOf(w.pid));
   const report: MalformedReport = await sendMalformed(stack.url, count, 32, () => stack.web.map((w) => rssOf(w.pid)));
@@ -156,8 +156,9 @@ export async function malformedFlood(stack: Stack, count: number): Promise<Scena
   const after = stack.web.map((w) => rssOf(w.pid));
   const crashed = stack.web.filter((w, i) => w.pid !== pids[i] || w.starts !== starts[i]).length;
   const fiveXx = Object.entries(report.byStatus).filter(([s]) => Number(s) >= 500).reduce((n, [, c]) => n + c, 0);
-  // Back to baseline: within 10 % + 8 MiB (V8 keeps heap it grew into and reuses it; a leak keeps growing).
-  const memoryOk = after.every((a, i) => a <= before[i]! * 1.1 + 8 * 1024 * 1024);
+  // Back to baseline: within 15 % + 16 MiB of the warmed-up size (V8 keeps heap it grew into and reuses
+  // it; a leak grows with the number of requests, five times more here than in the warm-up).
+  const memoryOk = after.every((a, i) => a <= before[i]! * 1.15 + 16 * 1024 * 1024);
   // A client still sending a 2 MiB body when the 413 arrives may see the connection reset instead of the
   // answer (the server stops reading); that is not a server error, so it is counted apart.
   const resets = Object.entries(report.byKind).filter(([kind]) => !kind.startsWith('huge')).reduce((n, [, statuses]) => n + (statuses['0'] ?? 0), 0);

@@ -9,6 +9,8 @@ export interface BenchRedis {
   client: Redis;
   flush(): Promise<void>;
   usedMemory(): Promise<number>;
+  /** CPU Redis has used so far (used_cpu_user + used_cpu_sys), in µs. */
+  cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +31,11 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     usedMemory: async () => {
       const info = await client.info('memory');
       return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
+    },
+    cpuMicros: async () => {
+      const info = await client.info('cpu');
+      const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+      return (field('used_cpu_user') + field('used_cpu_sys')) * 1_000_000;
     },
     stop: async () => {
       client.disconnect();

@@ -22,7 +22,21 @@ export interface BenchProcess {
   logFile: string;
   exited: Promise<void>;
   log(): string;
+  /** CPU time (user + system) the process has used so far, in µs (Linux /proc; 0 elsewhere). */
+  cpuMicros(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const CLOCK_TICKS_PER_S = 100;
+
+function cpuMicrosOf(pid: number | undefined): number {
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat (utime, stime) in clock ticks; the name in () may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return 0;
+  }
 }
 
 /** Runs `node script` on the server core with its output in a log file (never a pipe nobody reads). */
@@ -43,6 +57,7 @@ export function startNode(name: string, script: string, env: Record<string, stri
     logFile,
     exited,
     log: () => readFileSync(logFile, 'utf8'),
+    cpuMicros: () => cpuMicrosOf(child.pid),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

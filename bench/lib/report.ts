@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DrainRow } from '../scenarios/drain';
 import type { EndToEndRow } from '../scenarios/end-to-end';
@@ -58,10 +58,10 @@ export function markdown(r: BenchResults): string {
   lines.push(`Run ${r.startedAt} (load average before ${r.machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}), ${r.machine.cpus} cores, Node ${r.machine.node}; ${r.machine.layout}.`);
   lines.push('');
   if (r.http.length) {
-    lines.push('| HTTP, 50 connections (median of runs) | req/s | × Express GET | p50 ms | p99 ms | errors | non-2xx |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('| HTTP, 50 connections (median of runs) | req/s | × Express GET | p50 ms | p99 ms | errors | non-2xx | server CPU µs/req | Redis CPU µs/req |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const h of r.http) {
-      lines.push(`| ${h.name} | ${num(h.rps)} | ${num(ratio(h.rps, express), 2)} | ${num(h.p50)} | ${num(h.p99)} | ${h.errors} | ${h.non2xx} |`);
+      lines.push(`| ${h.name} | ${num(h.rps)} | ${num(ratio(h.rps, express), 2)} | ${num(h.p50)} | ${num(h.p99)} | ${h.errors} | ${h.non2xx} | ${num(h.serverCpuUs)} | ${h.redisCpuUs ? num(h.redisCpuUs) : ''} |`);
     }
     lines.push('');
   }
@@ -95,11 +95,15 @@ export function markdown(r: BenchResults): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Writes `bench/results/bench-<stamp>.json|md` and `latest.json|md`; returns the markdown. */
-export function writeResults(dir: string, r: BenchResults, name = 'bench'): string {
+/**
+ * Writes `<name>-<stamp>.json|md` and `<name>-latest.json|md` under `dir` (quick runs only the latter:
+ * they are for checking the harness, not for keeping); returns the markdown.
+ */
+export function writeResults(dir: string, r: BenchResults, name = 'bench', keep = true): string {
   const md = markdown(r);
   const stamp = r.startedAt.replace(/[:.]/g, '-');
-  for (const base of [`${name}-${stamp}`, `${name}-latest`]) {
+  mkdirSync(dir, { recursive: true });
+  for (const base of keep ? [`${name}-${stamp}`, `${name}-latest`] : [`${name}-latest`]) {
     writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify(r, null, 2)}\n`);
     writeFileSync(path.join(dir, `${base}.md`), md);
   }

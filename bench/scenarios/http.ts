@@ -1,19 +1,23 @@
 import { freePort } from '../../src/dev/embedded-redis';
 import type { BenchRedis } from '../lib/bench-redis';
 import { runLoad, type LoadResult } from '../lib/load';
-import { startHttpServer } from '../lib/processes';
+import { startHttpServer, type BenchProcess } from '../lib/processes';
 import { BENCH_WEBHOOK_SECRET, EventPool, signedEvents } from '../lib/signed-events';
 import { median } from '../lib/stats';
 
 export interface HttpRow {
   name: string;
   rps: number;
+  /** CPU the process under test used per request (µs): comparable even when the run is bound elsewhere. */
+  serverCpuUs: number;
+  /** CPU Redis used per request (µs); 0 for the baselines. */
+  redisCpuUs: number;
   p50: number;
   p99: number;
   errors: number;
   non2xx: number;
   total: number;
-  reps: LoadResult[];
+  reps: MeasuredRun[];
   /** Intake only: events that had to be signed during the run because the pre-made pool ran dry. */
   signedOnTheFly?: number;
 }
@@ -25,10 +29,23 @@ export interface HttpPlan {
   connections: number;
 }
 
-function summarise(name: string, reps: LoadResult[]): HttpRow {
+type MeasuredRun = LoadResult & { serverCpuUs: number; redisCpuUs: number };
+
+/** Runs `load` and charges the CPU the server (and Redis) used during it to its requests. */
+async function measured(server: BenchProcess, redis: BenchRedis | undefined, load: () => Promise<LoadResult>): Promise<MeasuredRun> {
+  const [server0, redis0] = [server.cpuMicros(), (await redis?.cpuMicros()) ?? 0];
+  const result = await load();
+  const [server1, redis1] = [server.cpuMicros(), (await redis?.cpuMicros()) ?? 0];
+  const per = (delta: number) => (result.total ? delta / result.total : Number.NaN);
+  return { ...result, serverCpuUs: per(server1 - server0), redisCpuUs: per(redis1 - redis0) };
+}
+
+function summarise(name: string, reps: MeasuredRun[]): HttpRow {
   return {
     name,
     rps: median(reps.map((r) => r.rps)),
+    serverCpuUs: median(reps.map((r) => r.serverCpuUs)),
+    redisCpuUs: median(reps.map((r) => r.redisCpuUs)),
     p50: median(reps.map((r) => r.p50)),
     p99: median(reps.map((r) => r.p99)),
     errors: reps.reduce((n, r) => n + r.errors, 0),
@@ -43,9 +60,9 @@ export async function benchGet(name: string, script: string, plan: HttpPlan): Pr
   const server = await startHttpServer(name.replace(/\W+/g, '-'), script, await freePort(), {});
   try {
     await runLoad(server.url, { path: '/' }, { connections: plan.connections, durationS: plan.warmupS });
-    const reps: LoadResult[] = [];
+    const reps: MeasuredRun[] = [];
     for (let i = 0; i < plan.reps; i += 1) {
-      reps.push(await runLoad(server.url, { path: '/' }, { connections: plan.connections, durationS: plan.durationS }));
+      reps.push(await measured(server, undefined, () => runLoad(server.url, { path: '/' }, { connections: plan.connections, durationS: plan.durationS })));
     }
     return summarise(name, reps);
   } finally {
@@ -82,14 +99,14 @@ export async function benchIntake(
   try {
     const warm = new EventPool(signedEvents(5000, { prefix: `w${Date.now().toString(36)}` }), 'w');
     const warmup = await load(warm, plan.warmupS);
-    const reps: LoadResult[] = [];
+    const reps: MeasuredRun[] = [];
     let onTheFly = 0;
     for (let i = 0; i < plan.reps; i += 1) {
       await redis.flush();
       const size = Math.ceil(Math.max(warmup.rps, 1000) * plan.durationS * 1.6);
       const prefix = `r${i}${Date.now().toString(36)}`;
       const pool = new EventPool(signedEvents(size, { prefix }), prefix);
-      reps.push(await load(pool, plan.durationS));
+      reps.push(await measured(server, redis, () => load(pool, plan.durationS)));
       onTheFly += pool.madeOnTheFly;
     }
     await redis.flush();

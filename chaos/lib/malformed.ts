@@ -69,7 +69,7 @@ function sendInvalidHttp(url: URL): Promise<{ status: number; error?: string }> 
   });
 }
 
-function send(agent: Agent, url: URL, shot: Shot): Promise<{ status: number; error?: string }> {
+function send(agent: Agent, url: URL, shot: Shot, retry = true): Promise<{ status: number; error?: string }> {
   if (shot.kind === 'invalid-http') return sendInvalidHttp(url);
   return new Promise((resolve) => {
     let answered: number | undefined;
@@ -83,7 +83,12 @@ function send(agent: Agent, url: URL, shot: Shot): Promise<{ status: number; err
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     // A server may answer (413) and close before the whole body is written: the answer counts.
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(answered ? { status: answered } : { status: 0, error: err.code ?? err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (answered) return resolve({ status: answered });
+      // A kept-alive connection closed by the other side as it was reused: retry once, as clients do.
+      if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && retry) return resolve(send(agent, url, shot, false));
+      resolve({ status: 0, error: err.code ?? err.message });
+    });
     void (async () => {
       for (const [k, piece] of shot.pieces.entries()) {
         if (req.destroyed) return;

@@ -29,7 +29,7 @@ export interface LoadOptions {
 }
 
 /** POSTs one signed body; resolves with the outcome, never rejects. */
-export function deliver(agent: Agent, url: URL, body: string, signature: string, timeoutMs = 15_000): Promise<Omit<Outcome, 'id' | 'at'>> {
+export function deliver(agent: Agent, url: URL, body: string, signature: string, timeoutMs = 15_000, retry = true): Promise<Omit<Outcome, 'id' | 'at'>> {
   const started = performance.now();
   return new Promise((resolve) => {
     const req = request(
@@ -52,7 +52,15 @@ export function deliver(agent: Agent, url: URL, body: string, signature: string,
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, ms: performance.now() - started }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed just as it was reused: retry once on a fresh one, as
+      // Node's documentation advises (and every HTTP client that Stripe or an ALB runs does).
+      if (req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE') && retry) {
+        resolve(deliver(agent, url, body, signature, timeoutMs, false));
+        return;
+      }
+      resolve({ status: 0, error: err.code ?? err.message, ms: performance.now() - started });
+    });
     req.end(body);
   });
 }

@@ -26,7 +26,8 @@ export interface HaproxyOptions {
  * - health checks on /readyz: a backend turns DOWN after 2 failed checks (it answers 503 from the moment
  *   its shutdown starts) and gets no new requests, while requests it is already serving finish (draining);
  * - a request whose connection to a backend fails (refused: the instance has closed its listener) is
- *   retried on another backend (`option redispatch 1`), so an instance leaving never costs a request.
+ *   retried on another backend (`option redispatch 1`), so an instance leaving never costs a request;
+ *   the refusal also marks that backend DOWN at once (passive check), until /readyz passes again.
  *   `empty-response` retries the requests a backend dropped without answering (an idle keep-alive
  *   connection closed at the moment it was reused, or a crash): safe for the webhook intake, which is
  *   idempotent by event id, and what Stripe itself would do a few seconds later.
@@ -66,7 +67,9 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
     '  option httpchk',
     '  http-check send meth GET uri /readyz',
     '  http-check expect status 200',
-    `  default-server inter ${inter} fastinter ${Math.max(100, Math.round(inter / 4))} downinter ${inter} fall 2 rise 2`,
+    // Passive checks too: a refused connection marks the server DOWN at once (a crashed instance), so retries
+    // and new requests stop going to it before the next active check.
+    `  default-server inter ${inter} fastinter ${Math.max(100, Math.round(inter / 4))} downinter ${inter} fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down`,
     ...servers,
     '',
     'listen stats',

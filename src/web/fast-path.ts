@@ -25,6 +25,16 @@ export function takesFastPath(req: IncomingMessage): boolean {
   return encoding === undefined || encoding.toLowerCase() === 'identity';
 }
 
+/**
+ * After a 413, a body of a declared, moderate size is read and discarded (Node does it when the answer is
+ * sent) so the client, still sending, gets the answer instead of a reset; anything larger or of unknown
+ * size gets the answer and the connection is closed.
+ */
+function drainable(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared <= limit * 16;
+}
+
 function refusedLog(error: AppError): Record<string, unknown> {
   return { code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
 }
@@ -36,7 +46,7 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
   try {
     body = await readBoundedBody(req, limit);
   } catch (err) {
-    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), close: true };
+    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), close: !drainable(req, limit) };
     throw err;
   }
   const signature = req.headers['stripe-signature'];
