@@ -44,7 +44,7 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
     add('intake / plain-way intake', '≥ 2.5×', ratio(intake.rps, row('plain-way intake (express.raw + constructEvent + queue.add)')?.rps), (v) => v >= 2.5);
     add('intake p99 at 50 connections', '≤ 20 ms', intake.p99, (v) => v <= 20, ' ms', 0);
   }
-  for (const mode of ['in-process', 'sandboxed (thread)']) {
+  for (const mode of r.drain.length ? ['in-process', 'sandboxed (thread)'] : []) {
     add(`hooklane worker / bare BullMQ Worker, ${mode}`, '≥ 0.9×', ratio(drain(`hooklane worker, ${mode}`), drain(`bare BullMQ Worker, ${mode}`)), (v) => v >= 0.9);
   }
   if (r.endToEnd) add(`end-to-end p99 at ${r.endToEnd.rate} req/s`, '≤ 25 ms', r.endToEnd.p99, (v) => v <= 25, ' ms', 0);
