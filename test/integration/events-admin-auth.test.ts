@@ -1,52 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
-import pino from 'pino';
-import { loadConfig } from '../../src/config';
-import { runShutdownSteps } from '../../src/lifecycle';
-import { waitForRedis } from '../../src/redis';
 import { adminAuth, adminTokenId, logAdminAction } from '../../src/web/admin-auth';
-import { createWebDeps, type WebDeps } from '../../src/web/deps';
 import { notFoundHandler, problemHandler } from '../../src/web/problem';
 import { requestContext } from '../../src/web/request-context';
+import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 
-interface GuardedApp {
+interface GuardedApp extends TestApp {
+  /** The one guarded route. */
   url: string;
-  deps: WebDeps;
-  close(): Promise<void>;
 }
 
 /** A minimal app with one admin route, built from the real web deps against a real Redis. */
 async function startGuardedApp(redisUrl: string, env: Record<string, string>): Promise<GuardedApp> {
-  const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redisUrl, ...env });
-  const logger = pino({ level: 'silent' });
-  const deps = createWebDeps(config, logger);
-  await waitForRedis(deps.redis, 5000);
-  const app = express();
-  app.use(requestContext(logger));
-  app.get('/admin/ping', ...adminAuth(deps), (req, res) => {
-    logAdminAction(req, 'ping');
-    res.json({ admin: res.locals.admin });
-  });
-  app.use(notFoundHandler);
-  app.use(problemHandler(logger));
-  const server: Server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/ping`,
-    deps,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runShutdownSteps(deps.closeSteps, logger);
-      // quit() fails while Redis is down and ioredis would keep reconnecting; stop it for good.
-      deps.redis.disconnect();
+  const app = await startTestApp(redisUrl, env, {
+    listener: (deps) => {
+      const guarded = express();
+      guarded.use(requestContext(deps.logger));
+      guarded.get('/admin/ping', ...adminAuth(deps), (req, res) => {
+        logAdminAction(req, 'ping');
+        res.json({ admin: res.locals.admin });
+      });
+      guarded.use(notFoundHandler);
+      guarded.use(problemHandler(deps.logger));
+      return guarded;
     },
-  };
+  });
+  return { ...app, url: `${app.url}/admin/ping` };
 }
 
 describe('admin auth', () => {

@@ -1,15 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { signStripePayload } from '../../src/dev/stripe-event-builder';
-import { loadConfig } from '../../src/config';
-import { runShutdownSteps } from '../../src/lifecycle';
 import { QUEUE_NAMES } from '../../src/queues';
 import { waitForRedis } from '../../src/redis';
 import { createApp } from '../../src/web/app';
-import { createWebDeps, type WebDeps } from '../../src/web/deps';
 import { withWebhookFastPath } from '../../src/web/fast-path';
+import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
 import { fixtureEvent, WEBHOOK_SECRET } from './webhooks-support';
 
@@ -22,31 +18,12 @@ interface Answer {
 }
 
 /** The server web/main.ts builds: the fast path in front of the Express app. */
-async function startServer(redisUrl: string): Promise<{ url: string; deps: WebDeps; server: Server; close(): Promise<void> }> {
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    REDIS_URL: redisUrl,
-    QUEUE_PREFIX: `test-${randomUUID()}`,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    BODY_LIMIT: '64kb',
-    ENQUEUE_TIMEOUT_MS: '300',
-  });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const deps = createWebDeps(config, logger);
-  await waitForRedis(deps.redis, 5000);
-  const server = createServer(withWebhookFastPath(deps, createApp(deps)));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    deps,
-    server,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runShutdownSteps(deps.closeSteps, logger);
-    },
-  };
+function startServer(redisUrl: string): Promise<TestApp> {
+  return startTestApp(
+    redisUrl,
+    { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, BODY_LIMIT: '64kb', ENQUEUE_TIMEOUT_MS: '300' },
+    { listener: (deps) => withWebhookFastPath(deps, createApp(deps)) },
+  );
 }
 
 // A query string makes a request skip the fast path, so the same server answers through Express's route.

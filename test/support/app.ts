@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
@@ -15,11 +15,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** What serves requests; the real Express app by default. */
+  listener?: (deps: WebDeps) => RequestListener;
+}
+
 /**
  * The real app built in-process against a real Redis, listening on port 0. Each call gets its own queue
- * prefix, so tests sharing a Redis never see each other's jobs.
+ * prefix (unless `env` names one), so tests sharing a Redis never see each other's jobs.
  */
-export async function startTestApp(redisUrl: string, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  { listener = createApp }: TestAppOptions = {},
+): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     REDIS_URL: redisUrl,
@@ -29,7 +38,7 @@ export async function startTestApp(redisUrl: string, env: Record<string, string>
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, 5000);
-  const server = createServer(createApp(deps));
+  const server = createServer(listener(deps));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
