@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
+import type { Action } from './use-action';
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -55,5 +56,22 @@ export function ConfirmDialog(props: ConfirmDialogProps) {
         </button>
       </div>
     </dialog>
+  );
+}
+
+/** The confirmation of whatever admin action `useAction` has pending. */
+export function ActionConfirmDialog({ action }: { action: Action }) {
+  const spec = action.pending?.spec;
+  return (
+    <ConfirmDialog
+      open={spec !== undefined}
+      title={spec?.label ?? ''}
+      message={spec?.confirm ?? ''}
+      confirmLabel={spec?.label ?? 'Confirm'}
+      danger={spec?.danger ?? false}
+      busy={action.busy}
+      onConfirm={action.confirm}
+      onCancel={action.cancel}
+    />
   );
 }

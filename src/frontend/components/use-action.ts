@@ -47,3 +47,5 @@ export function useAction(api: ApiClient, queue: string, onDone: (spec: ActionSp
     confirm: () => void run(),
   };
 }
+
+export type Action = ReturnType<typeof useAction>;

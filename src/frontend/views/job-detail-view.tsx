@@ -1,6 +1,6 @@
 import { JOB_STATES, type JobDetail, type JobState } from '../../admin/admin-types';
 import { useApi } from '../components/api-context';
-import { ConfirmDialog } from '../components/confirm-dialog';
+import { ActionConfirmDialog } from '../components/confirm-dialog';
 import { JsonBlock, LinesBlock } from '../components/json-block';
 import { Link } from '../components/link';
 import { navigate } from '../components/navigation';
@@ -120,16 +120,7 @@ export function JobDetailView({ queue, id }: { queue: string; id: string }) {
           <JsonBlock value={detail.returnValue} label="Return value" />
         </section>
       )}
-      <ConfirmDialog
-        open={action.pending !== null}
-        title={action.pending?.spec.label ?? ''}
-        message={action.pending?.spec.confirm ?? ''}
-        confirmLabel={action.pending?.spec.label ?? 'Confirm'}
-        danger={action.pending?.spec.danger ?? false}
-        busy={action.busy}
-        onConfirm={action.confirm}
-        onCancel={action.cancel}
-      />
+      <ActionConfirmDialog action={action} />
     </div>
   );
 }

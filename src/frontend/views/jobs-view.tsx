@@ -1,6 +1,6 @@
 import { JOB_STATES, type JobPage, type JobState, type Overview } from '../../admin/admin-types';
 import { useApi } from '../components/api-context';
-import { ConfirmDialog } from '../components/confirm-dialog';
+import { ActionConfirmDialog } from '../components/confirm-dialog';
 import { Link } from '../components/link';
 import { navigate } from '../components/navigation';
 import { OutcomeMessage } from '../components/outcome';
@@ -137,16 +137,7 @@ export function JobsView({ queue, state, page }: { queue: string; state: JobStat
           </button>
         </div>
       )}
-      <ConfirmDialog
-        open={action.pending !== null}
-        title={action.pending?.spec.label ?? ''}
-        message={action.pending?.spec.confirm ?? ''}
-        confirmLabel={action.pending?.spec.label ?? 'Confirm'}
-        danger={action.pending?.spec.danger ?? false}
-        busy={action.busy}
-        onConfirm={action.confirm}
-        onCancel={action.cancel}
-      />
+      <ActionConfirmDialog action={action} />
     </div>
   );
 }
