@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadDevSecrets } from './dev-secrets';
 import { startStack, type Stack } from './stack';
 
 function say(line: string): void {
@@ -27,8 +29,13 @@ async function main(): Promise<void> {
   const web = count(values.web, 'web', 2);
   const worker = count(values.worker, 'worker', 1);
   const port = values.port === undefined ? Number(process.env.PORT ?? 8080) : Number(values.port);
+  // Without a webhook secret the intake answers 503; use the one `npm start` keeps, so `npm run webhook` signs alike.
+  const env: Record<string, string> = {};
+  if (!process.env.STRIPE_WEBHOOK_SECRET) {
+    env.STRIPE_WEBHOOK_SECRET = loadDevSecrets(path.resolve(__dirname, '..', '..', '.data')).stripeWebhookSecret;
+  }
   say(`starting Redis (AOF on), ${web} web, ${worker} worker, HAProxy...`);
-  const stack: Stack = await startStack({ web, worker, port, respawn: !values['no-respawn'] });
+  const stack: Stack = await startStack({ web, worker, port, env, respawn: !values['no-respawn'] });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
   }
   say(`redis    ${stack.redis.url}`);
   say(`HAProxy stats ${stack.statsUrl}`);
+  if (env.STRIPE_WEBHOOK_SECRET) say(`webhooks: signed with the dev secret in .data/dev-secrets.json; try npm run webhook -- customer.created --url ${stack.url}`);
   say(`front URL ${stack.url}   (Ctrl-C stops everything)`);
 }
 
