@@ -57,13 +57,19 @@ export async function benchEndToEnd(
       const runId = `e2e${rep}${Date.now().toString(36)}`;
       const events = signedEvents(Math.ceil(plan.rate * plan.durationS * 1.2), { prefix: runId, type: 'customer.created', object: 'customer' });
       const pool = new EventPool(events, runId);
-      const warm = new EventPool(signedEvents(500, { prefix: `${runId}w`, type: 'customer.created', object: 'customer' }), `${runId}w`);
+      const warmEvents = signedEvents(plan.rate * 5, { prefix: `${runId}w`, type: 'customer.created', object: 'customer' });
+      const warm = new EventPool(warmEvents, `${runId}w`);
       const next = (p: EventPool) => () => {
         const e = p.take();
         return { body: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
       };
-      // Warm-up so the worker's sandbox threads exist and the JIT has run before measuring.
-      await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(warm) }, { connections: 10, amount: 500, overallRate: plan.rate });
+      // Warm-up at the same rate until every warm-up event is done: the worker's sandbox threads exist (each
+      // loads the processor once, seconds of CPU) and the JIT has run before anything is measured.
+      await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(warm) }, { connections: 50, amount: warmEvents.length, overallRate: plan.rate });
+      const warmIds = warmEvents.map((e) => e.id);
+      const warmDeadline = Date.now() + 60_000;
+      while ((await receivedToCompleted(redis, prefix, warmIds)).missing > 0 && Date.now() < warmDeadline) await pause(250);
+      await pause(1000);
       const http = await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(pool) }, {
         connections: 50,
         durationS: plan.durationS,

@@ -40,10 +40,15 @@ export function renderHaproxyConfig(options: HaproxyOptions): string {
   return [
     'global',
     '  maxconn 4096',
+    // Like ALB access logs, but only for requests that went wrong (logs/haproxy.log in the stack's folder).
+    '  log stderr format raw local0',
     `  stats socket ${path.join(options.dir, 'haproxy.sock')} mode 600 level admin`,
     '',
     'defaults',
     '  mode http',
+    '  log global',
+    '  option httplog',
+    '  option dontlog-normal',
     '  timeout connect 1s',
     // Longer than the web's own requestTimeout (30 s) so a slow client meets the web's answer, not a 504.
     '  timeout client 65s',

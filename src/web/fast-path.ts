@@ -80,7 +80,12 @@ export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): R
     runWithLogContext({ requestId }, () => {
       answerWebhook(deps, limit, req, requestId)
         .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
-        .then((answer) => respond(deps, req, res, answer, requestId, started));
+        .then((answer) => respond(deps, req, res, answer, requestId, started))
+        // Never an unhandled rejection (the process exits on those): a socket that broke while answering.
+        .catch((err: unknown) => {
+          deps.logger.warn({ err }, 'could not answer a webhook delivery');
+          res.destroy();
+        });
     });
   };
 }
