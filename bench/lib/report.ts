@@ -73,9 +73,9 @@ export function markdown(r: BenchResults): string {
   }
   if (r.endToEnd) {
     const e = r.endToEnd;
-    lines.push('| End to end | rate | events | received→completed p50 | p99 | max | not completed | HTTP p99 |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    lines.push(`| ${e.name} | ${e.rate}/s | ${e.events} | ${num(e.p50)} ms | ${num(e.p99)} ms | ${num(e.max)} ms | ${e.notCompleted} | ${num(e.http.p99)} ms |`);
+    lines.push('| End to end | rate | events | received→completed p50 | p99 | max | queue wait p50 / p99 | processing p50 / p99 | not completed | HTTP p99 |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| ${e.name} | ${e.rate}/s | ${e.events} | ${num(e.p50)} ms | ${num(e.p99)} ms | ${num(e.max)} ms | ${num(e.waitP50)} / ${num(e.waitP99)} ms | ${num(e.processP50)} / ${num(e.processP99)} ms | ${e.notCompleted} | ${num(e.http.p99)} ms |`);
     lines.push('');
   }
   if (r.memory) {

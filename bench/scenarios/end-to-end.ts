@@ -13,6 +13,11 @@ export interface EndToEndRow {
   p50: number;
   p99: number;
   max: number;
+  /** The two parts of it: waiting in the queue (received -> picked up) and processing (picked up -> completed). */
+  waitP50: number;
+  waitP99: number;
+  processP50: number;
+  processP99: number;
   notCompleted: number;
   http: LoadResult;
 }
@@ -20,19 +25,28 @@ export interface EndToEndRow {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Reads timestamp and finishedOn of each event's job (jobId = event id) in pipelined batches. */
-async function receivedToCompleted(redis: BenchRedis, prefix: string, ids: string[]): Promise<{ latencies: number[]; missing: number }> {
+async function receivedToCompleted(
+  redis: BenchRedis,
+  prefix: string,
+  ids: string[],
+): Promise<{ latencies: number[]; waits: number[]; processing: number[]; missing: number }> {
   const latencies: number[] = [];
+  const waits: number[] = [];
+  const processing: number[] = [];
   let missing = 0;
   for (let i = 0; i < ids.length; i += 1000) {
     const pipeline = redis.client.pipeline();
-    for (const id of ids.slice(i, i + 1000)) pipeline.hmget(`${prefix}:stripe-events:${id}`, 'timestamp', 'finishedOn');
+    for (const id of ids.slice(i, i + 1000)) pipeline.hmget(`${prefix}:stripe-events:${id}`, 'timestamp', 'processedOn', 'finishedOn');
     for (const [, value] of (await pipeline.exec()) ?? []) {
-      const [timestamp, finishedOn] = (value as (string | null)[]) ?? [];
-      if (timestamp && finishedOn) latencies.push(Number(finishedOn) - Number(timestamp));
-      else missing += 1;
+      const [timestamp, processedOn, finishedOn] = ((value as (string | null)[]) ?? []).map(Number);
+      if (timestamp && processedOn && finishedOn) {
+        latencies.push(finishedOn - timestamp);
+        waits.push(processedOn - timestamp);
+        processing.push(finishedOn - processedOn);
+      } else missing += 1;
     }
   }
-  return { latencies, missing };
+  return { latencies, waits, processing, missing };
 }
 
 /**
@@ -87,6 +101,10 @@ export async function benchEndToEnd(
         events: sent.length,
         p50: percentile(result.latencies, 50),
         p99: percentile(result.latencies, 99),
+        waitP50: percentile(result.waits, 50),
+        waitP99: percentile(result.waits, 99),
+        processP50: percentile(result.processing, 50),
+        processP99: percentile(result.processing, 99),
         max: Math.max(...result.latencies),
         notCompleted: result.missing,
         http,
