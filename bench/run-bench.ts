@@ -10,7 +10,7 @@ import { BENCH_BUILD, logDir, ROOT } from './lib/processes';
 import { targetsOf, writeResults, type BenchResults } from './lib/report';
 import { signedEvents } from './lib/signed-events';
 import { benchDrain, type DrainRow, type Fill } from './scenarios/drain';
-import { benchEndToEnd } from './scenarios/end-to-end';
+import { benchEndToEnd, type EndToEndRow } from './scenarios/end-to-end';
 import { benchGet, benchIntake, type HttpPlan, type HttpRow } from './scenarios/http';
 import { benchMemory } from './scenarios/memory';
 
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
   const redis = await startBenchRedis();
   const http: HttpRow[] = [];
   const drain: DrainRow[] = [];
+  const endToEnd: EndToEndRow[] = [];
   const results: Partial<BenchResults> = {};
   const cleanup = async () => {
     await redis.stop().catch(() => undefined);
@@ -90,8 +91,13 @@ async function main(): Promise<void> {
       for (const d of drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')}) failed ${d.failed}`);
     }
     if (only.has('e2e')) {
-      results.endToEnd = await benchEndToEnd(WEB, WORKER, HOOKLANE_ENV, redis, { rate: 500, durationS: quick ? 5 : 20, reps: plan.reps });
-      say(`end to end at 500 req/s: p50 ${results.endToEnd.p50} ms p99 ${results.endToEnd.p99} ms (not completed ${results.endToEnd.notCompleted})`);
+      const e2ePlan = { rate: 500, durationS: quick ? 5 : 20, reps: plan.reps };
+      // The same web with a bare BullMQ Worker (no-op processor, same sandbox) separates the intake and the
+      // queue from hooklane's processor.
+      const bareWorker = { script: path.join(SERVERS, 'bare-worker.js'), env: { WORKER_SANDBOX: 'thread' } };
+      endToEnd.push(await benchEndToEnd('hooklane web + hooklane worker (thread sandbox)', WEB, { script: WORKER, env: {} }, HOOKLANE_ENV, redis, e2ePlan));
+      endToEnd.push(await benchEndToEnd('hooklane web + bare BullMQ Worker, no-op (reference)', WEB, bareWorker, HOOKLANE_ENV, redis, e2ePlan));
+      for (const e of endToEnd) say(`end to end, ${e.name}: p50 ${e.p50} ms p99 ${e.p99} ms (not completed ${e.notCompleted})`);
     }
     if (only.has('memory')) {
       // Quick runs shrink the caps so the plateau shows after a few thousand events; full runs use the defaults.
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
     plan: { ...plan, quick },
     http,
     drain,
+    endToEnd,
     ...results,
     targets: [],
   };

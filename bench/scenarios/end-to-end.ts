@@ -54,8 +54,9 @@ async function receivedToCompleted(
  * being received by the web to its handler having completed, from the job's own timestamps (one clock).
  */
 export async function benchEndToEnd(
+  name: string,
   webScript: string,
-  workerScript: string,
+  worker: { script: string; env: Record<string, string> },
   env: Record<string, string>,
   redis: BenchRedis,
   plan: { rate: number; durationS: number; reps: number },
@@ -66,7 +67,7 @@ export async function benchEndToEnd(
     await redis.flush();
     const fullEnv = { ...env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
     const web = await startHttpServer('e2e-web', webScript, await freePort(), fullEnv, '/readyz');
-    const worker = startNode('e2e-worker', workerScript, fullEnv);
+    const workerProcess = startNode('e2e-worker', worker.script, { ...fullEnv, ...worker.env });
     try {
       const runId = `e2e${rep}${Date.now().toString(36)}`;
       const events = signedEvents(Math.ceil(plan.rate * plan.durationS * 1.2), { prefix: runId, type: 'customer.created', object: 'customer' });
@@ -110,9 +111,9 @@ export async function benchEndToEnd(
         http,
       });
     } finally {
-      await Promise.all([web.stop(), worker.stop()]);
+      await Promise.all([web.stop(), workerProcess.stop()]);
     }
   }
   const mid = rows.slice().sort((a, b) => a.p99 - b.p99)[Math.floor(rows.length / 2)]!;
-  return { name: 'webhook received -> handler completed', ...mid, p50: median(rows.map((r) => r.p50)), p99: median(rows.map((r) => r.p99)) };
+  return { ...mid, name, p50: median(rows.map((r) => r.p50)), p99: median(rows.map((r) => r.p99)) };
 }
