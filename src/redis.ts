@@ -5,8 +5,9 @@ import type { Config } from './config';
  * What the connection is for decides how it behaves while Redis is away:
  * - `producer` (web): fail fast, so a request answers 503 instead of hanging on an offline queue.
  * - `worker` (BullMQ Worker/QueueEvents): block and retry for ever; BullMQ requires maxRetriesPerRequest null.
+ * - `processor` (a sandboxed processor's own connection): like `worker`, with auto-pipelining.
  */
-export type ConnectionRole = 'producer' | 'worker';
+export type ConnectionRole = 'producer' | 'worker' | 'processor';
 
 /** The URL, plus the AUTH token when it is kept out of the URL (REDIS_PASSWORD). */
 export type RedisConnectionConfig = Pick<Config, 'REDIS_URL'> & Partial<Pick<Config, 'REDIS_PASSWORD'>>;
@@ -39,6 +40,9 @@ export function redisOptions(config: RedisConnectionConfig, role: ConnectionRole
   } else {
     options.maxRetriesPerRequest = null;
     options.enableOfflineQueue = true;
+    // A processor's own writes (event index bookkeeping) from concurrent jobs share round trips.
+    // Not for BullMQ's connections, which manage their own command flow.
+    if (role === 'processor') options.enableAutoPipelining = true;
   }
   return options;
 }

@@ -57,7 +57,7 @@ function defaultRuntime(): StripeEventRuntime {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
     // The worker role waits for Redis to come back rather than failing the job over a blip.
-    const redis = createRedis(config, 'worker');
+    const redis = createRedis(config, 'processor');
     redis.on('error', (err) => logger.warn({ err: err.message }, 'event index redis error'));
     runtime = {
       index: new EventIndex(redis, config),
@@ -79,20 +79,28 @@ function readEvent(data: unknown): Stripe.Event {
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Runs the handler registered for the event's type and keeps the event index's status in step. */
+/**
+ * Runs the handler registered for the event's type and keeps the event index's status in step. The
+ * bookkeeping writes that do not depend on each other (final status, job log, progress) are issued
+ * together, so a job costs two Redis round trips of bookkeeping, or one when no handler is registered.
+ */
 export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
   const event = readEvent(job.data);
   const attempt = job.attemptsMade + 1;
   const jobId = job.id ?? event.id;
-  await rt.index.setStatus(event.id, 'processing', { attempts: attempt, jobId });
   const handler = rt.handlers.get(event.type);
   if (!handler) {
-    await rt.index.setStatus(event.id, 'ignored', { lastError: null });
-    await job.log(`no handler for ${event.type}; ignored`);
-    await job.updateProgress(100);
+    await Promise.all([
+      rt.index.setStatus(event.id, 'ignored', { attempts: attempt, jobId, lastError: null }),
+      job.log(`no handler for ${event.type}; ignored`),
+      job.updateProgress(100),
+    ]);
     return { status: 'ignored', eventId: event.id, type: event.type };
   }
-  await job.log(`attempt ${attempt}: handling ${event.type}`);
+  await Promise.all([
+    rt.index.setStatus(event.id, 'processing', { attempts: attempt, jobId }),
+    job.log(`attempt ${attempt}: handling ${event.type}`),
+  ]);
   try {
     const result = await handler.handle(event, {
       attempt,
@@ -101,14 +109,15 @@ export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime
       logger: rt.logger.child({ eventId: event.id, jobId }),
       services: rt.services,
     });
-    await rt.index.setStatus(event.id, 'succeeded', { lastError: null });
-    await job.updateProgress(100);
+    await Promise.all([rt.index.setStatus(event.id, 'succeeded', { lastError: null }), job.updateProgress(100)]);
     return { status: 'succeeded', eventId: event.id, type: event.type, result };
   } catch (err) {
     const final = err instanceof UnrecoverableError || attempt >= (job.opts.attempts ?? 1);
     // Between retries the event waits in the queue again; only the last failure is `failed`.
-    await rt.index.setStatus(event.id, final ? 'failed' : 'queued', { lastError: messageOf(err) });
-    await job.log(`attempt ${attempt} failed${final ? '' : ' (will retry)'}: ${messageOf(err)}`);
+    await Promise.all([
+      rt.index.setStatus(event.id, final ? 'failed' : 'queued', { lastError: messageOf(err) }),
+      job.log(`attempt ${attempt} failed${final ? '' : ' (will retry)'}: ${messageOf(err)}`),
+    ]);
     throw err;
   }
 }
