@@ -90,10 +90,10 @@ export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime
   const jobId = job.id ?? event.id;
   const handler = rt.handlers.get(event.type);
   if (!handler) {
+    // No progress report: nothing ran, and in a sandbox each report is a message to the parent and a write.
     await Promise.all([
       rt.index.setStatus(event.id, 'ignored', { attempts: attempt, jobId, lastError: null }),
       job.log(`no handler for ${event.type}; ignored`),
-      job.updateProgress(100),
     ]);
     return { status: 'ignored', eventId: event.id, type: event.type };
   }
