@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { postJob, startWeb, startWorker, waitForJob, runNode, type RunningProcess, type WebProcess } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -93,7 +94,11 @@ describe('worker crashes and restarts', () => {
     const first = await worker(env);
     const jobId = await postJob(w.url, { steps: 6, stepMs: 300 });
     await waitForJob(w.url, jobId, (j) => j.state === 'active' && Number(j.progress) > 0);
+    const sandboxChildren = childPids(first.child.pid!);
+    expect(sandboxChildren.length).toBeGreaterThan(0);
     await first.kill('SIGKILL');
+    // The orphaned sandbox child notices its parent is gone and exits instead of running on.
+    await waitUntil(() => sandboxChildren.every((pid) => !alive(pid)));
     await worker(env);
     const job = await waitForJob(w.url, jobId, (j) => j.state === 'completed', 45_000);
     expect(job.returnValue).toMatchObject({ ok: true, steps: 6 });
@@ -129,6 +134,28 @@ describe('worker crashes and restarts', () => {
     expect(wk.child.exitCode).toBeNull();
   });
 });
+
+function childPids(parent: number): number[] {
+  const out = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** Posts until the API accepts again (it answers 503 while its connection is still coming back). */
 async function waitForAccepted(url: string, body: unknown): Promise<string> {

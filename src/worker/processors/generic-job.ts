@@ -1,4 +1,7 @@
 import { UnrecoverableError, type JobProgress } from 'bullmq';
+import { exitWithParent } from './exit-with-parent';
+
+exitWithParent();
 
 /** The subset of Job and SandboxedJob a processor uses, so one function runs in-process and sandboxed. */
 export interface ProcessableJob {

@@ -10,6 +10,9 @@ import { createStripeClient } from '../../stripe/stripe-client';
 import type { HandlerRegistry, HandlerServices } from '../handlers/handler-registry';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
+import { exitWithParent } from './exit-with-parent';
+
+exitWithParent();
 
 export interface StripeEventJob extends ProcessableJob {
   opts: { attempts?: number };
