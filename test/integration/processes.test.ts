@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { postJob, startWeb, startWorker, waitForJob, runNode, type RunningProcess, type WebProcess } from '../support/processes';
+import { alive, postJob, startWeb, startWorker, waitForJob, runNode, type RunningProcess, type WebProcess } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
 import { randomUUID } from 'node:crypto';
 
@@ -138,15 +138,6 @@ describe('worker crashes and restarts', () => {
 function childPids(parent: number): number[] {
   const out = spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).stdout;
   return out.split('\n').filter(Boolean).map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {

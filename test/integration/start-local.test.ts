@@ -2,16 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/embedded-redis';
-import { runNode } from '../support/processes';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive, runNode } from '../support/processes';
 
 describe('npm start (dist/dev/start-local.js)', () => {
   test('brings up Redis, web and worker, prints the URL, and SIGTERM leaves no process behind', async () => {

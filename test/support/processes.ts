@@ -128,3 +128,13 @@ export async function postJob(url: string, body: unknown, headers: Record<string
   if (res.status !== 202) throw new Error(`POST /api/jobs answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { jobId: string }).jobId;
 }
+
+/** Whether a process with this pid still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
