@@ -52,20 +52,39 @@ return 1
 `;
 
 /**
- * Sets a record's status (and the given fields) and moves it between status indexes.
- * ARGV: base, id, status, cutoff, max, ttl, then field/value pairs. Returns the previous status or false.
+ * Sets the status (and given fields) of one or more records and moves each between status indexes; each
+ * status index touched is trimmed once per call, so a batch of N updates costs N small writes, not N trims.
+ * ARGV: base, cutoff, max, ttl, then per update: id, status, n, then n field/value pairs.
+ * Returns the previous status of each record (false where there was none).
  */
-export const UPDATE_STATUS_SCRIPT = `${INDEX_HELPER}
-local base, id, status, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local max, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
-local rec = base .. ':rec:' .. id
-local old = redis.call('HGET', rec, 'status')
-redis.call('HSET', rec, 'status', status, unpack(ARGV, 7))
-if redis.call('TTL', rec) < 0 then redis.call('EXPIRE', rec, ttl) end
-local member = redis.call('HGET', rec, 'member')
-if member then
-  if old and old ~= status then redis.call('ZREM', base .. ':idx:status:' .. old, member) end
-  index(base .. ':idx:status:' .. status, member, cutoff, max, ttl)
+export const UPDATE_STATUSES_SCRIPT = `
+local base, cutoff = ARGV[1], ARGV[2]
+local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local touched, previous = {}, {}
+local i = 5
+while i <= #ARGV do
+  local id, status, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local rec = base .. ':rec:' .. id
+  local old = redis.call('HGET', rec, 'status')
+  local hset = { 'status', status }
+  for k = 1, n * 2 do hset[k + 2] = ARGV[i + 2 + k] end
+  redis.call('HSET', rec, unpack(hset))
+  -- The worker can get here before the intake's record lands; the record script keeps this status.
+  if redis.call('TTL', rec) < 0 then redis.call('EXPIRE', rec, ttl) end
+  local member = redis.call('HGET', rec, 'member')
+  if member and old ~= status then
+    if old then redis.call('ZREM', base .. ':idx:status:' .. old, member) end
+    redis.call('ZADD', base .. ':idx:status:' .. status, 0, member)
+    touched[status] = true
+  end
+  previous[#previous + 1] = old or false
+  i = i + 3 + n * 2
 end
-return old
+for status in pairs(touched) do
+  local key = base .. ':idx:status:' .. status
+  redis.call('ZREMRANGEBYLEX', key, '-', '(' .. cutoff)
+  redis.call('ZREMRANGEBYRANK', key, 0, -(max + 1))
+  redis.call('EXPIRE', key, ttl)
+end
+return previous
 `;

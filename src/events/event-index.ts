@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { RECORD_EVENT_SCRIPT, UPDATE_STATUS_SCRIPT } from './event-index-scripts';
+import { RECORD_EVENT_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
 export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'>;
@@ -15,6 +15,18 @@ export interface EventQuery {
   cursor?: string;
 }
 
+export interface StatusFields {
+  attempts?: number;
+  lastError?: string | null;
+  jobId?: string;
+}
+
+export interface StatusUpdate {
+  id: string;
+  status: EventStatus;
+  fields?: StatusFields;
+}
+
 export interface EventPage {
   events: EventRecord[];
   /** Opaque; pass it back as `cursor` for the next (older) page. Null when there is nothing older. */
@@ -23,7 +35,7 @@ export interface EventPage {
 
 type IndexRedis = Redis & {
   hooklaneRecordEvent(...args: string[]): Promise<number>;
-  hooklaneUpdateEventStatus(...args: string[]): Promise<string | null>;
+  hooklaneUpdateEventStatuses(...args: string[]): Promise<(string | null)[]>;
 };
 
 const MEMBER = /^\d{13}:[A-Za-z0-9_-]{1,255}$/;
@@ -86,7 +98,7 @@ export class EventIndex {
     this.ttlSeconds = config.EVENT_INDEX_RETENTION_DAYS * 86_400;
     if (!('hooklaneRecordEvent' in redis)) {
       redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });
-      redis.defineCommand('hooklaneUpdateEventStatus', { numberOfKeys: 0, lua: UPDATE_STATUS_SCRIPT });
+      redis.defineCommand('hooklaneUpdateEventStatuses', { numberOfKeys: 0, lua: UPDATE_STATUSES_SCRIPT });
     }
     this.redis = redis as IndexRedis;
   }
@@ -140,18 +152,28 @@ export class EventIndex {
   }
 
   /** Sets the status (and attempts, last error, job id when given); resolves to the previous status. */
-  async setStatus(
-    id: string,
-    status: EventStatus,
-    fields: { attempts?: number; lastError?: string | null; jobId?: string } = {},
-  ): Promise<EventStatus | null> {
-    const pairs: string[] = [];
-    if (fields.attempts !== undefined) pairs.push('attempts', String(fields.attempts));
-    if (fields.lastError !== undefined) pairs.push('lastError', (fields.lastError ?? '').slice(0, 1000));
-    if (fields.jobId !== undefined) pairs.push('jobId', fields.jobId);
+  async setStatus(id: string, status: EventStatus, fields: StatusFields = {}): Promise<EventStatus | null> {
+    const [old] = await this.setStatuses([{ id, status, fields }]);
+    return old ?? null;
+  }
+
+  /**
+   * Applies many status updates in one atomic step and one round trip (the worker's batches);
+   * resolves to each record's previous status.
+   */
+  async setStatuses(updates: readonly StatusUpdate[]): Promise<(EventStatus | null)[]> {
+    if (updates.length === 0) return [];
+    const args: string[] = [];
+    for (const { id, status, fields = {} } of updates) {
+      const pairs: string[] = [];
+      if (fields.attempts !== undefined) pairs.push('attempts', String(fields.attempts));
+      if (fields.lastError !== undefined) pairs.push('lastError', (fields.lastError ?? '').slice(0, 1000));
+      if (fields.jobId !== undefined) pairs.push('jobId', fields.jobId);
+      args.push(id, status, String(pairs.length / 2), ...pairs);
+    }
     const [cutoff, max, ttl] = this.trimArgs(Date.now());
-    const old = await this.redis.hooklaneUpdateEventStatus(this.base, id, status, cutoff, max, ttl, ...pairs);
-    return isEventStatus(old) ? old : null;
+    const previous = await this.redis.hooklaneUpdateEventStatuses(this.base, cutoff, max, ttl, ...args);
+    return previous.map((old) => (isEventStatus(old) ? old : null));
   }
 
   /** Counts a replay and resolves to its number (1 for the first). */

@@ -38,7 +38,8 @@ export function createWorker(
 ): Worker {
   const worker = new Worker(registration.queue, processorFor(config, registration), workerOptions(config, connection));
   const log = logger.child({ queue: registration.queue });
-  worker.on('completed', (job) => log.info({ jobId: job.id, attemptsMade: job.attemptsMade }, 'job completed'));
+  // Debug: at thousands of jobs a second a line per success is noise and CPU; failures stay at warn.
+  worker.on('completed', (job) => log.debug({ jobId: job.id, attemptsMade: job.attemptsMade }, 'job completed'));
   worker.on('failed', (job, err) => {
     const attempts = job?.opts.attempts ?? 1;
     const willRetry = !!job && job.attemptsMade < attempts && err.name !== 'UnrecoverableError';

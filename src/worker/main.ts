@@ -3,7 +3,10 @@ import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, createRedis, waitForRedis } from '../redis';
+import { EventIndex } from '../events/event-index';
+import { QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
+import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
 import { PROCESSORS } from './processor-registry';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
@@ -30,7 +33,13 @@ async function main(): Promise<void> {
   await waitForRedis(connection, config.REDIS_BOOT_TIMEOUT_MS);
   await assertNoEviction(connection);
 
-  const workers = PROCESSORS.map((registration) => createWorker(config, logger, connection, registration));
+  // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.
+  const recorder = new EventStatusRecorder(new EventIndex(connection, config), logger);
+  const workers = PROCESSORS.map((registration) => {
+    const worker = createWorker(config, logger, connection, registration);
+    if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
+    return worker;
+  });
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -40,6 +49,7 @@ async function main(): Promise<void> {
     runShutdownSteps(
       [
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
+        { name: 'write event statuses', run: () => recorder.flush() },
         { name: 'close redis', run: () => connection.quit() },
       ],
       logger,

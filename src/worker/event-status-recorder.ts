@@ -1,0 +1,107 @@
+import type { Job, Worker } from 'bullmq';
+import type { EventIndex, StatusFields, StatusUpdate } from '../events/event-index';
+import type { EventStatus } from '../events/event-record';
+import type { Logger } from '../logger';
+
+export interface StatusRecorderOptions {
+  /** How long an update may wait for others to share its write. */
+  flushAfterMs: number;
+  /** A batch this large is written at once. */
+  maxBatch: number;
+  /** Updates kept while Redis is away; beyond it the oldest are dropped (and logged): memory stays bounded. */
+  maxPending: number;
+}
+
+const DEFAULTS: StatusRecorderOptions = { flushAfterMs: 5, maxBatch: 500, maxPending: 50_000 };
+
+/**
+ * Keeps the event index's status in step with the stripe-events jobs, in the worker's main process, off
+ * the job's own path: updates are coalesced per event (the latest status wins, fields merge) and written
+ * in batches, one round trip per batch, at most `flushAfterMs` after the job moved. BullMQ's job state is
+ * the authority; the index is what the API searches, and it follows within milliseconds.
+ */
+export class EventStatusRecorder {
+  private pending = new Map<string, StatusUpdate>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly options: StatusRecorderOptions;
+
+  constructor(
+    private readonly index: Pick<EventIndex, 'setStatuses'>,
+    private readonly logger: Logger,
+    options: Partial<StatusRecorderOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  note(id: string, status: EventStatus, fields: StatusFields = {}): void {
+    const earlier = this.pending.get(id);
+    // Re-inserted so the map's order stays oldest-first for the overflow rule below.
+    this.pending.delete(id);
+    this.pending.set(id, { id, status, fields: { ...earlier?.fields, ...fields } });
+    if (this.pending.size > this.options.maxPending) {
+      const [oldest] = this.pending.keys();
+      this.pending.delete(oldest!);
+      this.logger.warn({ eventId: oldest }, 'event status update dropped: too many waiting while Redis is away');
+    }
+    if (this.pending.size >= this.options.maxBatch) this.schedule(0);
+    else this.schedule(this.options.flushAfterMs);
+  }
+
+  /** Writes everything noted so far; resolves when it is in Redis. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    // One write at a time: the next batch waits for the previous one (and picks up what arrived meanwhile).
+    this.writing = this.writing.then(() => this.writeBatches());
+    return this.writing;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.flush(), delayMs);
+  }
+
+  private async writeBatches(): Promise<void> {
+    while (this.pending.size > 0) {
+      const batch = [...this.pending.values()].slice(0, this.options.maxBatch);
+      for (const update of batch) this.pending.delete(update.id);
+      try {
+        await this.index.setStatuses(batch);
+      } catch (err) {
+        // Put back what was not written, unless a newer update for the same event arrived meanwhile.
+        for (const update of batch) if (!this.pending.has(update.id)) this.pending.set(update.id, update);
+        this.logger.warn({ err: (err as Error).message, updates: batch.length }, 'event status write failed; will retry');
+        this.schedule(1000);
+        return;
+      }
+    }
+  }
+}
+
+/** The Stripe event a stripe-events job processes (a replay's job id differs from the event id). */
+function eventIdOf(job: Job | undefined): string | undefined {
+  const id = (job?.data as { id?: unknown } | null | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Records what happens to the worker's jobs: processing, then succeeded, ignored, queued (a retry) or failed. */
+export function recordEventStatuses(worker: Worker, recorder: EventStatusRecorder): void {
+  worker.on('active', (job) => {
+    const id = eventIdOf(job);
+    if (id) recorder.note(id, 'processing', { attempts: job.attemptsMade + 1, jobId: job.id ?? id });
+  });
+  worker.on('completed', (job, result: unknown) => {
+    const id = eventIdOf(job);
+    const ignored = (result as { status?: unknown } | null | undefined)?.status === 'ignored';
+    if (id) recorder.note(id, ignored ? 'ignored' : 'succeeded', { lastError: null });
+  });
+  worker.on('failed', (job, err) => {
+    const id = eventIdOf(job);
+    if (!id || !job) return;
+    const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    // Between retries the event waits in the queue again; only the last failure is `failed`.
+    recorder.note(id, final ? 'failed' : 'queued', { lastError: err.message });
+  });
+}
