@@ -38,7 +38,8 @@ redis.call('EXPIRE', all, ttl)
 index(base .. ':idx:type:' .. fields[1], member, cutoff, max, ttl)
 if fields[2] and fields[2] ~= '' then index(base .. ':idx:account:' .. fields[2], member, cutoff, max, ttl) end
 if fields[3] and fields[3] ~= '' then index(base .. ':idx:object:' .. fields[3], member, cutoff, max, ttl) end
-index(base .. ':idx:status:' .. fields[4], member, cutoff, max, ttl)
+-- Only failures have a status index (see FAILED_INDEX in event-index.ts); a worker may have failed it already.
+if fields[4] == 'failed' then index(base .. ':idx:status:failed', member, cutoff, max, ttl) end
 -- The count cap holds for records too, not only for the index: drop the oldest beyond it.
 local extra = redis.call('ZCARD', all) - max
 if extra > 0 then
@@ -52,39 +53,41 @@ return 1
 `;
 
 /**
- * Sets the status (and given fields) of one or more records and moves each between status indexes; each
- * status index touched is trimmed once per call, so a batch of N updates costs N small writes, not N trims.
+ * Sets the status (and given fields) of one or more records, and keeps the failed index in step: a record
+ * enters it when it fails and leaves it when a replay takes it elsewhere. Two or three small commands per
+ * record, and the index is trimmed once per call, so the worker's batches stay cheap.
  * ARGV: base, cutoff, max, ttl, then per update: id, status, n, then n field/value pairs.
  * Returns the previous status of each record (false where there was none).
  */
 export const UPDATE_STATUSES_SCRIPT = `
 local base, cutoff = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local touched, previous = {}, {}
+local failedKey = base .. ':idx:status:failed'
+local failedAdded, previous = false, {}
 local i = 5
 while i <= #ARGV do
   local id, status, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local rec = base .. ':rec:' .. id
-  local old = redis.call('HGET', rec, 'status')
+  local old = redis.call('HMGET', rec, 'status', 'member')
   local hset = { 'status', status }
   for k = 1, n * 2 do hset[k + 2] = ARGV[i + 2 + k] end
   redis.call('HSET', rec, unpack(hset))
   -- The worker can get here before the intake's record lands; the record script keeps this status.
   if redis.call('TTL', rec) < 0 then redis.call('EXPIRE', rec, ttl) end
-  local member = redis.call('HGET', rec, 'member')
-  if member and old ~= status then
-    if old then redis.call('ZREM', base .. ':idx:status:' .. old, member) end
-    redis.call('ZADD', base .. ':idx:status:' .. status, 0, member)
-    touched[status] = true
+  local member = old[2]
+  if member and status == 'failed' then
+    redis.call('ZADD', failedKey, 0, member)
+    failedAdded = true
+  elseif member and old[1] == 'failed' then
+    redis.call('ZREM', failedKey, member)
   end
-  previous[#previous + 1] = old or false
+  previous[#previous + 1] = old[1] or false
   i = i + 3 + n * 2
 end
-for status in pairs(touched) do
-  local key = base .. ':idx:status:' .. status
-  redis.call('ZREMRANGEBYLEX', key, '-', '(' .. cutoff)
-  redis.call('ZREMRANGEBYRANK', key, 0, -(max + 1))
-  redis.call('EXPIRE', key, ttl)
+if failedAdded then
+  redis.call('ZREMRANGEBYLEX', failedKey, '-', '(' .. cutoff)
+  redis.call('ZREMRANGEBYRANK', failedKey, 0, -(max + 1))
+  redis.call('EXPIRE', failedKey, ttl)
 end
 return previous
 `;

@@ -82,7 +82,7 @@ function matches(record: EventRecord, query: EventQuery): boolean {
 
 /**
  * Every accepted Stripe event: a hash per event, its raw payload beside it, and sorted sets by time overall
- * and per type, account, object and status. Retention is bounded on every write, cheaply: records and
+ * and per type, account, object, and for failed events. Retention is bounded on every write, cheaply: records and
  * payloads expire after EVENT_INDEX_RETENTION_DAYS, index sets are trimmed by age and to
  * EVENT_INDEX_MAX_EVENTS entries, and a set nobody writes to expires. The record outlives the BullMQ job,
  * which is what lets a redelivery be recognised after its job was removed.
@@ -115,7 +115,9 @@ export class EventIndex {
     if (query.objectId) return `${this.base}:idx:object:${query.objectId}`;
     if (query.account) return `${this.base}:idx:account:${query.account}`;
     if (query.type) return `${this.base}:idx:type:${query.type}`;
-    if (query.status) return `${this.base}:idx:status:${query.status}`;
+    // Failures are rare and sought: they have their own index. The other statuses are dense (most events
+    // are succeeded or ignored) or short-lived, so filtering the newest records finds them quickly.
+    if (query.status === 'failed') return `${this.base}:idx:status:failed`;
     return `${this.base}:idx:all`;
   }
 
