@@ -54,9 +54,10 @@ return 1
 
 /**
  * Sets the status (and given fields) of one or more records, and keeps the failed index in step: a record
- * enters it when it fails and leaves it when a replay takes it elsewhere. Two or three small commands per
- * record, and the index is trimmed once per call, so the worker's batches stay cheap.
- * ARGV: base, cutoff, max, ttl, then per update: id, status, n, then n field/value pairs.
+ * enters it when it fails and leaves it when a replay takes it elsewhere. Two small commands per record,
+ * and the index is trimmed once per call, so the worker's batches stay cheap.
+ * ARGV: base, cutoff, max, ttl, then the updates as one JSON array of [id, status, fields] (one argument
+ * decoded in C rather than thousands of Lua strings).
  * Returns the previous status of each record (false where there was none).
  */
 export const UPDATE_STATUSES_SCRIPT = `
@@ -64,16 +65,19 @@ local base, cutoff = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local failedKey = base .. ':idx:status:failed'
 local failedAdded, previous = false, {}
-local i = 5
-while i <= #ARGV do
-  local id, status, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+for n, update in ipairs(cjson.decode(ARGV[5])) do
+  local id, status, fields = update[1], update[2], update[3]
   local rec = base .. ':rec:' .. id
   local old = redis.call('HMGET', rec, 'status', 'member')
   local hset = { 'status', status }
-  for k = 1, n * 2 do hset[k + 2] = ARGV[i + 2 + k] end
+  for field, value in pairs(fields) do
+    hset[#hset + 1] = field
+    hset[#hset + 1] = value
+  end
   redis.call('HSET', rec, unpack(hset))
-  -- The worker can get here before the intake's record lands; the record script keeps this status.
-  if redis.call('TTL', rec) < 0 then redis.call('EXPIRE', rec, ttl) end
+  -- No status yet: the worker got here before the intake's record landed (the record script keeps this
+  -- status), or the record is gone; either way the hash must not outlive the retention.
+  if not old[1] then redis.call('EXPIRE', rec, ttl) end
   local member = old[2]
   if member and status == 'failed' then
     redis.call('ZADD', failedKey, 0, member)
@@ -81,8 +85,7 @@ while i <= #ARGV do
   elseif member and old[1] == 'failed' then
     redis.call('ZREM', failedKey, member)
   end
-  previous[#previous + 1] = old[1] or false
-  i = i + 3 + n * 2
+  previous[n] = old[1] or false
 end
 if failedAdded then
   redis.call('ZREMRANGEBYLEX', failedKey, '-', '(' .. cutoff)

@@ -165,16 +165,16 @@ export class EventIndex {
    */
   async setStatuses(updates: readonly StatusUpdate[]): Promise<(EventStatus | null)[]> {
     if (updates.length === 0) return [];
-    const args: string[] = [];
-    for (const { id, status, fields = {} } of updates) {
-      const pairs: string[] = [];
-      if (fields.attempts !== undefined) pairs.push('attempts', String(fields.attempts));
-      if (fields.lastError !== undefined) pairs.push('lastError', (fields.lastError ?? '').slice(0, 1000));
-      if (fields.jobId !== undefined) pairs.push('jobId', fields.jobId);
-      args.push(id, status, String(pairs.length / 2), ...pairs);
-    }
+    const batch = updates.map(({ id, status, fields = {} }) => {
+      // Strings only: the script hands them to HSET as they are.
+      const set: Record<string, string> = {};
+      if (fields.attempts !== undefined) set.attempts = String(fields.attempts);
+      if (fields.lastError !== undefined) set.lastError = (fields.lastError ?? '').slice(0, 1000);
+      if (fields.jobId !== undefined) set.jobId = fields.jobId;
+      return [id, status, set];
+    });
     const [cutoff, max, ttl] = this.trimArgs(Date.now());
-    const previous = await this.redis.hooklaneUpdateEventStatuses(this.base, cutoff, max, ttl, ...args);
+    const previous = await this.redis.hooklaneUpdateEventStatuses(this.base, cutoff, max, ttl, JSON.stringify(batch));
     return previous.map((old) => (isEventStatus(old) ? old : null));
   }
 
