@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isMainThread } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 
 /** Request or job context that every log line inside it carries without passing it by hand. */
@@ -50,12 +51,29 @@ export const REDACT_PATHS = [
   'config.REDIS_PASSWORD',
 ];
 
+// Keys each logger binds; logger.bindings() parses JSON, too slow to call for every line.
+const boundKeys = new WeakMap<Logger, Set<string>>();
+
 /** The current context minus what the logger already binds (pino-http's child binds requestId). */
 function contextNotBoundIn(logger: Logger): LogContext {
   const store = contextStore.getStore();
   if (!store) return {};
-  const bound = logger.bindings();
-  return Object.fromEntries(Object.entries(store).filter(([key]) => !(key in bound)));
+  let bound = boundKeys.get(logger);
+  if (!bound) {
+    bound = new Set(Object.keys(logger.bindings()));
+    boundKeys.set(logger, bound);
+  }
+  const context: LogContext = {};
+  for (const key in store) if (!bound.has(key)) context[key as keyof LogContext] = store[key as keyof LogContext];
+  return context;
+}
+
+/**
+ * stdout, written asynchronously on the main thread so a log line never blocks the event loop on a write;
+ * pino flushes what is left when the process exits. Worker threads write synchronously (no exit hook there).
+ */
+function stdout(): pino.DestinationStream {
+  return pino.destination({ dest: 1, sync: !isMainThread });
 }
 
 export function createLogger(options: { level: string; name: string }, destination?: pino.DestinationStream): Logger {
@@ -69,7 +87,7 @@ export function createLogger(options: { level: string; name: string }, destinati
       mixin: (_obj, _level, self) => contextNotBoundIn(self),
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? stdout(),
   );
 }
 

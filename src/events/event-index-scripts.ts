@@ -3,12 +3,13 @@
  * the base passed in ARGV; every key shares the base's hash tag, so they live in one cluster slot.
  */
 
-// Adds `member` to an index set, then trims it by age (lexicographic: members start with the zero-padded
-// receivedAt) and by count, and keeps the set alive only as long as it is written to.
+// Adds `member` to an index set, caps it by count and keeps it alive only as long as it is written to.
+// Members start with the zero-padded receivedAt, so the age trim is a lexicographic range; it runs on the
+// writes that sweep (about 1 in 16), which keeps stale members few while sparing 3 of every 4 writes it.
 const INDEX_HELPER = `
-local function index(key, member, cutoff, max, ttl)
+local function index(key, member, cutoff, max, ttl, sweep)
   redis.call('ZADD', key, 0, member)
-  redis.call('ZREMRANGEBYLEX', key, '-', '(' .. cutoff)
+  if sweep then redis.call('ZREMRANGEBYLEX', key, '-', '(' .. cutoff) end
   redis.call('ZREMRANGEBYRANK', key, 0, -(max + 1))
   redis.call('EXPIRE', key, ttl)
 end
@@ -16,30 +17,34 @@ end
 
 /**
  * SET-NX of an event record. Returns 1 when this call created it, 0 when it already existed (a duplicate).
- * ARGV: base, id, member, cutoff, max, ttl, payload, then field/value pairs of the record.
- * A worker may have written status fields first (it can run before this lands); `receivedAt` marks a
- * record this script created, and the worker's status is kept.
+ * ARGV: base, id, member, cutoff, max, ttl, payload, type, account, objectId, sweep (1/0), then field/value
+ * pairs of the record. A worker may have written status fields first (it can run before this lands);
+ * `receivedAt` marks a record this script created, and the worker's status is kept.
  */
 export const RECORD_EVENT_SCRIPT = `${INDEX_HELPER}
 local base, id, member, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
+local type, account, objectId, sweep = ARGV[8], ARGV[9], ARGV[10], ARGV[11] == '1'
 local rec = base .. ':rec:' .. id
-if redis.call('HEXISTS', rec, 'receivedAt') == 1 then return 0 end
-redis.call('HSET', rec, unpack(ARGV, 8))
-redis.call('HSETNX', rec, 'status', 'queued')
-redis.call('HSETNX', rec, 'attempts', '0')
+local seen = redis.call('HMGET', rec, 'receivedAt', 'status')
+if seen[1] then return 0 end
+local status = seen[2] or 'queued'
+if seen[2] then
+  redis.call('HSET', rec, unpack(ARGV, 12))
+else
+  redis.call('HSET', rec, 'status', 'queued', 'attempts', '0', unpack(ARGV, 12))
+end
 redis.call('EXPIRE', rec, ttl)
 redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl)
-local fields = redis.call('HMGET', rec, 'type', 'account', 'objectId', 'status')
 local all = base .. ':idx:all'
 redis.call('ZADD', all, 0, member)
 redis.call('ZREMRANGEBYLEX', all, '-', '(' .. cutoff)
 redis.call('EXPIRE', all, ttl)
-index(base .. ':idx:type:' .. fields[1], member, cutoff, max, ttl)
-if fields[2] and fields[2] ~= '' then index(base .. ':idx:account:' .. fields[2], member, cutoff, max, ttl) end
-if fields[3] and fields[3] ~= '' then index(base .. ':idx:object:' .. fields[3], member, cutoff, max, ttl) end
--- Only failures have a status index (see FAILED_INDEX in event-index.ts); a worker may have failed it already.
-if fields[4] == 'failed' then index(base .. ':idx:status:failed', member, cutoff, max, ttl) end
+index(base .. ':idx:type:' .. type, member, cutoff, max, ttl, sweep)
+if account ~= '' then index(base .. ':idx:account:' .. account, member, cutoff, max, ttl, sweep) end
+if objectId ~= '' then index(base .. ':idx:object:' .. objectId, member, cutoff, max, ttl, sweep) end
+-- Only failures have a status index (see EventIndex.indexKey); a worker may have failed it already.
+if status == 'failed' then index(base .. ':idx:status:failed', member, cutoff, max, ttl, true) end
 -- The count cap holds for records too, not only for the index: drop the oldest beyond it.
 local extra = redis.call('ZCARD', all) - max
 if extra > 0 then

@@ -149,7 +149,13 @@ export class EventIndex {
       'replays', '0',
       'member', member,
     ];
-    const created = await this.redis.hooklaneRecordEvent(this.base, summary.id, member, cutoff, max, ttl, payload, ...fields);
+    // About 1 write in 16 sweeps the secondary indexes by age (the overall index is swept on every write).
+    const sweep = receivedAtMs % 16 === 0 ? '1' : '0';
+    const created = await this.redis.hooklaneRecordEvent(
+      this.base, summary.id, member, cutoff, max, ttl, payload,
+      summary.type, summary.account ?? '', summary.objectId ?? '', sweep,
+      ...fields,
+    );
     return created === 1;
   }
 

@@ -70,6 +70,9 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
  */
 export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): RequestListener {
   const limit = parseByteSize(deps.config.BODY_LIMIT);
+  // The delivery line has a fixed shape with no header, body or secret in it, so it skips redaction,
+  // which costs three times what the rest of the line does.
+  const accessLog = deps.logger.child({}, { redact: [] });
   return (req, res) => {
     if (!takesFastPath(req)) {
       app(req, res);
@@ -80,7 +83,7 @@ export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): R
     runWithLogContext({ requestId }, () => {
       answerWebhook(deps, limit, req, requestId)
         .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
-        .then((answer) => respond(deps, req, res, answer, requestId, started))
+        .then((answer) => respond(deps, accessLog, req, res, answer, requestId, started))
         // Never an unhandled rejection (the process exits on those): a socket that broke while answering.
         .catch((err: unknown) => {
           deps.logger.warn({ err }, 'could not answer a webhook delivery');
@@ -92,6 +95,7 @@ export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): R
 
 function respond(
   deps: FastPathDeps,
+  accessLog: FastPathDeps['logger'],
   req: IncomingMessage,
   res: ServerResponse,
   answer: WebhookAnswer,
@@ -110,7 +114,7 @@ function respond(
     res: { statusCode: answer.status },
     responseTime: Math.round(performance.now() - started),
   };
-  if (answer.duplicate !== undefined) deps.logger.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
-  else if (answer.status >= 500) deps.logger.error(line, 'request errored');
-  else deps.logger.warn(line, 'request completed');
+  if (answer.duplicate !== undefined) accessLog.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
+  else if (answer.status >= 500) accessLog.error(line, 'request errored');
+  else accessLog.warn(line, 'request completed');
 }
