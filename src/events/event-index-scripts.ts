@@ -5,7 +5,7 @@
 
 // Adds `member` to an index set, caps it by count and keeps it alive only as long as it is written to.
 // Members start with the zero-padded receivedAt, so the age trim is a lexicographic range; it runs on the
-// writes that sweep (about 1 in 16), which keeps stale members few while sparing 3 of every 4 writes it.
+// writes that sweep (about 1 in 16), which keeps stale members few and spares the other writes the scan.
 const INDEX_HELPER = `
 local function index(key, member, cutoff, max, ttl, sweep)
   redis.call('ZADD', key, 0, member)
@@ -24,7 +24,7 @@ end
 export const RECORD_EVENT_SCRIPT = `${INDEX_HELPER}
 local base, id, member, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
-local type, account, objectId, sweep = ARGV[8], ARGV[9], ARGV[10], ARGV[11] == '1'
+local eventType, account, objectId, sweep = ARGV[8], ARGV[9], ARGV[10], ARGV[11] == '1'
 local rec = base .. ':rec:' .. id
 local seen = redis.call('HMGET', rec, 'receivedAt', 'status')
 if seen[1] then return 0 end
@@ -40,7 +40,7 @@ local all = base .. ':idx:all'
 redis.call('ZADD', all, 0, member)
 redis.call('ZREMRANGEBYLEX', all, '-', '(' .. cutoff)
 redis.call('EXPIRE', all, ttl)
-index(base .. ':idx:type:' .. type, member, cutoff, max, ttl, sweep)
+index(base .. ':idx:type:' .. eventType, member, cutoff, max, ttl, sweep)
 if account ~= '' then index(base .. ':idx:account:' .. account, member, cutoff, max, ttl, sweep) end
 if objectId ~= '' then index(base .. ':idx:object:' .. objectId, member, cutoff, max, ttl, sweep) end
 -- Only failures have a status index (see EventIndex.indexKey); a worker may have failed it already.

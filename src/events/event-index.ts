@@ -81,8 +81,8 @@ function matches(record: EventRecord, query: EventQuery): boolean {
 }
 
 /**
- * Every accepted Stripe event: a hash per event, its raw payload beside it, and sorted sets by time overall
- * and per type, account, object, and for failed events. Retention is bounded on every write, cheaply: records and
+ * Every accepted Stripe event: a hash per event, its raw payload beside it, and sorted sets by time overall,
+ * per type, account and object, and of failed events. Retention is bounded on writes, cheaply: records and
  * payloads expire after EVENT_INDEX_RETENTION_DAYS, index sets are trimmed by age and to
  * EVENT_INDEX_MAX_EVENTS entries, and a set nobody writes to expires. The record outlives the BullMQ job,
  * which is what lets a redelivery be recognised after its job was removed.
