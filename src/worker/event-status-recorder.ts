@@ -65,17 +65,34 @@ export class EventStatusRecorder {
 
   private async writeBatches(): Promise<void> {
     while (this.pending.size > 0) {
-      const batch = [...this.pending.values()].slice(0, this.options.maxBatch);
-      for (const update of batch) this.pending.delete(update.id);
+      const batch = this.takeOldest(this.options.maxBatch);
       try {
         await this.index.setStatuses(batch);
       } catch (err) {
-        // Put back what was not written, unless a newer update for the same event arrived meanwhile.
-        for (const update of batch) if (!this.pending.has(update.id)) this.pending.set(update.id, update);
+        this.putBack(batch);
         this.logger.warn({ err: (err as Error).message, updates: batch.length }, 'event status write failed; will retry');
         this.schedule(1000);
         return;
       }
+    }
+  }
+
+  /** Removes and returns up to `count` of the oldest updates, without copying the whole map. */
+  private takeOldest(count: number): StatusUpdate[] {
+    const batch: StatusUpdate[] = [];
+    for (const update of this.pending.values()) {
+      if (batch.length === count) break;
+      batch.push(update);
+    }
+    for (const update of batch) this.pending.delete(update.id);
+    return batch;
+  }
+
+  /** What a failed write held goes back; an update that arrived meanwhile wins, keeping the older fields it lacks. */
+  private putBack(batch: StatusUpdate[]): void {
+    for (const update of batch) {
+      const newer = this.pending.get(update.id);
+      this.pending.set(update.id, newer ? { ...newer, fields: { ...update.fields, ...newer.fields } } : update);
     }
   }
 }
