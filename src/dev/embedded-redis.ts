@@ -11,6 +11,12 @@ export interface EmbeddedRedisOptions {
   appendOnly?: boolean;
   /** Extra `--key value` pairs for redis-server. */
   extraArgs?: string[];
+  /**
+   * Its own process group, so the terminal's Ctrl-C (sent to the whole foreground group) does not stop Redis
+   * while the web and worker processes are still finishing their jobs; the caller stops it last (and it is
+   * stopped when this process exits).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface EmbeddedRedis {
@@ -73,8 +79,14 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     '--daemonize', 'no',
     ...(options.extraArgs ?? []),
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (options.ownProcessGroup) {
+    // Out of our process group nothing else stops it: it goes when we go, however we go (short of SIGKILL).
+    const stopWithUs = () => child.kill('SIGTERM');
+    process.once('exit', stopWithUs);
+    void exited.then(() => process.off('exit', stopWithUs));
+  }
   await new Promise<void>((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {

@@ -67,7 +67,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hooklane-stack-'));
   const logDir = path.join(dir, 'logs');
   mkdirSync(logDir);
-  let redisServer: EmbeddedRedis | undefined = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis') });
+  let redisServer: EmbeddedRedis | undefined = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis'), ownProcessGroup: true });
   const redisPort = redisServer.port;
   const redis: StackRedis = {
     url: redisServer.url,
@@ -77,7 +77,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       redisServer = undefined;
     },
     start: async () => {
-      redisServer = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis'), port: redisPort });
+      redisServer = await startEmbeddedRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, ownProcessGroup: true });
     },
   };
   const types = processTypes();

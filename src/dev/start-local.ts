@@ -27,8 +27,9 @@ async function main(): Promise<void> {
 
   let redis: EmbeddedRedis | undefined;
   if (!env.REDIS_URL) {
-    redis = await startEmbeddedRedis({ dataDir: path.join(dataDir, 'redis'), port: Number(env.REDIS_PORT ?? 0) || 6379 }).catch(
-      () => startEmbeddedRedis({ dataDir: path.join(dataDir, 'redis') }),
+    const redisOptions = { dataDir: path.join(dataDir, 'redis'), ownProcessGroup: true };
+    redis = await startEmbeddedRedis({ ...redisOptions, port: Number(env.REDIS_PORT ?? 0) || 6379 }).catch(
+      () => startEmbeddedRedis(redisOptions),
     );
     env.REDIS_URL = redis.url;
     say(`embedded Redis on ${redis.url} (pid ${redis.process.pid}, data in ${path.relative(root, dataDir) || '.'}/redis, AOF on, noeviction)`);

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/embedded-redis';
-import { alive, runNode } from '../support/processes';
+import { alive, ROOT, runNode } from '../support/processes';
 
 describe('npm start (dist/dev/start-local.js)', () => {
   test('brings up Redis, web and worker, prints the URL, and SIGTERM leaves no process behind', async () => {
@@ -34,6 +35,43 @@ describe('npm start (dist/dev/start-local.js)', () => {
       expect(pids.filter(alive)).toEqual([]);
     } finally {
       await local.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('Ctrl-C (SIGINT to the whole process group) with a job in flight: the job finishes before Redis stops', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'hooklane-start-'));
+    const port = await freePort();
+    // Its own process group, like a terminal's foreground job, so the group signal does not reach jest.
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/dev/start-local.js')], {
+      cwd: ROOT,
+      detached: true,
+      env: { PATH: process.env.PATH, NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port), REDIS_PORT: String(await freePort()), HOOKLANE_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!output.includes('hooklane is up at') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const pids = [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+      const res = await fetch(`http://127.0.0.1:${port}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"steps":3,"stepMs":300}',
+      });
+      expect(res.status).toBe(202);
+      const jobStarted = Date.now() + 10_000;
+      while (!output.includes('"jobId"') && Date.now() < jobStarted) await new Promise((r) => setTimeout(r, 20));
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(output).not.toContain('shutdown step failed');
+      expect(output).not.toContain('ECONNREFUSED');
+      expect(pids.filter(alive)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
