@@ -63,9 +63,16 @@ export class EventStatusRecorder {
     this.timer = setTimeout(() => void this.flush(), delayMs);
   }
 
+  /**
+   * Writes what is pending now. Updates that arrive during the write wait for their own timer rather than
+   * being written straight after it: under load that would turn into a write per round trip, with small
+   * batches and a job's `processing` and final status written separately instead of coalescing.
+   */
   private async writeBatches(): Promise<void> {
-    while (this.pending.size > 0) {
-      const batch = this.takeOldest(this.options.maxBatch);
+    let left = this.pending.size;
+    while (left > 0 && this.pending.size > 0) {
+      const batch = this.takeOldest(Math.min(left, this.options.maxBatch));
+      left -= batch.length;
       try {
         await this.index.setStatuses(batch);
       } catch (err) {

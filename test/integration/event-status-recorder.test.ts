@@ -145,6 +145,32 @@ describe('EventStatusRecorder batching', () => {
     expect(batches.map((b) => b.length)).toEqual([3, 3, 1]);
   });
 
+  it('leaves updates that arrive during a write for the next batch, so the statuses of a job can still coalesce', async () => {
+    const batches: StatusUpdate[][] = [];
+    let release = () => {};
+    let writing = () => {};
+    const firstWriteStarted = new Promise<void>((resolve) => { writing = resolve; });
+    const index = { setStatuses: async (batch: readonly StatusUpdate[]) => {
+      batches.push([...batch]);
+      if (batches.length === 1) {
+        writing();
+        await new Promise<void>((resolve) => { release = resolve; });
+      }
+      return batch.map(() => null);
+    } };
+    const recorder = new EventStatusRecorder(index, silent, { flushAfterMs: 60_000 });
+    recorder.note('evt_a', 'processing', { attempts: 1 });
+    const first = recorder.flush();
+    await firstWriteStarted;
+    recorder.note('evt_b', 'processing', { attempts: 1 });
+    recorder.note('evt_b', 'succeeded', { lastError: null });
+    release();
+    await first;
+    expect(batches.map((b) => b.map((u) => u.id))).toEqual([['evt_a']]);
+    await recorder.flush();
+    expect(batches[1]).toEqual([{ id: 'evt_b', status: 'succeeded', fields: { attempts: 1, lastError: null } }]);
+  });
+
   it('keeps what a failed write held and writes it on the next flush; bounded while Redis is away', async () => {
     const batches: StatusUpdate[][] = [];
     let down = true;
