@@ -2,7 +2,7 @@ import type { Stack } from '../src/dev/stack';
 import { BENCH_WEBHOOK_SECRET } from '../bench/lib/signed-events';
 import { sendMalformed, type MalformedReport } from './lib/malformed';
 import { rssOf } from './lib/process-memory';
-import { SteadyLoad, summarise, type LoadSummary } from './lib/steady-load';
+import { SteadyLoad, summarise, type LoadSummary } from '../bench/lib/steady-load';
 import { verifyProcessing, type ProcessingReport } from './lib/verify';
 
 export interface ScenarioResult {

@@ -1,8 +1,9 @@
 import { freePort } from '../../src/dev/embedded-redis';
 import type { BenchRedis } from '../lib/bench-redis';
-import { runLoad, type LoadResult } from '../lib/load';
+import type { LoadResult } from '../lib/load';
 import { startHttpServer, startNode } from '../lib/processes';
-import { EventPool, signedEvents } from '../lib/signed-events';
+import { BENCH_WEBHOOK_SECRET } from '../lib/signed-events';
+import { SteadyLoad, type Outcome } from '../lib/steady-load';
 import { median, percentile } from '../lib/stats';
 
 export interface EndToEndRow {
@@ -49,9 +50,24 @@ async function receivedToCompleted(
   return { latencies, waits, processing, missing };
 }
 
+/** The paced load's answers as a LoadResult: latency is send to answer (the load is open-loop). */
+function httpResult(outcomes: Outcome[], durationS: number): LoadResult {
+  const ok = outcomes.filter((o) => o.status >= 200 && o.status < 300);
+  const ms = outcomes.filter((o) => o.status > 0).map((o) => o.ms);
+  return {
+    rps: outcomes.length / durationS,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    errors: outcomes.filter((o) => o.status === 0).length,
+    non2xx: outcomes.length - ok.length - outcomes.filter((o) => o.status === 0).length,
+    total: outcomes.length,
+  };
+}
+
 /**
- * One web and one worker (both as production runs them) at a steady request rate; every event's time from
- * being received by the web to its handler having completed, from the job's own timestamps (one clock).
+ * One web and one worker (both as production runs them) at a steady request rate, evenly spaced (SteadyLoad,
+ * not autocannon's per-second bursts); every event's time from being received by the web to its handler
+ * having completed, from the job's own timestamps (one clock).
  */
 export async function benchEndToEnd(
   name: string,
@@ -70,27 +86,17 @@ export async function benchEndToEnd(
     const workerProcess = startNode('e2e-worker', worker.script, { ...fullEnv, ...worker.env });
     try {
       const runId = `e2e${rep}${Date.now().toString(36)}`;
-      const events = signedEvents(Math.ceil(plan.rate * plan.durationS * 1.2), { prefix: runId, type: 'customer.created', object: 'customer' });
-      const pool = new EventPool(events, runId);
-      const warmEvents = signedEvents(plan.rate * 5, { prefix: `${runId}w`, type: 'customer.created', object: 'customer' });
-      const warm = new EventPool(warmEvents, `${runId}w`);
-      const next = (p: EventPool) => () => {
-        const e = p.take();
-        return { body: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
-      };
+      const load = (prefix: string, count: number) =>
+        new SteadyLoad({ url: web.url, rate: plan.rate, maxRequests: count, maxDurationMs: (count / plan.rate) * 1000 + 30_000, secret: BENCH_WEBHOOK_SECRET, prefix, type: 'customer.created', object: 'customer' }).done;
       // Warm-up at the same rate until every warm-up event is done: the worker's sandbox threads exist (each
       // loads the processor once, seconds of CPU) and the JIT has run before anything is measured.
-      await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(warm) }, { connections: 50, amount: warmEvents.length, overallRate: plan.rate });
-      const warmIds = warmEvents.map((e) => e.id);
+      const warmIds = (await load(`${runId}w`, plan.rate * 5)).map((o) => o.id);
       const warmDeadline = Date.now() + 60_000;
       while ((await receivedToCompleted(redis, prefix, warmIds)).missing > 0 && Date.now() < warmDeadline) await pause(250);
       await pause(1000);
-      const http = await runLoad(web.url, { method: 'POST', path: '/webhooks/stripe', next: next(pool) }, {
-        connections: 50,
-        durationS: plan.durationS,
-        overallRate: plan.rate,
-      });
-      const sent = events.slice(0, pool.used).map((e) => e.id);
+      const outcomes = await load(runId, plan.rate * plan.durationS);
+      const http = httpResult(outcomes, plan.durationS);
+      const sent = outcomes.filter((o) => o.status >= 200 && o.status < 300).map((o) => o.id);
       const deadline = Date.now() + 60_000;
       let result = await receivedToCompleted(redis, prefix, sent);
       while (result.missing > 0 && Date.now() < deadline) {

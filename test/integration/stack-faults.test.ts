@@ -1,5 +1,5 @@
 import { BENCH_WEBHOOK_SECRET } from '../../bench/lib/signed-events';
-import { SteadyLoad, summarise } from '../../chaos/lib/steady-load';
+import { SteadyLoad, summarise } from '../../bench/lib/steady-load';
 import { verifyProcessing } from '../../chaos/lib/verify';
 import { startStack, type Stack } from '../../src/dev/stack';
 

@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { signedEvents } from '../../bench/lib/signed-events';
+import { signedEvents } from './signed-events';
 
 export interface Outcome {
   id: string;
@@ -66,8 +66,9 @@ export function deliver(agent: Agent, url: URL, body: string, signature: string,
 }
 
 /**
- * A paced load of unique, correctly signed events at `rate` per second, bounded by count, time and
- * requests in flight. Loopback only: it refuses any other host.
+ * A paced (open-loop) load of unique, correctly signed events at `rate` per second, evenly spaced, bounded
+ * by count, time and requests in flight: the benchmark's end-to-end scenario and the fault suite's steady
+ * load. Loopback only: it refuses any other host.
  */
 export class SteadyLoad {
   readonly outcomes: Outcome[] = [];
@@ -122,7 +123,10 @@ export class SteadyLoad {
         });
         inFlight.add(p);
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Sleep until the next request is due (at least the timer's 1 ms): the requests go out evenly spaced,
+      // not in bursts (autocannon's overallRate is a per-second budget each connection spends at once).
+      const nextDueMs = (this.#sent * 1000) / rate;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextDueMs - (performance.now() - start))));
     }
     await Promise.all(inFlight);
     agent.destroy();
