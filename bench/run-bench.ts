@@ -40,8 +40,11 @@ function parse() {
       only: { type: 'string' },
       duration: { type: 'string' },
       reps: { type: 'string' },
+      'redis-core': { type: 'string' },
     },
   });
+  const redisCore = values['redis-core'] ?? 'loadgen';
+  if (redisCore !== 'loadgen' && redisCore !== 'server') throw new Error(`--redis-core is loadgen (the default) or server, not ${redisCore}`);
   const quick = !!values.quick;
   const plan: HttpPlan = {
     durationS: Number(values.duration ?? (quick ? 3 : 10)),
@@ -49,19 +52,21 @@ function parse() {
     warmupS: quick ? 1 : 3,
     connections: 50,
   };
-  return { quick, plan, only: new Set((values.only ?? ALL.join(',')).split(',')) };
+  return { quick, plan, redisCore, only: new Set((values.only ?? ALL.join(',')).split(',')) };
 }
 
 async function main(): Promise<void> {
-  const { quick, plan, only } = parse();
+  const { quick, plan, only, redisCore } = parse();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const pinned = pinSelf(LOADGEN_CPU) && canPin();
-  const layout = pinned
-    ? `load generator and Redis pinned to core ${LOADGEN_CPU}, the process under test to core ${SERVER_CPU} (taskset)`
-    : 'nothing pinned (no taskset or one core)';
+  const layout = !pinned
+    ? 'nothing pinned (no taskset or one core)'
+    : redisCore === 'server'
+      ? `load generator pinned to core ${LOADGEN_CPU}, the process under test and Redis to core ${SERVER_CPU} (taskset)`
+      : `load generator and Redis pinned to core ${LOADGEN_CPU}, the process under test to core ${SERVER_CPU} (taskset)`;
   say(`${layout}; logs of every process in ${logDir()}`);
-  const redis = await startBenchRedis();
+  const redis = await startBenchRedis(pinned && redisCore === 'server' ? SERVER_CPU : undefined);
   const http: HttpRow[] = [];
   const drain: DrainRow[] = [];
   const endToEnd: EndToEndRow[] = [];
@@ -124,7 +129,9 @@ async function main(): Promise<void> {
     targets: [],
   };
   full.targets = targetsOf(full);
-  const md = writeResults(path.join(ROOT, 'bench', 'results'), full, quick ? 'bench-quick' : 'bench', !quick);
+  // The other layout is a side measurement: its own files, never the headline bench-latest.
+  const name = `${quick ? 'bench-quick' : 'bench'}${redisCore === 'server' ? '-redis-on-server-core' : ''}`;
+  const md = writeResults(path.join(ROOT, 'bench', 'results'), full, name, !quick);
   process.stdout.write(`\n${md}`);
 }
 
