@@ -43,9 +43,16 @@ export interface RedisMemory {
   policy: string;
 }
 
+/** Accepted webhooks not yet turned into jobs (IntakeMover): waiting in the intake log, of which pending are in a mover's hands. */
+export interface IntakeOverview {
+  waiting: number;
+  pending: number;
+}
+
 export interface Overview {
   generatedAt: string;
   queues: QueueOverview[];
+  intake: IntakeOverview;
   redis: RedisMemory;
 }
 

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
+import type { IntakeLog } from '../events/intake-log';
 import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
 
@@ -42,10 +43,16 @@ async function readQueueOverview(queue: Queue, nowMs: number): Promise<QueueOver
 }
 
 /** Everything the console's overview shows, read in one pass. */
-export async function readOverview(queues: readonly Queue[], redis: Redis, nowMs = Date.now()): Promise<Overview> {
-  const [perQueue, memory] = await Promise.all([
+export async function readOverview(
+  queues: readonly Queue[],
+  intake: Pick<IntakeLog, 'backlog'>,
+  redis: Redis,
+  nowMs = Date.now(),
+): Promise<Overview> {
+  const [perQueue, backlog, memory] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
+    intake.backlog(),
     readRedisMemoryInfo(redis),
   ]);
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, redis: memory };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory };
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { RECORD_EVENT_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
+import { eventIndexBase } from './intake-log';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
 export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'>;
@@ -94,7 +95,7 @@ export class EventIndex {
 
   constructor(redis: Redis, private readonly config: EventIndexConfig) {
     // The hash tag keeps every key of the index in one cluster slot, as the Lua scripts need.
-    this.base = `${config.QUEUE_PREFIX}:{event-index}`;
+    this.base = eventIndexBase(config.QUEUE_PREFIX);
     this.ttlSeconds = config.EVENT_INDEX_RETENTION_DAYS * 86_400;
     if (!('hooklaneRecordEvent' in redis)) {
       redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });

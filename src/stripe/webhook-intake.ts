@@ -2,11 +2,9 @@ import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { eventIndexFor } from '../events/event-index';
-import { summariseEvent } from '../events/event-record';
+import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
 import { addLogContext, type Logger } from '../logger';
-import { QUEUE_NAMES, type Queues } from '../queues';
 import { verifyStripeSignature } from './webhook-signature';
 
 export interface WebhookIntakeDeps {
@@ -21,7 +19,6 @@ export interface WebhookIntakeDeps {
   >;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
-  queues: Pick<Queues, typeof QUEUE_NAMES.stripeEvents>;
   logger: Logger;
 }
 
@@ -47,17 +44,14 @@ function assertStripeEvent(event: Stripe.Event): void {
 }
 
 /**
- * Enqueues exactly once: (1) a known id is a duplicate at the cost of one round trip; (2) the job is
- * added with jobId = event id, which BullMQ ignores when it exists, so concurrent redeliveries collapse
- * onto one job; (3) the index record is created SET-NX, and whoever creates it answers duplicate: false.
- * The add comes before the record, so a recorded event always has its job.
+ * Stores the event exactly once: one script in one round trip answers whether the id is known (its index
+ * record exists, or it is still in the intake log) and, if not, appends the raw body to the intake log.
+ * Whoever appends answers duplicate: false. A worker's IntakeMover turns the entry into a job
+ * (jobId = event id) and an index record within milliseconds; the web never waits for that.
  */
-async function enqueueOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: Buffer): Promise<boolean> {
-  const index = eventIndexFor(deps.redis, deps.config);
-  if (await index.has(event.id)) return true;
-  await deps.queues[QUEUE_NAMES.stripeEvents].add(event.type, event, { jobId: event.id });
-  const created = await index.record(summariseEvent(event), rawBody.toString('utf8'));
-  return !created;
+async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: Buffer): Promise<boolean> {
+  const appended = await intakeLogFor(deps.redis, deps.config).append(event.id, rawBody);
+  return !appended;
 }
 
 /**
@@ -82,7 +76,7 @@ export async function acceptStripeWebhook(
   assertStripeEvent(event);
   addLogContext({ eventId: event.id, ...(event.account ? { accountId: event.account } : {}) });
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    enqueueOnce(deps, event, rawBody),
+    storeOnce(deps, event, rawBody),
   );
   return { status: 200, body: { received: true, duplicate } };
 }

@@ -6,6 +6,7 @@ import { JOB_STATES, type ActionResult, type AdminSession } from '../admin/admin
 import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJob } from '../admin/job-admin';
 import { readOverview } from '../admin/queue-overview';
 import type { Config } from '../config';
+import { intakeLogFor } from '../events/intake-log';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
@@ -13,7 +14,7 @@ import { ALL_QUEUES, type QueueName, type Queues } from '../queues';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
   redis: Redis;
   queues: Queues;
   logger: Logger;
@@ -68,7 +69,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), redis)));
+    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis)));
   });
 
   router.get('/queues/:queue/jobs', async (req, res) => {

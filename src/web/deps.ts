@@ -1,6 +1,8 @@
 import type { Config } from '../config';
 import { Lifecycle, type ShutdownStep } from '../lifecycle';
 import type { Logger } from '../logger';
+import { eventIndexFor } from '../events/event-index';
+import { intakeLogFor } from '../events/intake-log';
 import { closeQueues, createQueues } from '../queues';
 import { createRedis } from '../redis';
 import type { AppDeps } from './app';
@@ -18,6 +20,10 @@ export function createWebDeps(config: Config, logger: Logger): WebDeps {
   const redis = createRedis(config, 'producer');
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queues = createQueues(config, redis);
+  // Their scripts are defined on the connection now, before any request: ioredis's auto-pipelining
+  // cannot send a command defined after its pending pipeline was made.
+  intakeLogFor(redis, config);
+  eventIndexFor(redis, config);
   return {
     config,
     logger,

@@ -1,12 +1,14 @@
-import type { Worker } from 'bullmq';
+import { Queue, type Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, createRedis, waitForRedis } from '../redis';
 import { EventIndex } from '../events/event-index';
-import { QUEUE_NAMES } from '../queues';
+import { IntakeLog } from '../events/intake-log';
+import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
+import { IntakeMover } from './intake-mover';
 import { PROCESSORS } from './processor-registry';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
@@ -40,6 +42,19 @@ async function main(): Promise<void> {
     if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
     return worker;
   });
+  // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs; the blocking
+  // reads get a connection of their own.
+  const reader = createRedis(config, 'worker');
+  reader.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (intake reader)'));
+  const stripeEvents = new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection));
+  const mover = new IntakeMover({
+    reader: new IntakeLog(reader, config),
+    log: new IntakeLog(connection, config),
+    index: new EventIndex(connection, config),
+    queue: stripeEvents,
+    logger,
+  });
+  mover.start();
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -48,9 +63,16 @@ async function main(): Promise<void> {
   onTerminationSignals(logger, config.WORKER_SHUTDOWN_TIMEOUT_MS + 3000, () =>
     runShutdownSteps(
       [
+        { name: 'stop moving accepted webhooks', run: () => mover.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
-        { name: 'close redis', run: () => connection.quit() },
+        {
+          name: 'close redis',
+          run: async () => {
+            await stripeEvents.close();
+            await Promise.all([reader.quit(), connection.quit()]);
+          },
+        },
       ],
       logger,
     ),

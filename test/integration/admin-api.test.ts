@@ -10,6 +10,8 @@ import { createApp } from '../../src/web/app';
 import { adminTokenId } from '../../src/web/admin-auth';
 import { createWebDeps } from '../../src/web/deps';
 import type { JobDetail, JobPage, Overview } from '../../src/admin/admin-types';
+import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
+import { intakeLogFor } from '../../src/events/intake-log';
 import { createRedis, waitForRedis } from '../../src/redis';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -82,7 +84,9 @@ describe('admin API', () => {
     expect(await res.json()).toEqual({ tokenId: expect.stringMatching(/^[0-9a-f]{8}$/) });
   });
 
-  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age and Redis memory', async () => {
+  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age, the intake backlog and Redis memory', async () => {
+    const accepted = buildStripeEvent('customer.created');
+    await intakeLogFor(app.deps.redis, app.deps.config).append(accepted.id, JSON.stringify(accepted));
     await jobsQueue().add('job', { a: 1 });
     await jobsQueue().add('job', { a: 2 }, { delay: 60_000 });
     await failJobs(2);
@@ -96,6 +100,9 @@ describe('admin API', () => {
     expect(jobs.throughput.failed).toHaveLength(60);
     expect(jobs.throughput.failed.reduce((a, b) => a + b, 0)).toBe(3);
     expect(jobs.workers).toEqual([]);
+    expect(overview.intake).toEqual({ waiting: 1, pending: 0 });
+    expect(await app.moveIntake()).toBe(1);
+    expect(((await (await get('/api/admin/overview')).json()) as Overview).intake).toEqual({ waiting: 0, pending: 0 });
     expect(overview.redis).toMatchObject({ policy: 'noeviction', usedBytes: expect.any(Number) });
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
   });

@@ -21,6 +21,8 @@ describe('/api/events', () => {
   const accept = async (type: string, account?: string) => {
     const { event, payload } = fixtureEvent(type, account ? { account } : {});
     expect((await deliver(app.url, payload)).status).toBe(200);
+    // What a worker's mover does within milliseconds: the event enters the index and the queue.
+    expect(await app.moveIntake()).toBe(1);
     return { event, payload };
   };
 

@@ -79,6 +79,7 @@ describe('webhook fast path (node:http in front of Express)', () => {
       retryAfter: null,
       body: { received: true, duplicate: false },
     });
+    expect(await app.moveIntake()).toBe(1);
     expect((await queue().getJob(event.id))?.name).toBe('payment_intent.succeeded');
   });
 
@@ -127,6 +128,7 @@ describe('webhook fast path (node:http in front of Express)', () => {
       pump();
     });
     expect(status).toBe(413);
+    expect(await app.moveIntake()).toBe(0);
     expect(await queue().count()).toBe(0);
   });
 
@@ -135,6 +137,7 @@ describe('webhook fast path (node:http in front of Express)', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => post(app.url, FAST, payload, signed(payload))));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(answers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    expect(await app.moveIntake()).toBe(1);
     expect(await queue().count()).toBe(1);
     expect((await queue().getJob(event.id))?.id).toBe(event.id);
   });

@@ -2,6 +2,7 @@ import { signStripePayload } from '../../src/dev/stripe-event-builder';
 import { QUEUE_NAMES } from '../../src/queues';
 import { waitForRedis } from '../../src/redis';
 import { eventIndexFor } from '../../src/events/event-index';
+import { intakeLogFor } from '../../src/events/intake-log';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
 import { deliver, fixtureEvent, WEBHOOK_SECRET } from './webhooks-support';
@@ -11,7 +12,9 @@ describe('POST /webhooks/stripe', () => {
   let app: TestApp;
   const queue = () => app.deps.queues[QUEUE_NAMES.stripeEvents];
   const index = () => eventIndexFor(app.deps.redis, app.deps.config);
+  // Moves what the intake log holds first (a worker would), so "no job" also means "nothing stored".
   const jobCount = async () => {
+    await app.moveIntake();
     const counts = await queue().getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
     return Object.values(counts).reduce((a, b) => a + b, 0);
   };
@@ -36,6 +39,7 @@ describe('POST /webhooks/stripe', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, duplicate: false });
     expect(res.headers.get('x-request-id')).toBeTruthy();
+    expect(await app.moveIntake()).toBe(1);
     const job = await queue().getJob(event.id);
     expect(job?.name).toBe('payment_intent.succeeded');
     expect((job?.data as { id: string }).id).toBe(event.id);
@@ -70,11 +74,27 @@ describe('POST /webhooks/stripe', () => {
   it('when the event comes back after its job completed and was removed, still answers duplicate:true', async () => {
     const { event, payload } = fixtureEvent('invoice.paid');
     await deliver(app.url, payload);
+    await app.moveIntake();
     await (await queue().getJob(event.id))!.remove();
     expect(await queue().getJob(event.id)).toBeUndefined();
     const again = await deliver(app.url, payload);
     expect(again.body).toEqual({ received: true, duplicate: true });
     expect(await jobCount()).toBe(0);
+  });
+
+  it('an accepted event waits in the intake log until a worker moves it; a redelivery meanwhile is a duplicate', async () => {
+    const { event, payload } = fixtureEvent('customer.updated');
+    expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: false });
+    expect(await queue().getJob(event.id)).toBeUndefined();
+    expect(await index().get(event.id)).toBeUndefined();
+    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 1, pending: 0 });
+    expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: true });
+    expect(await app.moveIntake()).toBe(1);
+    expect(await queue().getJob(event.id)).toBeDefined();
+    expect(await index().payload(event.id)).toBe(payload);
+    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 0, pending: 0 });
+    expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: true });
+    expect(await jobCount()).toBe(1);
   });
 
   it('when the body was changed after signing, answers 400 SIGNATURE_INVALID problem+json and enqueues nothing', async () => {
@@ -157,6 +177,7 @@ describe('POST /webhooks/stripe while Redis is away', () => {
       await waitForRedis(app.deps.redis, 10_000);
       const up = await deliver(app.url, payload);
       expect(up.body).toEqual({ received: true, duplicate: false });
+      expect(await app.moveIntake()).toBe(1);
       expect(await app.deps.queues[QUEUE_NAMES.stripeEvents].getJob(event.id)).toBeDefined();
     } finally {
       await app.close();

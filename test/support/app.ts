@@ -7,11 +7,20 @@ import { runShutdownSteps } from '../../src/lifecycle';
 import { createApp } from '../../src/web/app';
 import { createWebDeps, type WebDeps } from '../../src/web/deps';
 import { waitForRedis } from '../../src/redis';
+import { eventIndexFor } from '../../src/events/event-index';
+import { intakeLogFor } from '../../src/events/intake-log';
+import { QUEUE_NAMES } from '../../src/queues';
+import { IntakeMover } from '../../src/worker/intake-mover';
 
 export interface TestApp {
   url: string;
   server: Server;
   deps: WebDeps;
+  /**
+   * Does what a worker's mover does, once and deterministically: turns every accepted webhook waiting in
+   * the intake log into its job and event index record. Resolves to how many it moved.
+   */
+  moveIntake(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -41,10 +50,20 @@ export async function startTestApp(
   const server = createServer(listener(deps));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const log = intakeLogFor(deps.redis, config);
+  const mover = new IntakeMover({
+    reader: log,
+    log,
+    index: eventIndexFor(deps.redis, config),
+    queue: deps.queues[QUEUE_NAMES.stripeEvents],
+    logger,
+    consumer: 'test',
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     server,
     deps,
+    moveIntake: () => mover.moveAvailable(),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

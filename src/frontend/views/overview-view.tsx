@@ -47,6 +47,31 @@ function QueueCard({ queue }: { queue: QueueOverview }) {
   );
 }
 
+/** Accepted webhooks a worker has not yet turned into jobs: near zero while any worker runs. */
+function IntakeCard({ overview }: { overview: Overview }) {
+  const { intake } = overview;
+  return (
+    <section class="card" aria-labelledby="intake-title" data-testid="intake-card">
+      <header class="card-header">
+        <h2 id="intake-title">Webhook intake</h2>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>Accepted, not yet queued</dt>
+          <dd class="num" data-testid="intake-waiting">
+            {formatCount(intake.waiting)}
+            {intake.waiting > 0 && <span class="hint"> — workers queue them as they run; it grows only while none does</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Being queued by a worker</dt>
+          <dd class="num" data-testid="intake-pending">{formatCount(intake.pending)}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -91,6 +116,7 @@ export function OverviewView() {
         {overview.queues.map((queue) => (
           <QueueCard key={queue.name} queue={queue} />
         ))}
+        <IntakeCard overview={overview} />
         <RedisCard overview={overview} />
       </div>
     </div>
