@@ -99,9 +99,10 @@ async function main(): Promise<void> {
       const e2ePlan = { rate: 500, durationS: quick ? 5 : 20, reps: plan.reps };
       // The same web with a bare BullMQ Worker (no-op processor, same sandbox) separates the intake and the
       // queue from hooklane's processor.
-      const bareWorker = { script: path.join(SERVERS, 'bare-worker.js'), env: { WORKER_SANDBOX: 'thread' } };
+      // hooklane's intake mover runs beside it (the bare worker has none), so events reach its queue the same way.
+      const bareWorker = { script: path.join(SERVERS, 'bare-worker.js'), env: { WORKER_SANDBOX: 'thread' }, mover: path.join(SERVERS, 'intake-mover.js') };
       endToEnd.push(await benchEndToEnd('hooklane web + hooklane worker (thread sandbox)', WEB, { script: WORKER, env: {} }, HOOKLANE_ENV, redis, e2ePlan));
-      endToEnd.push(await benchEndToEnd('hooklane web + bare BullMQ Worker, no-op (reference)', WEB, bareWorker, HOOKLANE_ENV, redis, e2ePlan));
+      endToEnd.push(await benchEndToEnd('hooklane web + intake mover + bare BullMQ Worker, no-op (reference)', WEB, bareWorker, HOOKLANE_ENV, redis, e2ePlan));
       for (const e of endToEnd) say(`end to end, ${e.name}: p50 ${e.p50} ms p99 ${e.p99} ms (not completed ${e.notCompleted})`);
     }
     if (only.has('memory')) {

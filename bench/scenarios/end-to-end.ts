@@ -1,4 +1,5 @@
 import { freePort } from '../../src/dev/embedded-redis';
+import { eventIndexBase } from '../../src/events/intake-log';
 import type { BenchRedis } from '../lib/bench-redis';
 import type { LoadResult } from '../lib/load';
 import { startHttpServer, startNode } from '../lib/processes';
@@ -10,11 +11,11 @@ export interface EndToEndRow {
   name: string;
   rate: number;
   events: number;
-  /** Received by the web (BullMQ's job timestamp) to handler completed (finishedOn), ms. */
+  /** Accepted by the web (the event index's receivedAt) to handler completed (the job's finishedOn), ms. */
   p50: number;
   p99: number;
   max: number;
-  /** The two parts of it: waiting in the queue (received -> picked up) and processing (picked up -> completed). */
+  /** The two parts of it: waiting (accepted -> picked up: the intake log, the mover and the queue) and processing (picked up -> completed). */
   waitP50: number;
   waitP99: number;
   processP50: number;
@@ -25,7 +26,7 @@ export interface EndToEndRow {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Reads timestamp and finishedOn of each event's job (jobId = event id) in pipelined batches. */
+/** Reads each event's receivedAt (index record) and its job's (jobId = event id) processedOn and finishedOn, pipelined. */
 async function receivedToCompleted(
   redis: BenchRedis,
   prefix: string,
@@ -37,12 +38,18 @@ async function receivedToCompleted(
   let missing = 0;
   for (let i = 0; i < ids.length; i += 1000) {
     const pipeline = redis.client.pipeline();
-    for (const id of ids.slice(i, i + 1000)) pipeline.hmget(`${prefix}:stripe-events:${id}`, 'timestamp', 'processedOn', 'finishedOn');
-    for (const [, value] of (await pipeline.exec()) ?? []) {
-      const [timestamp, processedOn, finishedOn] = ((value as (string | null)[]) ?? []).map(Number);
-      if (timestamp && processedOn && finishedOn) {
-        latencies.push(finishedOn - timestamp);
-        waits.push(processedOn - timestamp);
+    for (const id of ids.slice(i, i + 1000)) {
+      // Received: when the web accepted it (the index record's receivedAt), not when its job was created.
+      pipeline.hget(`${eventIndexBase(prefix)}:rec:${id}`, 'receivedAt');
+      pipeline.hmget(`${prefix}:stripe-events:${id}`, 'processedOn', 'finishedOn');
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    for (let k = 0; k < replies.length; k += 2) {
+      const receivedAt = Number(replies[k]![1]);
+      const [processedOn, finishedOn] = ((replies[k + 1]![1] as (string | null)[]) ?? []).map(Number);
+      if (receivedAt && processedOn && finishedOn) {
+        latencies.push(finishedOn - receivedAt);
+        waits.push(processedOn - receivedAt);
         processing.push(finishedOn - processedOn);
       } else missing += 1;
     }
@@ -72,7 +79,7 @@ function httpResult(outcomes: Outcome[], durationS: number): LoadResult {
 export async function benchEndToEnd(
   name: string,
   webScript: string,
-  worker: { script: string; env: Record<string, string> },
+  worker: { script: string; env: Record<string, string>; /** Run beside a worker that has no intake mover of its own. */ mover?: string },
   env: Record<string, string>,
   redis: BenchRedis,
   plan: { rate: number; durationS: number; reps: number },
@@ -84,6 +91,7 @@ export async function benchEndToEnd(
     const fullEnv = { ...env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
     const web = await startHttpServer('e2e-web', webScript, await freePort(), fullEnv, '/readyz');
     const workerProcess = startNode('e2e-worker', worker.script, { ...fullEnv, ...worker.env });
+    const moverProcess = worker.mover ? startNode('e2e-mover', worker.mover, fullEnv) : undefined;
     try {
       const runId = `e2e${rep}${Date.now().toString(36)}`;
       const load = (prefix: string, count: number) =>
@@ -117,7 +125,7 @@ export async function benchEndToEnd(
         http,
       });
     } finally {
-      await Promise.all([web.stop(), workerProcess.stop()]);
+      await Promise.all([web.stop(), workerProcess.stop(), moverProcess?.stop()]);
     }
   }
   const mid = rows.slice().sort((a, b) => a.p99 - b.p99)[Math.floor(rows.length / 2)]!;

@@ -45,9 +45,12 @@ export function verifyStripeSignature(
   if (!signatureHeader) throw new AppError('SIGNATURE_MISSING', 'Send the Stripe-Signature header Stripe computed for this body.');
   let failure: SignatureFailure = 'SIGNATURE_INVALID';
   let firstCause: unknown;
+  // Decoded once here: given bytes, stripe-node decodes them twice per secret (for the HMAC and for the
+  // parse), with a new TextDecoder each time. The signed content is the same UTF-8 either way.
+  const payload = rawBody.toString('utf8');
   for (const secret of secrets) {
     try {
-      return Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret, toleranceSeconds);
+      return Stripe.webhooks.constructEvent(payload, signatureHeader, secret, toleranceSeconds);
     } catch (err) {
       const kind = classify(err);
       firstCause ??= err;
