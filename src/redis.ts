@@ -52,6 +52,22 @@ export function createRedis(config: RedisConnectionConfig, role: ConnectionRole)
   return new Redis(redisOptions(config, role));
 }
 
+/**
+ * Memoises `make` per connection: for objects that define Lua scripts on the connection they are given,
+ * which must happen once per connection.
+ */
+export function onePerConnection<T, C>(make: (redis: Redis, config: C) => T): (redis: Redis, config: C) => T {
+  const made = new WeakMap<Redis, T>();
+  return (redis, config) => {
+    let value = made.get(redis);
+    if (!value) {
+      value = make(redis, config);
+      made.set(redis, value);
+    }
+    return value;
+  };
+}
+
 export class EvictionPolicyError extends Error {
   constructor(readonly policy: string) {
     super(

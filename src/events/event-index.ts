@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { RECORD_EVENT_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
+import { onePerConnection } from '../redis';
 import { eventIndexBase } from './intake-log';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
@@ -234,13 +235,4 @@ export class EventIndex {
 }
 
 /** One EventIndex per Redis connection (its scripts are defined on the connection once). */
-const indexes = new WeakMap<Redis, EventIndex>();
-
-export function eventIndexFor(redis: Redis, config: EventIndexConfig): EventIndex {
-  let index = indexes.get(redis);
-  if (!index) {
-    index = new EventIndex(redis, config);
-    indexes.set(redis, index);
-  }
-  return index;
-}
+export const eventIndexFor = onePerConnection((redis, config: EventIndexConfig) => new EventIndex(redis, config));

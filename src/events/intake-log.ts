@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
+import { onePerConnection } from '../redis';
 
 /**
  * The intake log: a Redis stream where a verified Stripe event waits between the web's 2xx and a worker
@@ -142,13 +143,4 @@ export class IntakeLog {
 }
 
 /** One IntakeLog per Redis connection (its script is defined on the connection once). */
-const logs = new WeakMap<Redis, IntakeLog>();
-
-export function intakeLogFor(redis: Redis, config: IntakeLogConfig): IntakeLog {
-  let log = logs.get(redis);
-  if (!log) {
-    log = new IntakeLog(redis, config);
-    logs.set(redis, log);
-  }
-  return log;
-}
+export const intakeLogFor = onePerConnection((redis, config: IntakeLogConfig) => new IntakeLog(redis, config));
