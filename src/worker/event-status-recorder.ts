@@ -14,6 +14,13 @@ export interface StatusRecorderOptions {
 
 const DEFAULTS: StatusRecorderOptions = { flushAfterMs: 5, maxBatch: 500, maxPending: 50_000 };
 
+interface RunningJob {
+  attempts: number;
+  jobId: string;
+  /** Already written as `processing`. */
+  written: boolean;
+}
+
 /**
  * Keeps the event index's status in step with the stripe-events jobs, in the worker's main process, off
  * the job's own path: updates are coalesced per event (the latest status wins, fields merge) and written
@@ -22,6 +29,8 @@ const DEFAULTS: StatusRecorderOptions = { flushAfterMs: 5, maxBatch: 500, maxPen
  */
 export class EventStatusRecorder {
   private pending = new Map<string, StatusUpdate>();
+  /** Jobs running now, by event id; a job becomes a `processing` update only if it is still running at a write. */
+  private running = new Map<string, RunningJob>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly options: StatusRecorderOptions;
@@ -32,6 +41,24 @@ export class EventStatusRecorder {
     options: Partial<StatusRecorderOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * A job started. Most end before the next write, and then only their final status is written: one
+   * update per job instead of two. One still running at a write is written as `processing`.
+   */
+  started(id: string, attempts: number, jobId: string): void {
+    this.running.delete(id);
+    this.running.set(id, { attempts, jobId, written: false });
+    // Bounded like the updates: a job whose end this worker never hears of (lost lock) is forgotten here.
+    if (this.running.size > this.options.maxPending) this.running.delete(this.running.keys().next().value!);
+    this.schedule(this.options.flushAfterMs);
+  }
+
+  /** A job ended, or failed and waits for its retry: its status, with the fields that say how. */
+  finished(id: string, status: EventStatus, fields: StatusFields): void {
+    this.running.delete(id);
+    this.note(id, status, fields);
   }
 
   note(id: string, status: EventStatus, fields: StatusFields = {}): void {
@@ -69,6 +96,11 @@ export class EventStatusRecorder {
    * batches and a job's `processing` and final status written separately instead of coalescing.
    */
   private async writeBatches(): Promise<void> {
+    for (const [id, job] of this.running) {
+      if (job.written) continue;
+      job.written = true;
+      this.note(id, 'processing', { attempts: job.attempts, jobId: job.jobId });
+    }
     let left = this.pending.size;
     while (left > 0 && this.pending.size > 0) {
       const batch = this.takeOldest(Math.min(left, this.options.maxBatch));
@@ -110,22 +142,26 @@ function eventIdOf(job: Job | undefined): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** Records what happens to the worker's jobs: processing, then succeeded, ignored, queued (a retry) or failed. */
+/**
+ * Records what happens to the worker's jobs: processing (if still running at the next write), then
+ * succeeded, ignored, queued (a retry) or failed. BullMQ has counted the attempt by the time a job
+ * completes or fails, so `attemptsMade` is the attempt that just ended.
+ */
 export function recordEventStatuses(worker: Worker, recorder: EventStatusRecorder): void {
   worker.on('active', (job) => {
     const id = eventIdOf(job);
-    if (id) recorder.note(id, 'processing', { attempts: job.attemptsMade + 1, jobId: job.id ?? id });
+    if (id) recorder.started(id, job.attemptsMade + 1, job.id ?? id);
   });
   worker.on('completed', (job, result: unknown) => {
     const id = eventIdOf(job);
     const ignored = (result as { status?: unknown } | null | undefined)?.status === 'ignored';
-    if (id) recorder.note(id, ignored ? 'ignored' : 'succeeded', { lastError: null });
+    if (id) recorder.finished(id, ignored ? 'ignored' : 'succeeded', { attempts: job.attemptsMade, jobId: job.id ?? id, lastError: null });
   });
   worker.on('failed', (job, err) => {
     const id = eventIdOf(job);
     if (!id || !job) return;
     const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     // Between retries the event waits in the queue again; only the last failure is `failed`.
-    recorder.note(id, final ? 'failed' : 'queued', { lastError: err.message });
+    recorder.finished(id, final ? 'failed' : 'queued', { attempts: job.attemptsMade, jobId: job.id ?? id, lastError: err.message });
   });
 }

@@ -33,8 +33,10 @@ describe('the event status recorder with a real BullMQ worker', () => {
   let workerConnection: Redis | undefined;
   let prefix: string;
 
+  let releaseSlow = () => {};
   const handlers = new HandlerRegistry([
     defineHandler('customer.created', async () => ({ ok: true })),
+    defineHandler('invoice.paid', () => new Promise((resolve) => (releaseSlow = () => resolve({ ok: true })))),
     defineHandler('customer.updated', async () => {
       throw new Error('CRM timed out');
     }),
@@ -93,6 +95,14 @@ describe('the event status recorder with a real BullMQ worker', () => {
     expect(page.events.map((e) => e.id)).toEqual([handled.id]);
   });
 
+  it('a job still running when statuses are written shows as processing, then as its outcome', async () => {
+    startWorker();
+    const event = await accept('invoice.paid');
+    expect(await waitForRecord(index, event.id, { status: 'processing' })).toMatchObject({ attempts: 1, jobId: event.id });
+    releaseSlow();
+    expect(await waitForRecord(index, event.id, { status: 'succeeded' })).toMatchObject({ attempts: 1, jobId: event.id });
+  });
+
   it('between retries the event is queued with the last error; after the last attempt it is failed', async () => {
     startWorker();
     const waiting = await accept('customer.updated', { attempts: 2, backoff: 60_000 });
@@ -134,6 +144,25 @@ describe('EventStatusRecorder batching', () => {
         { id: 'evt_b', status: 'processing', fields: { attempts: 1, jobId: 'evt_b' } },
         { id: 'evt_a', status: 'succeeded', fields: { attempts: 1, jobId: 'evt_a', lastError: null } },
       ],
+    ]);
+  });
+
+  it('writes a job as processing only if it is still running at a write, and only once', async () => {
+    const batches: StatusUpdate[][] = [];
+    const recorder = new EventStatusRecorder(flushed(batches), silent, { flushAfterMs: 60_000 });
+    recorder.started('evt_slow', 1, 'evt_slow');
+    recorder.started('evt_fast', 2, 'evt_fast');
+    recorder.finished('evt_fast', 'ignored', { attempts: 2, jobId: 'evt_fast', lastError: null });
+    await recorder.flush();
+    await recorder.flush();
+    recorder.finished('evt_slow', 'succeeded', { attempts: 1, jobId: 'evt_slow', lastError: null });
+    await recorder.flush();
+    expect(batches).toEqual([
+      [
+        { id: 'evt_fast', status: 'ignored', fields: { attempts: 2, jobId: 'evt_fast', lastError: null } },
+        { id: 'evt_slow', status: 'processing', fields: { attempts: 1, jobId: 'evt_slow' } },
+      ],
+      [{ id: 'evt_slow', status: 'succeeded', fields: { attempts: 1, jobId: 'evt_slow', lastError: null } }],
     ]);
   });
 

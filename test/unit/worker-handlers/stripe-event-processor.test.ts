@@ -54,6 +54,14 @@ describe('the stripe-events processor and its handlers', () => {
     expect(job.logs.join('\n')).toContain('payment pi_1PgafyB7WZ01zgkWSjxsAJo3 received 0 usd');
   });
 
+  it("a handler's log lines carry the event, job and account ids (bound on its logger, not from async context)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const event = await eventOf('payment_intent.succeeded', { account: 'acct_1Logs' });
+    await runStripeEvent({ ...jobFor(event), id: 'job-7' }, { ...runtime(), logger });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'payment succeeded', eventId: event.id, jobId: 'job-7', accountId: 'acct_1Logs' }));
+  });
+
   it('customer.created: returns the customer', async () => {
     const event = await eventOf('customer.created');
     expect(await runStripeEvent(jobFor(event), runtime())).toMatchObject({ result: { customer: 'cus_QXg1o8vcGmoR32' } });
