@@ -128,11 +128,6 @@ export class EventIndex {
     return [cutoff, String(this.config.EVENT_INDEX_MAX_EVENTS), String(this.ttlSeconds)];
   }
 
-  /** True when the event was accepted before (and is still within retention). */
-  async has(id: string): Promise<boolean> {
-    return (await this.redis.hexists(this.recordKey(id), 'receivedAt')) === 1;
-  }
-
   /**
    * Records an accepted event with SET-NX semantics, in one atomic step and one round trip.
    * Resolves true when this call created the record, false when it already existed.

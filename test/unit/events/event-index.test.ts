@@ -48,8 +48,7 @@ describe('EventIndex', () => {
   it('creates a record once: the first call wins, later calls report it existed', async () => {
     expect(await index.record(summary('evt_a'), '{"id":"evt_a"}')).toBe(true);
     expect(await index.record(summary('evt_a'), '{"id":"evt_a"}')).toBe(false);
-    expect(await index.has('evt_a')).toBe(true);
-    expect(await index.has('evt_b')).toBe(false);
+    expect(await index.get('evt_b')).toBeUndefined();
     expect(await index.get('evt_a')).toMatchObject({ id: 'evt_a', status: 'queued', attempts: 0, replays: 0, objectId: 'cus_evt_a' });
     expect(await index.payload('evt_a')).toBe('{"id":"evt_a"}');
   });
@@ -89,7 +88,7 @@ describe('EventIndex', () => {
 
   it('when the worker writes a status before the record exists, the record keeps that status and is not a duplicate', async () => {
     await index.setStatus('evt_fast', 'succeeded', { attempts: 1 });
-    expect(await index.has('evt_fast')).toBe(false);
+    expect(await index.get('evt_fast')).toBeUndefined();
     expect(await index.record(summary('evt_fast'), '{}')).toBe(true);
     expect(await index.get('evt_fast')).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await all({ status: 'succeeded' })).toEqual(['evt_fast']);
