@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import { loadConfig } from '../../config';
 import { createLogger, type Logger } from '../../logger';
-import { createRedis } from '../../redis';
+import { createRedis, waitForRedis } from '../../redis';
 import type { SecretStore } from '../../stripe/secret-store';
 import type { HandlerRegistry, HandlerServices } from '../handlers/handler-registry';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
@@ -28,6 +28,7 @@ export interface StripeEventRuntime {
 function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logger): HandlerServices {
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
+  let connected: Promise<void> | undefined;
   return {
     deleteAccountSecrets: async (accountId) => {
       if (!config.STRIPE_SECRET_KEY) {
@@ -49,6 +50,14 @@ function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logge
           redisDeadlineMs: config.ENQUEUE_TIMEOUT_MS,
         });
       }
+      // The store refuses to write on a connection that is not ready (fail fast), and this one may have been
+      // made just now: a job waits for it to connect. Not connecting in time fails this attempt (a retry),
+      // and the next one waits again.
+      connected ??= waitForRedis(redis!, config.REDIS_BOOT_TIMEOUT_MS).catch((err: unknown) => {
+        connected = undefined;
+        throw err;
+      });
+      await connected;
       return store.deleteAccountSecrets(accountId);
     },
   };
