@@ -25,7 +25,7 @@ export interface StripeEventRuntime {
  * The services a handler may call, each built on first use: most events never need the Secret Store, and
  * a sandbox that does not load stripe-node or open a Redis connection starts faster and holds less.
  */
-function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logger): HandlerServices {
+export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logger): HandlerServices & { close(): Promise<void> } {
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
   let connected: Promise<void> | undefined;
@@ -59,6 +59,10 @@ function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logge
       });
       await connected;
       return store.deleteAccountSecrets(accountId);
+    },
+    /** Closes what was opened on first use (a sandbox thread ends with its process and does not need to). */
+    close: async () => {
+      redis?.disconnect();
     },
   };
 }
