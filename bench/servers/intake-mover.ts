@@ -1,11 +1,7 @@
-import { Queue } from 'bullmq';
 import { loadConfig } from '../../src/config';
-import { EventIndex } from '../../src/events/event-index';
-import { IntakeLog } from '../../src/events/intake-log';
 import { createLogger } from '../../src/logger';
-import { QUEUE_NAMES, queueOptions } from '../../src/queues';
 import { createRedis } from '../../src/redis';
-import { IntakeMover } from '../../src/worker/intake-mover';
+import { startIntakeMover } from '../../src/worker/intake-mover';
 
 /**
  * hooklane's intake mover on its own, for the end-to-end reference row: with a bare BullMQ Worker (which
@@ -14,15 +10,7 @@ import { IntakeMover } from '../../src/worker/intake-mover';
 const config = loadConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'mover' });
 const connection = createRedis(config, 'worker');
-const reader = createRedis(config, 'worker');
-const mover = new IntakeMover({
-  reader: new IntakeLog(reader, config),
-  log: new IntakeLog(connection, config),
-  index: new EventIndex(connection, config),
-  queue: new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection)),
-  logger,
-});
-mover.start();
+const mover = startIntakeMover(config, connection, logger);
 process.on('SIGTERM', () => {
   void mover.stop().then(() => process.exit(0));
 });

@@ -15,7 +15,6 @@ export interface WebhookIntakeDeps {
     | 'ENQUEUE_TIMEOUT_MS'
     | 'QUEUE_PREFIX'
     | 'EVENT_INDEX_RETENTION_DAYS'
-    | 'EVENT_INDEX_MAX_EVENTS'
   >;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;

@@ -1,10 +1,14 @@
 import { hostname } from 'node:os';
-import type { Queue } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
-import type { EventIndex } from '../events/event-index';
+import type { Config } from '../config';
+import { eventIndexFor, type EventIndex } from '../events/event-index';
 import { summariseEvent } from '../events/event-record';
-import type { IntakeEntry, IntakeLog } from '../events/intake-log';
+import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
+import { QUEUE_NAMES, queueOptions } from '../queues';
+import { createRedis } from '../redis';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
@@ -153,4 +157,29 @@ export class IntakeMover {
     await this.deps.log.done(entries);
     return events.length;
   }
+}
+
+/**
+ * A running mover as a worker process has it: blocking reads on a connection of its own, everything else
+ * on `connection`. `stop()` ends the loop (finishing the batch in hand) and closes what it opened.
+ */
+export function startIntakeMover(config: Config, connection: Redis, logger: Logger): { stop(): Promise<void> } {
+  const reader = createRedis(config, 'worker');
+  reader.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (intake reader)'));
+  const queue = new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection));
+  const mover = new IntakeMover({
+    reader: new IntakeLog(reader, config),
+    log: new IntakeLog(connection, config),
+    index: eventIndexFor(connection, config),
+    queue,
+    logger,
+  });
+  mover.start();
+  return {
+    stop: async () => {
+      await mover.stop();
+      await queue.close();
+      await reader.quit();
+    },
+  };
 }

@@ -1,14 +1,13 @@
-import { Queue, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, createRedis, waitForRedis } from '../redis';
-import { EventIndex } from '../events/event-index';
-import { IntakeLog } from '../events/intake-log';
-import { QUEUE_NAMES, queueOptions } from '../queues';
+import { eventIndexFor } from '../events/event-index';
+import { QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
-import { IntakeMover } from './intake-mover';
+import { startIntakeMover } from './intake-mover';
 import { PROCESSORS } from './processor-registry';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
@@ -36,25 +35,14 @@ async function main(): Promise<void> {
   await assertNoEviction(connection);
 
   // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.
-  const recorder = new EventStatusRecorder(new EventIndex(connection, config), logger);
+  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger);
   const workers = PROCESSORS.map((registration) => {
     const worker = createWorker(config, logger, connection, registration);
     if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
     return worker;
   });
-  // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs; the blocking
-  // reads get a connection of their own.
-  const reader = createRedis(config, 'worker');
-  reader.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (intake reader)'));
-  const stripeEvents = new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection));
-  const mover = new IntakeMover({
-    reader: new IntakeLog(reader, config),
-    log: new IntakeLog(connection, config),
-    index: new EventIndex(connection, config),
-    queue: stripeEvents,
-    logger,
-  });
-  mover.start();
+  // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
+  const mover = startIntakeMover(config, connection, logger);
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -66,13 +54,7 @@ async function main(): Promise<void> {
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
-        {
-          name: 'close redis',
-          run: async () => {
-            await stripeEvents.close();
-            await Promise.all([reader.quit(), connection.quit()]);
-          },
-        },
+        { name: 'close redis', run: () => connection.quit() },
       ],
       logger,
     ),
