@@ -34,9 +34,8 @@ export function redisOptions(config: RedisConnectionConfig, role: ConnectionRole
   if (role === 'producer') {
     options.maxRetriesPerRequest = 1;
     options.enableOfflineQueue = false;
-    // Concurrent requests' commands go out in one socket write per event-loop tick instead of one each:
-    // socket writes were the largest Redis-side cost of the webhook hot path (README, "Numbers").
-    options.enableAutoPipelining = true;
+    // No auto-pipelining: its Pipeline and promises per batch cost the web more CPU than the socket writes
+    // they saved; the webhook hot path batches its writes with coalesceWritesThisTurn instead.
   } else {
     options.maxRetriesPerRequest = null;
     options.enableOfflineQueue = true;
@@ -45,6 +44,19 @@ export function redisOptions(config: RedisConnectionConfig, role: ConnectionRole
     if (role === 'processor') options.enableAutoPipelining = true;
   }
   return options;
+}
+
+/**
+ * Holds the connection's socket writes until the end of this event-loop turn, so the commands of every
+ * request handled in the same turn leave in one writev instead of one write each. On loopback a socket
+ * write costs as much as the command's whole JavaScript side; this took the webhook fast path from
+ * ~54 to ~48 µs of web CPU per delivery (README, "Numbers"). The commands and their order are unchanged.
+ */
+export function coalesceWritesThisTurn(redis: Redis): void {
+  const socket = redis.stream as Redis['stream'] | undefined;
+  if (!socket || socket.writableCorked > 0 || socket.destroyed) return;
+  socket.cork();
+  setImmediate(() => socket.uncork());
 }
 
 /** The only place Redis connections are made. */

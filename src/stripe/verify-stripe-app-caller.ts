@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
-import { addLogContext, type Logger } from '../logger';
+import type { Logger } from '../logger';
+import { bindRequestLog } from '../web/request-context';
 import './stripe-app-errors';
 import { stripeSignatures } from './stripe-client';
 
@@ -52,7 +53,7 @@ export function verifyStripeAppCaller(appSecret: string | undefined, logger: Log
       req.log ?? logger,
     );
     res.locals.stripeApp = caller;
-    addLogContext({ accountId: caller.accountId });
+    bindRequestLog(req, res, { accountId: caller.accountId });
     next();
   };
 }

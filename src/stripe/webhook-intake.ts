@@ -4,7 +4,8 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
-import { addLogContext, type Logger } from '../logger';
+import type { Logger } from '../logger';
+import { coalesceWritesThisTurn } from '../redis';
 import { verifyStripeSignature } from './webhook-signature';
 
 export interface WebhookIntakeDeps {
@@ -21,11 +22,14 @@ export interface WebhookIntakeDeps {
   logger: Logger;
 }
 
-/** What to answer, independent of any HTTP framework. */
+/** What to answer, independent of any HTTP framework, and the ids the caller's log line carries. */
 export interface WebhookAnswer {
   status: number;
   body: { received: true; duplicate: boolean };
   headers?: Record<string, string>;
+  eventId: string;
+  /** The connected account the event is about (Connect events only). */
+  accountId?: string;
 }
 
 // A BullMQ job id may not contain ':' and the id keys Redis records; Stripe's are evt_ + alphanumerics.
@@ -49,6 +53,8 @@ function assertStripeEvent(event: Stripe.Event): void {
  * (jobId = event id) and an index record within milliseconds; the web never waits for that.
  */
 async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: Buffer): Promise<boolean> {
+  // Every delivery handled in this event-loop turn shares one socket write to Redis.
+  coalesceWritesThisTurn(deps.redis);
   const appended = await intakeLogFor(deps.redis, deps.config).append(event.id, rawBody);
   return !appended;
 }
@@ -73,9 +79,8 @@ export async function acceptStripeWebhook(
     toleranceSeconds: deps.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
   });
   assertStripeEvent(event);
-  addLogContext({ eventId: event.id, ...(event.account ? { accountId: event.account } : {}) });
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
     storeOnce(deps, event, rawBody),
   );
-  return { status: 200, body: { received: true, duplicate } };
+  return { status: 200, body: { received: true, duplicate }, eventId: event.id, ...(event.account ? { accountId: event.account } : {}) };
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { AppError } from '../errors';
 import type { Lifecycle } from '../lifecycle';
-import { runWithLogContext } from '../logger';
 import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
 import { parseByteSize, readBoundedBody } from './fast-path-body';
 import { jsonAnswer, problemAnswer, writeAnswer, type Answer } from './fast-path-response';
@@ -35,11 +34,11 @@ function drainable(req: IncomingMessage, limit: number): boolean {
   return Number.isFinite(declared) && declared <= limit * 16;
 }
 
-function refusedLog(error: AppError): Record<string, unknown> {
-  return { code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
+function refusedLog(error: AppError, requestId: string): Record<string, unknown> {
+  return { requestId, code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
 }
 
-type WebhookAnswer = Answer & { duplicate?: boolean };
+type WebhookAnswer = Answer & { duplicate?: boolean; eventId?: string; accountId?: string };
 
 async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMessage, requestId: string): Promise<WebhookAnswer> {
   let body: Buffer;
@@ -52,12 +51,13 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
   const signature = req.headers['stripe-signature'];
   try {
     const answer = await acceptStripeWebhook(deps, body, Array.isArray(signature) ? signature[0] : signature);
-    return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate };
+    const { eventId, accountId } = answer;
+    return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
   } catch (err) {
     const error = toAppError(err);
-    if (error.status === 400) deps.logger.warn(refusedLog(error), 'stripe webhook refused');
-    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ err, code: error.code }, 'request failed');
-    else deps.logger.warn({ code: error.code, detail: error.detail }, 'request rejected');
+    if (error.status === 400) deps.logger.warn(refusedLog(error, requestId), 'stripe webhook refused');
+    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ requestId, err, code: error.code }, 'request failed');
+    else deps.logger.warn({ requestId, code: error.code, detail: error.detail }, 'request rejected');
     return problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId);
   }
 }
@@ -80,16 +80,14 @@ export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): R
     }
     const started = performance.now();
     const requestId = requestIdFor(req);
-    runWithLogContext({ requestId }, () => {
-      answerWebhook(deps, limit, req, requestId)
-        .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
-        .then((answer) => respond(deps, accessLog, req, res, answer, requestId, started))
-        // Never an unhandled rejection (the process exits on those): a socket that broke while answering.
-        .catch((err: unknown) => {
-          deps.logger.warn({ err }, 'could not answer a webhook delivery');
-          res.destroy();
-        });
-    });
+    answerWebhook(deps, limit, req, requestId)
+      .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
+      .then((answer) => respond(deps, accessLog, req, res, answer, requestId, started))
+      // Never an unhandled rejection (the process exits on those): a socket that broke while answering.
+      .catch((err: unknown) => {
+        deps.logger.warn({ requestId, err }, 'could not answer a webhook delivery');
+        res.destroy();
+      });
   };
 }
 
@@ -107,9 +105,11 @@ function respond(
   // While draining, ask the client (the load balancer) not to reuse the connection.
   const close = answer.close || deps.lifecycle.shuttingDown;
   writeAnswer(res, close ? { ...answer, close } : answer, requestId);
-  // One line per delivery (Express logs two: the route's and pino-http's); the request id and event id
-  // come from the log context.
+  // One line per delivery (Express logs two: the route's and pino-http's), with the ids pino-http's line has.
   const line = {
+    requestId,
+    ...(answer.eventId ? { eventId: answer.eventId } : {}),
+    ...(answer.accountId ? { accountId: answer.accountId } : {}),
     req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },
     res: { statusCode: answer.status },
     responseTime: Math.round(performance.now() - started),

@@ -1,6 +1,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { AppError } from '../errors';
 import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
+import { bindRequestLog } from './request-context';
 
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
@@ -16,6 +17,7 @@ export function webhookRoute(deps: WebhookIntakeDeps & { config: { BODY_LIMIT: s
     try {
       const answer = await acceptStripeWebhook(deps, body, req.get('stripe-signature'));
       for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
+      bindRequestLog(req, res, { eventId: answer.eventId, ...(answer.accountId ? { accountId: answer.accountId } : {}) });
       req.log.info({ duplicate: answer.body.duplicate }, 'stripe event accepted');
       res.status(answer.status).json(answer.body);
     } catch (err) {

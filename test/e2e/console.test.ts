@@ -150,6 +150,8 @@ describe('operator console in a real browser', () => {
     await page.keyboard.press('Enter');
     const table = page.getByTestId('events-table');
     await table.getByRole('link', { name: event.id }).waitFor();
+    // The unfiltered list can show the event too, before the search's answer replaces it.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="events-table"] tbody tr').length === 1);
     expect(await table.locator('tbody tr').count()).toBe(1);
     await screenshot(page, 'events-search');
 

@@ -2,6 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
+import type { Logger } from '../../src/logger';
 import { loadConfig } from '../../src/config';
 import { runShutdownSteps } from '../../src/lifecycle';
 import { createApp } from '../../src/web/app';
@@ -27,6 +28,8 @@ export interface TestApp {
 export interface TestAppOptions {
   /** What serves requests; the real Express app by default. */
   listener?: (deps: WebDeps) => RequestListener;
+  /** Where the app logs; silent (or TEST_LOG_LEVEL) by default. */
+  logger?: Logger;
 }
 
 /**
@@ -36,7 +39,7 @@ export interface TestAppOptions {
 export async function startTestApp(
   redisUrl: string,
   env: Record<string, string> = {},
-  { listener = createApp }: TestAppOptions = {},
+  { listener = createApp, logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }: TestAppOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -44,7 +47,6 @@ export async function startTestApp(
     QUEUE_PREFIX: `test-${randomUUID()}`,
     ...env,
   });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, 5000);
   const server = createServer(listener(deps));

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
 import { problemHandler } from '../../../src/web/problem';
+import { requestContext } from '../../../src/web/request-context';
 import { signLikeStripe } from '../../../src/stripe/stripe-client';
 import { stripeAppCaller, stripeAppCors, verifyStripeAppCaller } from '../../../src/stripe/verify-stripe-app-caller';
 
@@ -28,6 +29,10 @@ beforeEach(async () => {
   app.use(stripeAppCors());
   app.get('/signed', verifyStripeAppCaller(SECRET, logger), (_req, res) => {
     res.json(stripeAppCaller(res));
+  });
+  app.get('/logged', ...requestContext(logger), verifyStripeAppCaller(SECRET, logger), (req, res) => {
+    req.log.info('handled');
+    res.json({});
   });
   app.use(problemHandler(logger));
   server = createServer(app);
@@ -79,6 +84,19 @@ describe('verifyStripeAppCaller', () => {
     expect(await problem(res)).toMatchObject({ code: 'STRIPE_APP_BAD_SIGNATURE', title: 'Could not verify signature' });
     const rejection = logLines.map((l) => JSON.parse(l) as { msg: string; reason?: string }).find((l) => l.msg === 'stripe app signature rejected');
     expect(rejection?.reason).toEqual(expect.any(String));
+  });
+
+  test("after the check, the handler's lines and the request's closing line carry the account", async () => {
+    const res = await fetch(url.replace('/signed', '/logged'), {
+      headers: { ...ids, 'x-request-id': 'req-app-1', 'stripe-signature': sign({ user_id: USER, account_id: ACCOUNT }) },
+    });
+
+    expect(res.status).toBe(200);
+    const lines = logLines.map((l) => JSON.parse(l) as { msg: string; requestId?: string; accountId?: string });
+    expect(lines.map(({ msg, requestId, accountId }) => ({ msg, requestId, accountId }))).toEqual([
+      { msg: 'handled', requestId: 'req-app-1', accountId: ACCOUNT },
+      { msg: 'request completed', requestId: 'req-app-1', accountId: ACCOUNT },
+    ]);
   });
 
   test('the signature itself never reaches the log', async () => {

@@ -1,0 +1,90 @@
+import { Writable } from 'node:stream';
+import { signStripePayload } from '../../src/dev/stripe-event-builder';
+import { createLogger } from '../../src/logger';
+import { createApp } from '../../src/web/app';
+import { withWebhookFastPath } from '../../src/web/fast-path';
+import { startTestApp, type TestApp } from '../support/app';
+import { startRedis, type TestRedis } from '../support/redis';
+import { fixtureEvent, WEBHOOK_SECRET } from './webhooks-support';
+
+type Line = Record<string, unknown> & { msg: string };
+
+/** The web as main.ts builds it, logging through hooklane's own logger into `lines`. */
+async function startLoggedServer(redisUrl: string, lines: Line[]): Promise<TestApp> {
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString().split('\n')) if (text) lines.push(JSON.parse(text) as Line);
+      done();
+    },
+  });
+  return startTestApp(
+    redisUrl,
+    { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    { listener: (deps) => withWebhookFastPath(deps, createApp(deps)), logger: createLogger({ level: 'info', name: 'web' }, sink) },
+  );
+}
+
+const CONNECTED = 'acct_1LogsTest000000';
+
+function deliver(url: string, path: string, requestId: string, signature?: string) {
+  const { event, payload } = fixtureEvent('payment_intent.succeeded', { account: CONNECTED });
+  const headers = { 'content-type': 'application/json', 'x-request-id': requestId, 'stripe-signature': signature ?? signStripePayload(payload, WEBHOOK_SECRET) };
+  return { event, sent: fetch(`${url}${path}`, { method: 'POST', headers, body: payload }) };
+}
+
+describe('request log lines carry their ids (the web keeps no async log context)', () => {
+  let redis: TestRedis;
+  let app: TestApp;
+  let lines: Line[];
+  const linesOf = (requestId: string) => lines.filter((line) => line.requestId === requestId);
+
+  beforeAll(async () => {
+    redis = await startRedis({ appendOnly: false });
+  });
+  beforeEach(async () => {
+    lines = [];
+    app = await startLoggedServer(redis.url, lines);
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+  afterAll(async () => {
+    await redis.destroy();
+  });
+
+  it('a fast-path delivery logs one line with its request, event and account ids', async () => {
+    const { event, sent } = deliver(app.url, '/webhooks/stripe', 'req-logs-fast');
+    expect((await sent).status).toBe(200);
+
+    expect(linesOf('req-logs-fast')).toEqual([
+      expect.objectContaining({
+        msg: 'stripe event accepted',
+        level: 'info',
+        eventId: event.id,
+        accountId: CONNECTED,
+        duplicate: false,
+        req: expect.objectContaining({ method: 'POST', url: '/webhooks/stripe' }),
+        res: { statusCode: 200 },
+      }),
+    ]);
+  });
+
+  it('a refused fast-path delivery logs why, with its request id', async () => {
+    const { sent } = deliver(app.url, '/webhooks/stripe', 'req-logs-refused', 't=1,v1=00');
+    expect((await sent).status).toBe(400);
+
+    expect(linesOf('req-logs-refused').map((line) => [line.msg, line.code])).toEqual([
+      ['stripe webhook refused', 'SIGNATURE_INVALID'],
+      ['request completed', undefined],
+    ]);
+  });
+
+  it('through the Express route, the route line and pino-http closing line both carry the event and account', async () => {
+    const { event, sent } = deliver(app.url, '/webhooks/stripe?via=express', 'req-logs-express');
+    expect((await sent).status).toBe(200);
+
+    const logged = linesOf('req-logs-express');
+    expect(logged.map((line) => line.msg)).toEqual(['stripe event accepted', 'request completed']);
+    for (const line of logged) expect(line).toMatchObject({ eventId: event.id, accountId: CONNECTED });
+  });
+});
