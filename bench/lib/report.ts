@@ -59,10 +59,11 @@ export function markdown(r: BenchResults): string {
   lines.push(`Run ${r.startedAt} (load average before ${r.machine.loadBefore.map((l) => l.toFixed(2)).join(' ')}), ${r.machine.cpus} cores, Node ${r.machine.node}; ${r.machine.layout}.`);
   lines.push('');
   if (r.http.length) {
-    lines.push('| HTTP, 50 connections (median of runs) | req/s | × Express GET | p50 ms | p99 ms | errors | non-2xx | server CPU µs/req | Redis CPU µs/req |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('| HTTP, 50 connections (median of runs) | req/s | × Express GET | p50 ms | p99 ms | errors | non-2xx | server CPU µs/req | Redis CPU µs/req | core busy % (load gen / server) |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const h of r.http) {
-      lines.push(`| ${h.name} | ${num(h.rps)} | ${num(ratio(h.rps, express), 2)} | ${num(h.p50)} | ${num(h.p99)} | ${h.errors} | ${h.non2xx} | ${num(h.serverCpuUs)} | ${h.redisCpuUs ? num(h.redisCpuUs) : ''} |`);
+      const busy = Number.isFinite(h.loadgenCoreBusy) ? `${num(h.loadgenCoreBusy)} / ${num(h.serverCoreBusy)}` : '';
+      lines.push(`| ${h.name} | ${num(h.rps)} | ${num(ratio(h.rps, express), 2)} | ${num(h.p50)} | ${num(h.p99)} | ${h.errors} | ${h.non2xx} | ${num(h.serverCpuUs)} | ${h.redisCpuUs ? num(h.redisCpuUs) : ''} | ${busy} |`);
     }
     lines.push('');
   }

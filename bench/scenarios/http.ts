@@ -1,5 +1,6 @@
 import { freePort } from '../../src/dev/embedded-redis';
 import type { BenchRedis } from '../lib/bench-redis';
+import { busyPercent, coreTimes, LOADGEN_CPU, SERVER_CPU } from '../lib/cpu';
 import { runLoad, type LoadResult } from '../lib/load';
 import { startHttpServer, type BenchProcess } from '../lib/processes';
 import { BENCH_WEBHOOK_SECRET, EventPool, signedEvents } from '../lib/signed-events';
@@ -12,6 +13,9 @@ export interface HttpRow {
   serverCpuUs: number;
   /** CPU Redis used per request (µs); 0 for the baselines. */
   redisCpuUs: number;
+  /** How busy the load generator's core and the server's core were during the runs (%, median): near 100 is the bound. */
+  loadgenCoreBusy: number;
+  serverCoreBusy: number;
   p50: number;
   p99: number;
   errors: number;
@@ -29,15 +33,23 @@ export interface HttpPlan {
   connections: number;
 }
 
-type MeasuredRun = LoadResult & { serverCpuUs: number; redisCpuUs: number };
+type MeasuredRun = LoadResult & { serverCpuUs: number; redisCpuUs: number; loadgenCoreBusy: number; serverCoreBusy: number };
 
 /** Runs `load` and charges the CPU the server (and Redis) used during it to its requests. */
 async function measured(server: BenchProcess, redis: BenchRedis | undefined, load: () => Promise<LoadResult>): Promise<MeasuredRun> {
   const [server0, redis0] = [server.cpuMicros(), (await redis?.cpuMicros()) ?? 0];
+  const cores0 = coreTimes();
   const result = await load();
+  const cores1 = coreTimes();
   const [server1, redis1] = [server.cpuMicros(), (await redis?.cpuMicros()) ?? 0];
   const per = (delta: number) => (result.total ? delta / result.total : Number.NaN);
-  return { ...result, serverCpuUs: per(server1 - server0), redisCpuUs: per(redis1 - redis0) };
+  return {
+    ...result,
+    serverCpuUs: per(server1 - server0),
+    redisCpuUs: per(redis1 - redis0),
+    loadgenCoreBusy: busyPercent(cores0, cores1, LOADGEN_CPU),
+    serverCoreBusy: busyPercent(cores0, cores1, SERVER_CPU),
+  };
 }
 
 function summarise(name: string, reps: MeasuredRun[]): HttpRow {
@@ -46,6 +58,8 @@ function summarise(name: string, reps: MeasuredRun[]): HttpRow {
     rps: median(reps.map((r) => r.rps)),
     serverCpuUs: median(reps.map((r) => r.serverCpuUs)),
     redisCpuUs: median(reps.map((r) => r.redisCpuUs)),
+    loadgenCoreBusy: median(reps.map((r) => r.loadgenCoreBusy)),
+    serverCoreBusy: median(reps.map((r) => r.serverCoreBusy)),
     p50: median(reps.map((r) => r.p50)),
     p99: median(reps.map((r) => r.p99)),
     errors: reps.reduce((n, r) => n + r.errors, 0),
