@@ -9,7 +9,7 @@ import { HOOKLANE_ENV } from './lib/hooklane-env';
 import { BENCH_BUILD, logDir, ROOT } from './lib/processes';
 import { targetsOf, writeResults, type BenchResults } from './lib/report';
 import { signedEvents } from './lib/signed-events';
-import { benchDrain, type DrainRow, type Fill } from './scenarios/drain';
+import { benchDrainSideBySide, type DrainRow, type Fill } from './scenarios/drain';
 import { benchEndToEnd, type EndToEndRow } from './scenarios/end-to-end';
 import { benchGet, benchIntake, type HttpPlan, type HttpRow } from './scenarios/http';
 import { benchMemory } from './scenarios/memory';
@@ -52,11 +52,11 @@ function parse() {
     warmupS: quick ? 1 : 3,
     connections: 50,
   };
-  return { quick, plan, redisCore, only: new Set((values.only ?? ALL.join(',')).split(',')) };
+  return { quick, plan, redisCore, repsGiven: values.reps !== undefined, only: new Set((values.only ?? ALL.join(',')).split(',')) };
 }
 
 async function main(): Promise<void> {
-  const { quick, plan, only, redisCore } = parse();
+  const { quick, plan, only, redisCore, repsGiven } = parse();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const pinned = pinSelf(LOADGEN_CPU) && canPin();
@@ -85,13 +85,13 @@ async function main(): Promise<void> {
       for (const h of http) say(`${h.name}: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms errors ${h.errors} non-2xx ${h.non2xx}`);
     }
     if (only.has('drain')) {
-      const drainPlan = { jobs: quick ? 10_000 : 50_000, reps: plan.reps, concurrency: 10 };
+      // The drain ratios move most from run to run: five interleaved pairs unless --reps says otherwise.
+      const drainPlan = { jobs: quick ? 10_000 : 50_000, reps: repsGiven ? plan.reps : quick ? 3 : 5, concurrency: 10 };
       for (const sandbox of ['none', 'thread'] as const) {
         const mode = sandbox === 'none' ? 'in-process' : 'sandboxed (thread)';
         const bare = { name: `bare BullMQ Worker, ${mode}`, script: path.join(SERVERS, 'bare-worker.js'), env: { WORKER_SANDBOX: sandbox } };
         const ours = { name: `hooklane worker, ${mode}`, script: WORKER, env: { ...HOOKLANE_ENV, WORKER_SANDBOX: sandbox } };
-        drain.push(await benchDrain(bare, redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents));
-        drain.push(await benchDrain(ours, redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents));
+        drain.push(...(await benchDrainSideBySide([bare, ours], redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents)));
       }
       for (const d of drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')}) failed ${d.failed}`);
     }

@@ -65,28 +65,36 @@ async function drainOnce(variant: DrainVariant, queue: Queue, jobs: number, env:
   }
 }
 
-export async function benchDrain(
-  variant: DrainVariant,
+/**
+ * Drains with each variant `plan.reps` times, interleaved (A B, B A, A B, ...), so that a slow stretch of a
+ * shared machine falls on both sides alike instead of on whichever ran second.
+ */
+export async function benchDrainSideBySide(
+  variants: DrainVariant[],
   redis: BenchRedis,
   plan: DrainPlan,
   queueName: string,
   prefix: string,
   fill: Fill,
-): Promise<DrainRow> {
+): Promise<DrainRow[]> {
   const queue = new Queue(queueName, { connection: redis.client, prefix });
-  const rates: number[] = [];
-  let failed = 0;
+  const rows = variants.map((variant) => ({ name: variant.name, jobsPerS: 0, reps: [] as number[], failed: 0 }));
   try {
     for (let i = 0; i < plan.reps; i += 1) {
-      await redis.flush();
-      const env = { ...variant.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(plan.concurrency) };
-      const result = await drainOnce(variant, queue, plan.jobs, env, fill);
-      rates.push(result.rate);
-      failed += result.failed;
+      const order = variants.map((_, k) => k);
+      if (i % 2 === 1) order.reverse();
+      for (const k of order) {
+        await redis.flush();
+        const variant = variants[k]!;
+        const env = { ...variant.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(plan.concurrency) };
+        const result = await drainOnce(variant, queue, plan.jobs, env, fill);
+        rows[k]!.reps.push(result.rate);
+        rows[k]!.failed += result.failed;
+      }
     }
   } finally {
     await redis.flush();
     await queue.close();
   }
-  return { name: variant.name, jobsPerS: median(rates), reps: rates, failed };
+  return rows.map((row) => ({ ...row, jobsPerS: median(row.reps) }));
 }
