@@ -1,23 +1,12 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { isMainThread } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 
-/**
- * Job context that every log line inside it carries without passing it by hand (the worker's in-process
- * processors). The web process never enters one: AsyncLocalStorage makes a hook run for every promise in
- * the process, a tenth of the webhook fast path's CPU; its request lines get their ids from `req.log`.
+/*
+ * No AsyncLocalStorage log context, in any process: once a process uses one, a hook runs for every promise
+ * it makes (BullMQ's and ioredis's included), which cost the webhook fast path a tenth of its CPU and the
+ * in-process worker more. Lines name their ids themselves: `req.log` and bindRequestLog in the web, child
+ * loggers bound to a job's ids in the worker.
  */
-export interface LogContext {
-  jobId?: string;
-  queue?: string;
-}
-
-const contextStore = new AsyncLocalStorage<LogContext>();
-
-export function runWithLogContext<T>(context: LogContext, fn: () => T): T {
-  const parent = contextStore.getStore();
-  return contextStore.run({ ...parent, ...context }, fn);
-}
 
 // Anything that can carry a secret or a signature. pino replaces these paths before serialising.
 export const REDACT_PATHS = [
@@ -41,23 +30,6 @@ export const REDACT_PATHS = [
   'config.REDIS_URL',
   'config.REDIS_PASSWORD',
 ];
-
-// Keys each logger binds; logger.bindings() parses JSON, too slow to call for every line.
-const boundKeys = new WeakMap<Logger, Set<string>>();
-
-/** The current job context minus what the logger already binds (a job's child logger may bind jobId). */
-function contextNotBoundIn(logger: Logger): LogContext {
-  const store = contextStore.getStore();
-  if (!store) return {};
-  let bound = boundKeys.get(logger);
-  if (!bound) {
-    bound = new Set(Object.keys(logger.bindings()));
-    boundKeys.set(logger, bound);
-  }
-  const context: LogContext = {};
-  for (const key in store) if (!bound.has(key)) context[key as keyof LogContext] = store[key as keyof LogContext];
-  return context;
-}
 
 /** A process's main thread gathers log lines up to this many bytes, or this long, before writing them. */
 export const LOG_BUFFER = { bytes: 4096, ms: 250 } as const;
@@ -90,7 +62,6 @@ export function createLogger(options: { level: string; name: string }, destinati
       base: { pid: process.pid, proc: options.name },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      mixin: (_obj, _level, self) => contextNotBoundIn(self),
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? stdout(),

@@ -68,9 +68,11 @@ export function markdown(r: BenchResults): string {
     lines.push('');
   }
   if (r.drain.length) {
-    lines.push('| Worker drain (no-op events, concurrency 10) | jobs/s (median) | runs | failed |');
-    lines.push('| --- | ---: | --- | ---: |');
-    for (const d of r.drain) lines.push(`| ${d.name} | ${num(d.jobsPerS)} | ${d.reps.map((x) => num(x)).join(', ')} | ${d.failed} |`);
+    lines.push('| Worker drain (no-op events, concurrency 10) | jobs/s (median) | runs (bare and hooklane interleaved) | failed | worker CPU µs/job | Redis CPU µs/job |');
+    lines.push('| --- | ---: | --- | ---: | ---: | ---: |');
+    for (const d of r.drain) {
+      lines.push(`| ${d.name} | ${num(d.jobsPerS)} | ${d.reps.map((x) => num(x)).join(', ')} | ${d.failed} | ${num(d.workerCpuUs)} | ${num(d.redisCpuUs)} |`);
+    }
     lines.push('');
   }
   if (r.endToEnd.length) {

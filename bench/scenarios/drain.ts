@@ -14,6 +14,9 @@ export interface DrainRow {
   jobsPerS: number;
   reps: number[];
   failed: number;
+  /** CPU per job while draining (µs, median of runs): the worker process (all its threads) and Redis. */
+  workerCpuUs: number;
+  redisCpuUs: number;
 }
 
 export interface DrainPlan {
@@ -49,7 +52,14 @@ async function waitForDone(queue: Queue, from: number, target: number, worker: B
  * queue is paused, filled with `jobs` jobs and resumed; the rate runs from the first completion seen to
  * the last (the queue's completed count, polled every 20 ms).
  */
-async function drainOnce(variant: DrainVariant, queue: Queue, jobs: number, env: Record<string, string>, fill: Fill): Promise<{ rate: number; failed: number }> {
+async function drainOnce(
+  variant: DrainVariant,
+  queue: Queue,
+  redis: BenchRedis,
+  jobs: number,
+  env: Record<string, string>,
+  fill: Fill,
+): Promise<{ rate: number; failed: number; workerCpuUs: number; redisCpuUs: number }> {
   const warmup = Number(env.WORKER_CONCURRENCY ?? 10) * 50;
   await fill(queue, warmup);
   const worker = startNode(variant.name.replace(/\W+/g, '-'), variant.script, env);
@@ -57,9 +67,11 @@ async function drainOnce(variant: DrainVariant, queue: Queue, jobs: number, env:
     await waitForDone(queue, 0, warmup, worker, variant.name);
     await queue.pause();
     await fill(queue, jobs);
+    const [worker0, redis0] = [worker.cpuMicros(), await redis.cpuMicros()];
     await queue.resume();
     const { first, last, failed } = await waitForDone(queue, warmup, warmup + jobs, worker, variant.name);
-    return { rate: ((last.n - first.n) / (last.t - first.t)) * 1000, failed };
+    const [worker1, redis1] = [worker.cpuMicros(), await redis.cpuMicros()];
+    return { rate: ((last.n - first.n) / (last.t - first.t)) * 1000, failed, workerCpuUs: (worker1 - worker0) / jobs, redisCpuUs: (redis1 - redis0) / jobs };
   } finally {
     await worker.stop();
   }
@@ -78,7 +90,7 @@ export async function benchDrainSideBySide(
   fill: Fill,
 ): Promise<DrainRow[]> {
   const queue = new Queue(queueName, { connection: redis.client, prefix });
-  const rows = variants.map((variant) => ({ name: variant.name, jobsPerS: 0, reps: [] as number[], failed: 0 }));
+  const rows = variants.map((variant) => ({ name: variant.name, reps: [] as number[], failed: 0, workerCpu: [] as number[], redisCpu: [] as number[] }));
   try {
     for (let i = 0; i < plan.reps; i += 1) {
       const order = variants.map((_, k) => k);
@@ -87,14 +99,17 @@ export async function benchDrainSideBySide(
         await redis.flush();
         const variant = variants[k]!;
         const env = { ...variant.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(plan.concurrency) };
-        const result = await drainOnce(variant, queue, plan.jobs, env, fill);
-        rows[k]!.reps.push(result.rate);
-        rows[k]!.failed += result.failed;
+        const result = await drainOnce(variant, queue, redis, plan.jobs, env, fill);
+        const row = rows[k]!;
+        row.reps.push(result.rate);
+        row.failed += result.failed;
+        row.workerCpu.push(result.workerCpuUs);
+        row.redisCpu.push(result.redisCpuUs);
       }
     }
   } finally {
     await redis.flush();
     await queue.close();
   }
-  return rows.map((row) => ({ ...row, jobsPerS: median(row.reps) }));
+  return rows.map(({ workerCpu, redisCpu, ...row }) => ({ ...row, jobsPerS: median(row.reps), workerCpuUs: median(workerCpu), redisCpuUs: median(redisCpu) }));
 }

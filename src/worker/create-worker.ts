@@ -1,7 +1,7 @@
 import { MetricsTime, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { runWithLogContext, type Logger } from '../logger';
+import type { Logger } from '../logger';
 import type { ProcessorRegistration } from './processor-registry';
 
 type WorkerConfig = Pick<
@@ -25,8 +25,7 @@ export function workerOptions(config: WorkerConfig, connection: Redis): WorkerOp
 
 function processorFor(config: WorkerConfig, registration: ProcessorRegistration): string | Processor {
   if (config.WORKER_SANDBOX !== 'none') return registration.file;
-  const fn = registration.load();
-  return (job) => runWithLogContext({ jobId: job.id, queue: job.queueName }, () => fn(job));
+  return registration.load();
 }
 
 /** A BullMQ Worker for one queue, with its events logged under the job's id. */
