@@ -22,9 +22,8 @@ const bindingsOf = (res: ServerResponse): RequestLogBindings | undefined =>
  * Adds ids learnt while serving a request (the event, the Stripe account) to every later line of it:
  * the handler's own (`req.log`) and pino-http's closing line.
  *
- * The web passes these explicitly rather than through an AsyncLocalStorage context (the worker's way):
- * once a process uses AsyncLocalStorage, a hook runs for every promise it makes, which cost the webhook
- * fast path a tenth of its CPU.
+ * Passed explicitly rather than through an AsyncLocalStorage context: once a process uses one, a hook
+ * runs for every promise it makes, which cost the webhook fast path a tenth of its CPU (src/logger.ts).
  */
 export function bindRequestLog(req: Request, res: Response, bindings: RequestLogBindings): void {
   // Absent only where a router is mounted without requestContext (unit tests).
