@@ -32,7 +32,7 @@ export const REDACT_PATHS = [
 ];
 
 /** A process's main thread gathers log lines up to this many bytes, or this long, before writing them. */
-export const LOG_BUFFER = { bytes: 4096, ms: 250 } as const;
+const LOG_BUFFER = { bytes: 4096, ms: 250 } as const;
 
 /**
  * stdout, written synchronously (pino's default). On the main thread lines are gathered into one write per

@@ -13,7 +13,7 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-export type RequestLogBindings = Partial<Record<'eventId' | 'accountId', string>>;
+type RequestLogBindings = Partial<Record<'eventId' | 'accountId', string>>;
 
 const bindingsOf = (res: ServerResponse): RequestLogBindings | undefined =>
   (res as Partial<Response>).locals?.logBindings as RequestLogBindings | undefined;
