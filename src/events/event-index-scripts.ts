@@ -58,44 +58,57 @@ return 1
 `;
 
 /**
- * Sets the status (and given fields) of one or more records, and keeps the failed index in step: a record
- * enters it when it fails and leaves it when a replay takes it elsewhere. Two small commands per record,
- * and the index is trimmed once per call, so the worker's batches stay cheap.
- * ARGV: base, cutoff, max, ttl, then the updates as one JSON array of [id, status, fields] (one argument
- * decoded in C rather than thousands of Lua strings).
- * Returns the previous status of each record (false where there was none).
+ * Sets the status (and given fields) of one or more records: one HSET per record, the worker's whole batch
+ * in one call. A record that fails enters the failed index; one that leaves `failed` stays there until a
+ * failed listing drops it (REPAIR_FAILED_INDEX_SCRIPT): reading each record's old status first would
+ * double the Redis work of every job for the rare record that leaves `failed`.
+ * ARGV: base, cutoff, max, ttl, then per update: id, status, n, and n field/value pairs (flat arguments:
+ * no decoding in the script).
  */
 export const UPDATE_STATUSES_SCRIPT = `
 local base, cutoff = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local failedKey = base .. ':idx:status:failed'
-local failedAdded, previous = false, {}
-for n, update in ipairs(cjson.decode(ARGV[5])) do
-  local id, status, fields = update[1], update[2], update[3]
+local failedAdded = false
+local i = 5
+while i <= #ARGV do
+  local id, status, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local rec = base .. ':rec:' .. id
-  local old = redis.call('HMGET', rec, 'status', 'member')
-  local hset = { 'status', status }
-  for field, value in pairs(fields) do
-    hset[#hset + 1] = field
-    hset[#hset + 1] = value
+  local added = redis.call('HSET', rec, 'status', status, unpack(ARGV, i + 3, i + 2 + 2 * count))
+  -- Every field was new, status included: there was no record. The worker got here before the intake's
+  -- record landed (the record script keeps this status), or the record is gone; either way the hash must
+  -- not outlive the retention.
+  if added == count + 1 then redis.call('EXPIRE', rec, ttl) end
+  if status == 'failed' then
+    local member = redis.call('HGET', rec, 'member')
+    if member then
+      redis.call('ZADD', failedKey, 0, member)
+      failedAdded = true
+    end
   end
-  redis.call('HSET', rec, unpack(hset))
-  -- No status yet: the worker got here before the intake's record landed (the record script keeps this
-  -- status), or the record is gone; either way the hash must not outlive the retention.
-  if not old[1] then redis.call('EXPIRE', rec, ttl) end
-  local member = old[2]
-  if member and status == 'failed' then
-    redis.call('ZADD', failedKey, 0, member)
-    failedAdded = true
-  elseif member and old[1] == 'failed' then
-    redis.call('ZREM', failedKey, member)
-  end
-  previous[n] = old[1] or false
+  i = i + 3 + 2 * count
 end
 if failedAdded then
   redis.call('ZREMRANGEBYLEX', failedKey, '-', '(' .. cutoff)
   redis.call('ZREMRANGEBYRANK', failedKey, 0, -(max + 1))
   redis.call('EXPIRE', failedKey, ttl)
 end
-return previous
+return 1
+`;
+
+/**
+ * Drops from the failed index the members whose record is no longer failed (a retry or replay took it
+ * elsewhere) or is gone. Checked here, atomically, so a record that fails again meanwhile keeps its entry.
+ * ARGV: base, then the members a listing found stale. Returns how many it dropped.
+ */
+export const REPAIR_FAILED_INDEX_SCRIPT = `
+local base = ARGV[1]
+local failedKey = base .. ':idx:status:failed'
+local dropped = 0
+for i = 2, #ARGV do
+  local member = ARGV[i]
+  local status = redis.call('HGET', base .. ':rec:' .. string.sub(member, 15), 'status')
+  if status ~= 'failed' then dropped = dropped + redis.call('ZREM', failedKey, member) end
+end
+return dropped
 `;

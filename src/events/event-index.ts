@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { RECORD_EVENT_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
+import { RECORD_EVENT_SCRIPT, REPAIR_FAILED_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
 import { onePerConnection } from '../redis';
 import { eventIndexBase } from './intake-log';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
@@ -37,7 +37,8 @@ export interface EventPage {
 
 type IndexRedis = Redis & {
   hooklaneRecordEvent(...args: string[]): Promise<number>;
-  hooklaneUpdateEventStatuses(...args: string[]): Promise<(string | null)[]>;
+  hooklaneUpdateEventStatuses(...args: string[]): Promise<number>;
+  hooklaneRepairFailedIndex(...args: string[]): Promise<number>;
 };
 
 const MEMBER = /^\d{13}:[A-Za-z0-9_-]{1,255}$/;
@@ -101,6 +102,7 @@ export class EventIndex {
     if (!('hooklaneRecordEvent' in redis)) {
       redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });
       redis.defineCommand('hooklaneUpdateEventStatuses', { numberOfKeys: 0, lua: UPDATE_STATUSES_SCRIPT });
+      redis.defineCommand('hooklaneRepairFailedIndex', { numberOfKeys: 0, lua: REPAIR_FAILED_INDEX_SCRIPT });
     }
     this.redis = redis as IndexRedis;
   }
@@ -156,29 +158,25 @@ export class EventIndex {
     return created === 1;
   }
 
-  /** Sets the status (and attempts, last error, job id when given); resolves to the previous status. */
-  async setStatus(id: string, status: EventStatus, fields: StatusFields = {}): Promise<EventStatus | null> {
-    const [old] = await this.setStatuses([{ id, status, fields }]);
-    return old ?? null;
+  /** Sets the status (and attempts, last error, job id when given). */
+  async setStatus(id: string, status: EventStatus, fields: StatusFields = {}): Promise<void> {
+    await this.setStatuses([{ id, status, fields }]);
   }
 
-  /**
-   * Applies many status updates in one atomic step and one round trip (the worker's batches);
-   * resolves to each record's previous status.
-   */
-  async setStatuses(updates: readonly StatusUpdate[]): Promise<(EventStatus | null)[]> {
-    if (updates.length === 0) return [];
-    const batch = updates.map(({ id, status, fields = {} }) => {
-      // Strings only: the script hands them to HSET as they are.
-      const set: Record<string, string> = {};
-      if (fields.attempts !== undefined) set.attempts = String(fields.attempts);
-      if (fields.lastError !== undefined) set.lastError = (fields.lastError ?? '').slice(0, 1000);
-      if (fields.jobId !== undefined) set.jobId = fields.jobId;
-      return [id, status, set];
-    });
+  /** Applies many status updates in one atomic step and one round trip (the worker's batches). */
+  async setStatuses(updates: readonly StatusUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const args: string[] = [];
+    for (const { id, status, fields = {} } of updates) {
+      // Strings only: the script hands them to HSET as they are; a cleared lastError is ''.
+      const set: string[] = [];
+      if (fields.attempts !== undefined) set.push('attempts', String(fields.attempts));
+      if (fields.lastError !== undefined) set.push('lastError', (fields.lastError ?? '').slice(0, 1000));
+      if (fields.jobId !== undefined) set.push('jobId', fields.jobId);
+      args.push(id, status, String(set.length / 2), ...set);
+    }
     const [cutoff, max, ttl] = this.trimArgs(Date.now());
-    const previous = await this.redis.hooklaneUpdateEventStatuses(this.base, cutoff, max, ttl, JSON.stringify(batch));
-    return previous.map((old) => (isEventStatus(old) ? old : null));
+    await this.redis.hooklaneUpdateEventStatuses(this.base, cutoff, max, ttl, ...args);
   }
 
   /** Counts a replay and resolves to its number (1 for the first). */
@@ -198,12 +196,14 @@ export class EventIndex {
   /** Newest first. Uses the most selective index and filters the rest on the records. */
   async list(query: EventQuery): Promise<EventPage> {
     const key = this.indexKey(query);
+    const failedIndex = key === `${this.base}:idx:status:failed`;
     const events: EventRecord[] = [];
     const batch = Math.max(query.limit * 2, 50);
     let start = query.cursor ? `(${decodeCursor(query.cursor)}` : '+';
     for (let round = 0; round < MAX_SCAN_BATCHES; round += 1) {
       const members = await this.redis.zrevrangebylex(key, start, '-', 'LIMIT', 0, batch);
       const records = await this.readRecords(members);
+      if (failedIndex) await this.repairFailedIndex(members.filter((_, i) => records[i]?.status !== 'failed'));
       for (let i = 0; i < members.length; i += 1) {
         const record = records[i];
         if (!record || !matches(record, query)) continue;
@@ -218,6 +218,11 @@ export class EventIndex {
     }
     // Scanned enough for one request; the caller continues from where the scan stopped.
     return { events, nextCursor: encodeCursor(start.slice(1)) };
+  }
+
+  /** The failed index keeps a record that left `failed` until a listing finds it (see UPDATE_STATUSES_SCRIPT). */
+  private async repairFailedIndex(stale: string[]): Promise<void> {
+    if (stale.length > 0) await this.redis.hooklaneRepairFailedIndex(this.base, ...stale);
   }
 
   private async readRecords(members: string[]): Promise<(EventRecord | undefined)[]> {

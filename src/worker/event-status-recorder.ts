@@ -15,8 +15,9 @@ export interface StatusRecorderOptions {
 const DEFAULTS: StatusRecorderOptions = { flushAfterMs: 5, maxBatch: 500, maxPending: 50_000 };
 
 interface RunningJob {
-  attempts: number;
-  jobId: string;
+  /** What its `processing` update writes. */
+  fields: StatusFields;
+  startedAt: number;
   /** Already written as `processing`. */
   written: boolean;
 }
@@ -44,12 +45,12 @@ export class EventStatusRecorder {
   }
 
   /**
-   * A job started. Most end before the next write, and then only their final status is written: one
-   * update per job instead of two. One still running at a write is written as `processing`.
+   * A job started. Most end within milliseconds, and then only their final status is written: one update
+   * per job instead of two. One that has run for `flushAfterMs` when a write comes is written as `processing`.
    */
-  started(id: string, attempts: number, jobId: string): void {
+  started(id: string, fields: StatusFields): void {
     this.running.delete(id);
-    this.running.set(id, { attempts, jobId, written: false });
+    this.running.set(id, { fields, startedAt: Date.now(), written: false });
     // Bounded like the updates: a job whose end this worker never hears of (lost lock) is forgotten here.
     if (this.running.size > this.options.maxPending) this.running.delete(this.running.keys().next().value!);
     this.schedule(this.options.flushAfterMs);
@@ -96,11 +97,7 @@ export class EventStatusRecorder {
    * batches and a job's `processing` and final status written separately instead of coalescing.
    */
   private async writeBatches(): Promise<void> {
-    for (const [id, job] of this.running) {
-      if (job.written) continue;
-      job.written = true;
-      this.note(id, 'processing', { attempts: job.attempts, jobId: job.jobId });
-    }
+    this.noteLongRunning();
     let left = this.pending.size;
     while (left > 0 && this.pending.size > 0) {
       const batch = this.takeOldest(Math.min(left, this.options.maxBatch));
@@ -113,6 +110,24 @@ export class EventStatusRecorder {
         this.schedule(1000);
         return;
       }
+    }
+  }
+
+  /**
+   * Jobs that have run for at least `flushAfterMs` become `processing` updates. A younger one most likely
+   * ends before the next write (which its end schedules); if it does not, a write is scheduled for it.
+   */
+  private noteLongRunning(): void {
+    const startedBy = Date.now() - this.options.flushAfterMs;
+    // The map is in start order (started() re-inserts), so the first young job ends the scan.
+    for (const [id, job] of this.running) {
+      if (job.written) continue;
+      if (job.startedAt > startedBy) {
+        this.schedule(this.options.flushAfterMs);
+        return;
+      }
+      job.written = true;
+      this.note(id, 'processing', job.fields);
     }
   }
 
@@ -143,6 +158,25 @@ function eventIdOf(job: Job | undefined): string | undefined {
 }
 
 /**
+ * The fields an update of this job writes besides its status. The record already holds the event's own job
+ * id and no error until something else happens, so a first attempt of the event's own job writes only its
+ * attempt count and any error (every field costs Redis time on every job); a replay job, or a job past its
+ * first attempt, also writes its job id and, when it ends, replaces the error an earlier attempt left
+ * (`lastError` undefined: a job that starts leaves it as it is).
+ */
+function fieldsOf(job: Job, id: string, attempts: number, lastError?: string | null): StatusFields {
+  const jobId = job.id ?? id;
+  const fields: StatusFields = { attempts };
+  if (jobId !== id || attempts > 1) {
+    fields.jobId = jobId;
+    if (lastError !== undefined) fields.lastError = lastError;
+  } else if (lastError) {
+    fields.lastError = lastError;
+  }
+  return fields;
+}
+
+/**
  * Records what happens to the worker's jobs: processing (if still running at the next write), then
  * succeeded, ignored, queued (a retry) or failed. BullMQ has counted the attempt by the time a job
  * completes or fails, so `attemptsMade` is the attempt that just ended.
@@ -150,18 +184,18 @@ function eventIdOf(job: Job | undefined): string | undefined {
 export function recordEventStatuses(worker: Worker, recorder: EventStatusRecorder): void {
   worker.on('active', (job) => {
     const id = eventIdOf(job);
-    if (id) recorder.started(id, job.attemptsMade + 1, job.id ?? id);
+    if (id) recorder.started(id, fieldsOf(job, id, job.attemptsMade + 1));
   });
   worker.on('completed', (job, result: unknown) => {
     const id = eventIdOf(job);
     const ignored = (result as { status?: unknown } | null | undefined)?.status === 'ignored';
-    if (id) recorder.finished(id, ignored ? 'ignored' : 'succeeded', { attempts: job.attemptsMade, jobId: job.id ?? id, lastError: null });
+    if (id) recorder.finished(id, ignored ? 'ignored' : 'succeeded', fieldsOf(job, id, job.attemptsMade, null));
   });
   worker.on('failed', (job, err) => {
     const id = eventIdOf(job);
     if (!id || !job) return;
     const final = err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     // Between retries the event waits in the queue again; only the last failure is `failed`.
-    recorder.finished(id, final ? 'failed' : 'queued', { attempts: job.attemptsMade, jobId: job.id ?? id, lastError: err.message });
+    recorder.finished(id, final ? 'failed' : 'queued', fieldsOf(job, id, job.attemptsMade, err.message));
   });
 }

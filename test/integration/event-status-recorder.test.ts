@@ -43,6 +43,10 @@ describe('the event status recorder with a real BullMQ worker', () => {
     defineHandler('customer.deleted', async () => {
       throw malformed('no customer');
     }),
+    defineHandler('invoice.created', async (_event, ctx) => {
+      if (ctx.attempt === 1) throw new Error('CRM busy');
+      return { ok: true };
+    }),
   ]);
 
   const startWorker = () => {
@@ -111,6 +115,12 @@ describe('the event status recorder with a real BullMQ worker', () => {
     expect(await waitForRecord(index, exhausted.id, { status: 'failed' })).toMatchObject({ attempts: 2, lastError: 'CRM timed out' });
   });
 
+  it('a retry that succeeds clears the error its first attempt left', async () => {
+    startWorker();
+    const event = await accept('invoice.created', { attempts: 2, backoff: 10 });
+    expect(await waitForRecord(index, event.id, { status: 'succeeded' })).toMatchObject({ attempts: 2, lastError: null, jobId: event.id });
+  });
+
   it('an UnrecoverableError fails the event at once, whatever attempts are left', async () => {
     startWorker();
     const event = await accept('customer.deleted', { attempts: 5 });
@@ -129,7 +139,6 @@ describe('the event status recorder with a real BullMQ worker', () => {
 describe('EventStatusRecorder batching', () => {
   const flushed = (batches: StatusUpdate[][]) => ({ setStatuses: async (batch: readonly StatusUpdate[]) => {
     batches.push([...batch]);
-    return batch.map(() => null);
   } });
 
   it('coalesces the updates of one event (latest status, merged fields) and writes them in one batch', async () => {
@@ -147,21 +156,23 @@ describe('EventStatusRecorder batching', () => {
     ]);
   });
 
-  it('writes a job as processing only if it is still running at a write, and only once', async () => {
+  it('writes a job as processing only once it has run for flushAfterMs, by itself if nothing else comes, and once', async () => {
     const batches: StatusUpdate[][] = [];
-    const recorder = new EventStatusRecorder(flushed(batches), silent, { flushAfterMs: 60_000 });
-    recorder.started('evt_slow', 1, 'evt_slow');
-    recorder.started('evt_fast', 2, 'evt_fast');
+    const recorder = new EventStatusRecorder(flushed(batches), silent, { flushAfterMs: 200 });
+    recorder.started('evt_slow', { attempts: 1, jobId: 'evt_slow' });
+    recorder.started('evt_fast', { attempts: 2, jobId: 'evt_fast' });
     recorder.finished('evt_fast', 'ignored', { attempts: 2, jobId: 'evt_fast', lastError: null });
+    // Written at once: evt_slow has run for well under 200 ms, so it is not written yet.
     await recorder.flush();
+    expect(batches).toEqual([[{ id: 'evt_fast', status: 'ignored', fields: { attempts: 2, jobId: 'evt_fast', lastError: null } }]]);
+    // Nothing else happens; the recorder writes the still-running job by itself.
+    const deadline = Date.now() + 5000;
+    while (batches.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     await recorder.flush();
     recorder.finished('evt_slow', 'succeeded', { attempts: 1, jobId: 'evt_slow', lastError: null });
     await recorder.flush();
-    expect(batches).toEqual([
-      [
-        { id: 'evt_fast', status: 'ignored', fields: { attempts: 2, jobId: 'evt_fast', lastError: null } },
-        { id: 'evt_slow', status: 'processing', fields: { attempts: 1, jobId: 'evt_slow' } },
-      ],
+    expect(batches.slice(1)).toEqual([
+      [{ id: 'evt_slow', status: 'processing', fields: { attempts: 1, jobId: 'evt_slow' } }],
       [{ id: 'evt_slow', status: 'succeeded', fields: { attempts: 1, jobId: 'evt_slow', lastError: null } }],
     ]);
   });
@@ -185,7 +196,6 @@ describe('EventStatusRecorder batching', () => {
         writing();
         await new Promise<void>((resolve) => { release = resolve; });
       }
-      return batch.map(() => null);
     } };
     const recorder = new EventStatusRecorder(index, silent, { flushAfterMs: 60_000 });
     recorder.note('evt_a', 'processing', { attempts: 1 });
@@ -206,7 +216,6 @@ describe('EventStatusRecorder batching', () => {
     const index = { setStatuses: async (batch: readonly StatusUpdate[]) => {
       if (down) throw new Error('Connection is closed.');
       batches.push([...batch]);
-      return batch.map(() => null);
     } };
     const recorder = new EventStatusRecorder(index, silent, { flushAfterMs: 60_000, maxPending: 2 });
     recorder.note('evt_1', 'succeeded');

@@ -77,13 +77,43 @@ describe('EventIndex', () => {
 
   it('moves a record between status indexes and keeps attempts and the last error', async () => {
     await index.record(summary('evt_s'), '{}');
-    expect(await index.setStatus('evt_s', 'processing', { attempts: 1 })).toBe('queued');
-    expect(await index.setStatus('evt_s', 'queued', { lastError: 'boom' })).toBe('processing');
-    expect(await index.setStatus('evt_s', 'failed', { attempts: 2, lastError: 'boom again' })).toBe('queued');
+    await index.setStatus('evt_s', 'processing', { attempts: 1 });
+    expect(await index.get('evt_s')).toMatchObject({ status: 'processing', attempts: 1, lastError: null });
+    await index.setStatus('evt_s', 'queued', { lastError: 'boom' });
+    expect(await index.get('evt_s')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'boom' });
+    await index.setStatus('evt_s', 'failed', { attempts: 2, lastError: 'boom again' });
     expect(await index.get('evt_s')).toMatchObject({ status: 'failed', attempts: 2, lastError: 'boom again' });
     expect(await all({ status: 'failed' })).toEqual(['evt_s']);
     expect(await all({ status: 'queued' })).toEqual([]);
     expect(await all({ status: 'processing' })).toEqual([]);
+  });
+
+  it('applies a batch in one call; a record that leaves failed is dropped from the failed index by the next failed listing', async () => {
+    const now = Date.now();
+    await index.record(summary('evt_x'), '{}', now);
+    await index.record(summary('evt_y'), '{}', now + 1);
+    await index.record(summary('evt_z'), '{}', now + 2);
+    await index.setStatuses([
+      { id: 'evt_x', status: 'failed', fields: { attempts: 1, lastError: 'boom' } },
+      { id: 'evt_y', status: 'succeeded', fields: { attempts: 1, lastError: null, jobId: 'evt_y' } },
+      { id: 'evt_z', status: 'failed', fields: { attempts: 3, lastError: 'bang' } },
+      { id: 'evt_none', status: 'ignored', fields: { attempts: 1 } },
+    ]);
+    expect(await index.get('evt_y')).toMatchObject({ status: 'succeeded', attempts: 1, jobId: 'evt_y', lastError: null });
+    expect(await all({ status: 'failed' })).toEqual(['evt_z', 'evt_x']);
+    // A record the worker wrote before the intake's expires with the retention rather than living for ever.
+    expect(await redis.ttl(`${index['base']}:rec:evt_none`)).toBeGreaterThan(0);
+    // A retry takes evt_x out of failed: listings leave it out at once, and the first one drops its entry.
+    await index.setStatus('evt_x', 'succeeded', { attempts: 2, lastError: null });
+    expect(await index.get('evt_x')).toMatchObject({ status: 'succeeded', attempts: 2, lastError: null });
+    const failedKey = `${index['base']}:idx:status:failed`;
+    expect(await redis.zcard(failedKey)).toBe(2);
+    expect(await all({ status: 'failed' })).toEqual(['evt_z']);
+    expect(await redis.zcard(failedKey)).toBe(1);
+    // A listing that saw evt_z processing repairs after it failed again: the repair checks, and keeps the entry.
+    await index.setStatus('evt_z', 'failed', { attempts: 4, lastError: 'bang' });
+    await index['repairFailedIndex']([`${String(now + 2).padStart(13, '0')}:evt_z`]);
+    expect(await all({ status: 'failed' })).toEqual(['evt_z']);
   });
 
   it('when the worker writes a status before the record exists, the record keeps that status and is not a duplicate', async () => {
