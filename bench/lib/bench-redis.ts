@@ -35,6 +35,12 @@ export async function startBenchRedis(cpu?: string): Promise<BenchRedis> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hooklane-bench-redis-'));
   const server: EmbeddedRedis = await startEmbeddedRedis({ dataDir });
   const client = new Redis(server.url, { maxRetriesPerRequest: null });
+  // No AOF rewrite starts by itself during a run; flush() compacts between runs. Nothing drains what a
+  // scenario writes (the intake log grows by the 2 KB body of every accepted request: hundreds of MB a
+  // run), so Redis forked to rewrite an ever larger dataset every few seconds, on the core it shares with
+  // the load generator: up to 16 % of the fast path's rate (README, "Benchmark"). Appends and fsyncs are
+  // unchanged. On ElastiCache, which this Redis stands in for, no AOF rewrite runs.
+  await client.config('SET', 'auto-aof-rewrite-percentage', '0');
   if (cpu !== undefined) {
     const pid = /^process_id:(\d+)/m.exec(await client.info('server'))?.[1];
     if (!pid || spawnSync('taskset', ['-a', '-p', '-c', cpu, pid], { stdio: 'ignore' }).status !== 0) {

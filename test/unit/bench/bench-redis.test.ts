@@ -9,6 +9,12 @@ describe('the bench Redis', () => {
     await redis.stop();
   });
 
+  it('starts no AOF rewrite by itself (flush compacts between runs); appends and fsyncs as configured', async () => {
+    expect(await redis.client.config('GET', 'auto-aof-rewrite-percentage')).toEqual(['auto-aof-rewrite-percentage', '0']);
+    expect(await redis.client.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await redis.client.config('GET', 'appendfsync')).toEqual(['appendfsync', 'everysec']);
+  });
+
   it('flush empties it and leaves a compacted AOF with no rewrite running, whatever the last run wrote', async () => {
     const value = 'x'.repeat(1000);
     for (let i = 0; i < 25; i += 1) {
