@@ -37,7 +37,7 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   const drain = (name: string) => r.drain.find((d) => d.name === name)?.jobsPerS;
   const intake = row('hooklane intake (fast path)');
   const targets: Target[] = [];
-  const add = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, unit = '×', digits = 2) =>
+  const add = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, unit = '×', digits = 3) =>
     targets.push({ what, target, measured: value === undefined ? 'n/a' : `${round(value, digits)}${unit}`, met: value === undefined ? null : ok(value) });
   if (intake) {
     add('intake / bare Express GET', '≥ 1.0×', ratio(intake.rps, row('bare Express 5 GET')?.rps), (v) => v >= 1);
