@@ -177,7 +177,7 @@ function fieldsOf(job: Job, id: string, attempts: number, lastError?: string | n
 }
 
 /**
- * Records what happens to the worker's jobs: processing (if still running at the next write), then
+ * Records what happens to the worker's jobs: processing (if it has run for flushAfterMs at a write), then
  * succeeded, ignored, queued (a retry) or failed. BullMQ has counted the attempt by the time a job
  * completes or fails, so `attemptsMade` is the attempt that just ended.
  */
