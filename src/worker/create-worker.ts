@@ -39,7 +39,7 @@ export function createWorker(
   const worker = new Worker(registration.queue, processorFor(config, registration), workerOptions(config, connection));
   const log = logger.child({ queue: registration.queue });
   // Debug: at thousands of jobs a second a line per success is noise and CPU; failures stay at warn.
-  worker.on('completed', (job) => log.debug({ jobId: job.id, attemptsMade: job.attemptsMade }, 'job completed'));
+  if (log.isLevelEnabled('debug')) worker.on('completed', (job) => log.debug({ jobId: job.id, attemptsMade: job.attemptsMade }, 'job completed'));
   worker.on('failed', (job, err) => {
     const attempts = job?.opts.attempts ?? 1;
     const willRetry = !!job && job.attemptsMade < attempts && err.name !== 'UnrecoverableError';

@@ -95,7 +95,8 @@ function readEvent(data: unknown): Stripe.Event {
 export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
   const event = readEvent(job.data);
   const handler = rt.handlers.get(event.type);
-  if (!handler) return { status: 'ignored', eventId: event.id, type: event.type };
+  // The job's data, name and id already say which event it was: the result says only what became of it.
+  if (!handler) return { status: 'ignored' };
   const attempt = job.attemptsMade + 1;
   const result = await handler.handle(event, {
     attempt,
@@ -105,7 +106,7 @@ export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime
     services: rt.services,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
-  return { status: 'succeeded', eventId: event.id, type: event.type, result };
+  return { status: 'succeeded', result };
 }
 
 /**
