@@ -92,12 +92,15 @@ function matches(record: EventRecord, query: EventQuery): boolean {
  */
 export class EventIndex {
   private readonly base: string;
+  /** Failed events, the one status with a set of its own (see indexKey). */
+  private readonly failedKey: string;
   private readonly redis: IndexRedis;
   private readonly ttlSeconds: number;
 
   constructor(redis: Redis, private readonly config: EventIndexConfig) {
     // The hash tag keeps every key of the index in one cluster slot, as the Lua scripts need.
     this.base = eventIndexBase(config.QUEUE_PREFIX);
+    this.failedKey = `${this.base}:idx:status:failed`;
     this.ttlSeconds = config.EVENT_INDEX_RETENTION_DAYS * 86_400;
     if (!('hooklaneRecordEvent' in redis)) {
       redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });
@@ -121,7 +124,7 @@ export class EventIndex {
     if (query.type) return `${this.base}:idx:type:${query.type}`;
     // Failures are rare and sought: they have their own index. The other statuses are dense (most events
     // are succeeded or ignored) or short-lived, so filtering the newest records finds them quickly.
-    if (query.status === 'failed') return `${this.base}:idx:status:failed`;
+    if (query.status === 'failed') return this.failedKey;
     return `${this.base}:idx:all`;
   }
 
@@ -196,7 +199,7 @@ export class EventIndex {
   /** Newest first. Uses the most selective index and filters the rest on the records. */
   async list(query: EventQuery): Promise<EventPage> {
     const key = this.indexKey(query);
-    const failedIndex = key === `${this.base}:idx:status:failed`;
+    const failedIndex = key === this.failedKey;
     const events: EventRecord[] = [];
     const batch = Math.max(query.limit * 2, 50);
     let start = query.cursor ? `(${decodeCursor(query.cursor)}` : '+';
