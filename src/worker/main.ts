@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   await assertNoEviction(connection);
 
   // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.
-  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger);
+  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger, { flushAfterMs: config.EVENT_STATUS_FLUSH_MS });
   const workers = PROCESSORS.map((registration) => {
     const worker = createWorker(config, logger, connection, registration);
     if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
