@@ -7,6 +7,7 @@ import { eventIndexFor } from '../events/event-index';
 import { QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
+import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
 import { PROCESSORS } from './processor-registry';
 
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
   const mover = startIntakeMover(config, connection, logger);
+  // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
+  const sweep = startIndexSweep(config, connection, logger);
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -54,6 +57,7 @@ async function main(): Promise<void> {
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
+        { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
       ],
       logger,
