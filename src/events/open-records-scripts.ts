@@ -69,3 +69,26 @@ while i <= #ARGV do
 end
 return applied
 `;
+
+/**
+ * Puts the records written before the open set existed into it, a bounded step at a time: walks the time
+ * index from a stored cursor (`open-backfill`, `done` at the end) and adds every record still queued or
+ * processing, scored by when it was received. Records written since are in the open set already.
+ * ARGV: base, limit. Returns how many index entries it walked (0 once done).
+ */
+export const BACKFILL_OPEN_RECORDS_SCRIPT = `
+local base, limit = ARGV[1], tonumber(ARGV[2])
+local cursorKey = base .. ':open-backfill'
+local cursor = redis.call('GET', cursorKey)
+if cursor == 'done' then return 0 end
+local members = redis.call('ZRANGEBYLEX', base .. ':idx:all', cursor and ('(' .. cursor) or '-', '+', 'LIMIT', 0, limit)
+for _, member in ipairs(members) do
+  local id = string.sub(member, 15)
+  local status = redis.call('HGET', base .. ':rec:' .. id, 'status')
+  if status == 'queued' or status == 'processing' then
+    redis.call('ZADD', base .. ':idx:open', 'NX', string.sub(member, 1, 13), id)
+  end
+end
+if #members < limit then redis.call('SET', cursorKey, 'done') else redis.call('SET', cursorKey, members[#members]) end
+return #members
+`;

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { onePerConnection } from '../redis';
 import type { EventStatus } from './event-record';
 import { eventIndexBase } from './intake-log';
-import { DUE_OPEN_RECORDS_SCRIPT, SETTLE_OPEN_RECORDS_SCRIPT } from './open-records-scripts';
+import { BACKFILL_OPEN_RECORDS_SCRIPT, DUE_OPEN_RECORDS_SCRIPT, SETTLE_OPEN_RECORDS_SCRIPT } from './open-records-scripts';
 
 export type OpenRecordsConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS'>;
 
@@ -35,6 +35,7 @@ export interface OpenRecordsSummary {
 type OpenRedis = Redis & {
   hooklaneDueOpenRecords(base: string, afterMs: string, limit: string): Promise<[number, string[]]>;
   hooklaneSettleOpenRecords(...args: string[]): Promise<number[]>;
+  hooklaneBackfillOpenRecords(base: string, limit: string): Promise<number>;
 };
 
 /**
@@ -52,6 +53,7 @@ export class OpenRecords {
     if (!('hooklaneDueOpenRecords' in redis)) {
       redis.defineCommand('hooklaneDueOpenRecords', { numberOfKeys: 0, lua: DUE_OPEN_RECORDS_SCRIPT });
       redis.defineCommand('hooklaneSettleOpenRecords', { numberOfKeys: 0, lua: SETTLE_OPEN_RECORDS_SCRIPT });
+      redis.defineCommand('hooklaneBackfillOpenRecords', { numberOfKeys: 0, lua: BACKFILL_OPEN_RECORDS_SCRIPT });
     }
     this.redis = redis as OpenRedis;
   }
@@ -59,6 +61,14 @@ export class OpenRecords {
   /** The key the sweep's lock lives under (beside the index, in its cluster slot). */
   get lockKey(): string {
     return `${this.base}:sweep-lock`;
+  }
+
+  /**
+   * One bounded step of adding the records written before the open set existed (an index that predates the
+   * sweep); resolves to how many index entries it walked, 0 once the whole index has been.
+   */
+  backfill(limit: number): Promise<number> {
+    return this.redis.hooklaneBackfillOpenRecords(this.base, String(limit));
   }
 
   /** Open records unchanged for at least `afterMs`, oldest first, at most `limit`; one round trip. */

@@ -30,13 +30,15 @@ export interface SweepReport {
 }
 
 export interface IndexSweepDeps {
-  records: Pick<OpenRecords, 'due' | 'settle'>;
+  records: Pick<OpenRecords, 'backfill' | 'due' | 'settle'>;
   queue: Pick<Queue, 'getJob'>;
   lock: Pick<RunLock, 'withLock'>;
   logger: Logger;
 }
 
 const DEFAULT_BATCH = 500;
+// Index entries an older index's backfill walks per run (one script, a HGET each): 100,000 records take 50 runs.
+const BACKFILL_STEP = 2000;
 
 /** What the job says became of the event (see runStripeEvent's result and the recorder's statuses). */
 async function settlementFor(record: OpenRecord, queue: Pick<Queue, 'getJob'>): Promise<Settlement> {
@@ -114,6 +116,7 @@ export class IndexSweep {
   }
 
   private async sweep(): Promise<SweepReport> {
+    await this.deps.records.backfill(BACKFILL_STEP);
     const due = await this.deps.records.due(this.options.afterMs, this.options.batch);
     const settlements = await Promise.all(due.map((record) => settlementFor(record, this.deps.queue)));
     const applied = await this.deps.records.settle(settlements);

@@ -146,6 +146,22 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
     expect((await index.list({ status: 'lost', limit: 10 })).events).toEqual([]);
   });
 
+  it('records written before the open set existed are found by walking the index once, and repaired', async () => {
+    const event = await accept('customer.created');
+    const finished = await accept('plan.created');
+    await index.setStatus(finished.id, 'ignored', { attempts: 1 });
+    await drain(async () => ({ status: 'succeeded' }), 2);
+    // As an index written by an older release has it: no open set at all.
+    await redis.del(`${prefix}:{event-index}:idx:open`);
+
+    expect(await sweepOf(redis).runOnce()).toMatchObject({ checked: 1, repaired: 1 });
+
+    expect(await index.get(event.id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await index.get(finished.id)).toMatchObject({ status: 'ignored' });
+    expect(await redis.get(`${prefix}:{event-index}:open-backfill`)).toBe('done');
+    expect(await records.backfill(2000)).toBe(0);
+  });
+
   it('a replay is judged by its own job: the replay job completed, the record follows it', async () => {
     const event = await accept();
     await drain(async () => ({ status: 'succeeded' }), 1);
@@ -184,6 +200,7 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
         return records.due(afterMs, limit);
       },
       settle: (s) => records.settle(s),
+      backfill: (limit) => records.backfill(limit),
     };
     const other = redis.duplicate();
     try {
@@ -210,7 +227,7 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
   });
 });
 
-type IndexSweepRecords = Pick<OpenRecords, 'due' | 'settle'>;
+type IndexSweepRecords = Pick<OpenRecords, 'backfill' | 'due' | 'settle'>;
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
