@@ -2,11 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AppError, redisUnavailable } from './errors';
+import { isRedisUnavailableError } from './redis-errors';
 
 /**
- * Runs a Redis write with a deadline. A producer must answer fast: if Redis is down or slow the caller
+ * Runs a Redis write with a deadline. A producer must answer fast: if Redis is down, slow or full the caller
  * gets REDIS_UNAVAILABLE (503 + Retry-After) instead of a hanging request, and never a 2xx for a write
- * Redis did not acknowledge.
+ * Redis did not acknowledge. Only an outage becomes a 503 (see isRedisUnavailableError); any other error
+ * (WRONGTYPE, a RangeError: a bug) propagates unchanged, so the problem handler answers 500 INTERNAL and
+ * logs it at error level instead of passing it off as routine Redis trouble.
  */
 export async function withRedisDeadline<T>(redis: Redis, deadlineMs: number, write: () => Promise<T>): Promise<T> {
   if (redis.status !== 'ready') throw redisUnavailable(new Error(`redis status ${redis.status}`));
@@ -17,7 +20,7 @@ export async function withRedisDeadline<T>(redis: Redis, deadlineMs: number, wri
   try {
     return await Promise.race([write(), deadline]);
   } catch (err) {
-    throw err instanceof AppError ? err : redisUnavailable(err);
+    throw isRedisUnavailableError(err) ? redisUnavailable(err) : err;
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,7 @@
 import type { Job, Queue } from 'bullmq';
 import { AppError, registerErrorCodes } from '../errors';
 import { describeJob } from '../jobs';
+import { isRedisUnavailableError } from '../redis-errors';
 import type { ActionResult, JobDetail, JobPage, JobState, JobSummary } from './admin-types';
 
 registerErrorCodes({
@@ -67,7 +68,8 @@ function conflict(job: Job, action: string, state: string): AppError {
 
 /**
  * Runs a BullMQ action after checking the state it needs. The check gives a clear message; BullMQ's own
- * check (in its Lua script) still decides if the job moved in between, and that error is a conflict too.
+ * check (in its Lua script) still decides if the job moved in between, and that error is a conflict too
+ * (unless Redis is unavailable: that stays a 503).
  */
 async function act(
   job: Job,
@@ -80,6 +82,8 @@ async function act(
   try {
     await run(state);
   } catch (err) {
+    // An outage is not a conflict: withRedisDeadline turns it into a 503 the operator can retry.
+    if (isRedisUnavailableError(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new AppError('JOB_ACTION_CONFLICT', `Job ${job.id} could not be ${action}: ${message}`, { cause: err });
   }
