@@ -38,7 +38,7 @@ export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
       }),
     );
     req.log.info({ jobId, replayed }, 'job accepted');
-    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId });
+    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId, replayed });
   });
 
   router.get('/jobs/:id', async (req, res) => {

@@ -96,7 +96,7 @@ describe('a Redis outage', () => {
   test('a Redis at maxmemory with noeviction (OOM) answers 503 REDIS_UNAVAILABLE and stores nothing', async () => {
     await app.deps.redis.config('SET', 'maxmemory', '1');
     try {
-      for (const headers of [{}, { 'idempotency-key': 'while-full' }]) {
+      for (const headers of [{}, { 'idempotency-key': 'while-full' }] as Record<string, string>[]) {
         const res = await postJob({ n: 3 }, headers);
         await expectProblem(res, 503, 'REDIS_UNAVAILABLE');
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ReplyError } from 'redis-errors';
+import { ReplyError } from 'ioredis';
 import { AppError } from '../../src/errors';
 import { withRedisDeadline } from '../../src/jobs';
 import { isRedisUnavailableError } from '../../src/redis-errors';
