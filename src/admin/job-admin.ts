@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import { AppError, registerErrorCodes } from '../errors';
+import { jobIdFromUrl } from '../job-ids';
 import { describeJob } from '../jobs';
 import { isRedisUnavailableError } from '../redis-errors';
 import type { ActionResult, JobDetail, JobPage, JobState, JobSummary } from './admin-types';
@@ -39,8 +40,9 @@ export async function listJobs(queue: Queue, state: JobState, page: number, page
   return { queue: queue.name, state, page, pageSize, total, jobs: present.map((job) => summarise(job, state)) };
 }
 
+/** Every admin job route reads its job here, so every one refuses an id that names a BullMQ key (404). */
 export async function findJob(queue: Queue, id: string): Promise<Job> {
-  const job = await queue.getJob(id);
+  const job = await queue.getJob(jobIdFromUrl(id));
   if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${id} in queue ${queue.name}.`);
   return job;
 }

@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { jobIdFromUrl } from '../job-ids';
 import { describeJob, enqueueIdempotent, withRedisDeadline } from '../jobs';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
 import { jsonObjectBody } from './json-body';
@@ -42,7 +43,7 @@ export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
   });
 
   router.get('/jobs/:id', async (req, res) => {
-    const id = req.params.id;
+    const id = jobIdFromUrl(req.params.id);
     const job = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => queues.jobs.getJob(id));
     if (!job) throw new AppError('JOB_NOT_FOUND', `No job with id ${id}.`);
     const view = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => describeJob(queues.jobs, job));
