@@ -6,7 +6,8 @@ import { AppError } from './errors';
  * (`<prefix>:<queue>:meta`, `:id`, `:events`...), so an id taken from a URL unchecked lets a caller read
  * (or, through the admin actions, act on) BullMQ's internal keys: `GET /api/jobs/meta` answered the
  * queue's meta hash as a job. Every id hooklane makes fits: UUIDs, Stripe event ids (`evt_...`),
- * replays (`evt_...-replay-1`), BullMQ's own numeric ids.
+ * replays (`evt_...-replay-1`), BullMQ's own numeric ids. (A BullMQ job scheduler's ids, `repeat:...`, would
+ * not: hooklane has none; one that adds them must widen this with care.)
  */
 const JOB_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
