@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { Job } from 'bullmq';
 import { createLogger } from '../../src/logger';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -10,6 +11,8 @@ type Line = Record<string, unknown> & { level: string; msg: string };
 // (pino-http's closing line is at error for any 5xx either way).
 const failedLines = () => lines.filter((line) => line.level === 'error' && line.msg === 'request failed');
 const rejectedLines = (code: string) => lines.filter((line) => line.level === 'warn' && line.msg === 'request rejected' && line.code === code);
+
+const ADMIN_TOKEN = 'redis-error-mapping-admin-token-01';
 
 let redis: TestRedis;
 let app: TestApp;
@@ -29,7 +32,7 @@ beforeEach(async () => {
       done();
     },
   });
-  app = await startTestApp(redis.url, {}, { logger: createLogger({ level: 'info', name: 'web' }, sink) });
+  app = await startTestApp(redis.url, { ADMIN_TOKEN, ADMIN_RATE_LIMIT_PER_MINUTE: '10000' }, { logger: createLogger({ level: 'info', name: 'web' }, sink) });
 });
 afterEach(async () => {
   await app.close();
@@ -107,5 +110,31 @@ describe('a Redis outage', () => {
       await app.deps.redis.config('SET', 'maxmemory', '0');
     }
     expect(await app.deps.queues.jobs.count()).toBe(0);
+  });
+});
+
+describe('an admin job action that Redis refuses', () => {
+  const remove = (id: string) =>
+    fetch(`${app.url}/api/admin/queues/jobs/jobs/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+
+  test('a lost connection during the action is 503 REDIS_UNAVAILABLE, not a 409 conflict', async () => {
+    await app.deps.queues.jobs.add('job', {}, { jobId: 'lost-connection' });
+    const spy = jest.spyOn(Job.prototype, 'remove').mockRejectedValueOnce(new Error('Connection is closed.'));
+    try {
+      await expectProblem(await remove('lost-connection'), 503, 'REDIS_UNAVAILABLE');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await app.deps.queues.jobs.getJob('lost-connection')).toBeDefined();
+  });
+
+  test("BullMQ's own refusal (the job moved meanwhile) stays a 409 conflict", async () => {
+    await app.deps.queues.jobs.add('job', {}, { jobId: 'moved' });
+    const spy = jest.spyOn(Job.prototype, 'remove').mockRejectedValueOnce(new Error('Job moved could not be removed because it is locked by another worker'));
+    try {
+      await expectProblem(await remove('moved'), 409, 'JOB_ACTION_CONFLICT');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
