@@ -29,8 +29,8 @@ return {now, out}
  * Applies what the sweep decided, each item only if its record has not moved since the sweep read it (its
  * open score is the one read: every status write rescores or removes it), so a worker's or a replay's
  * write in between always wins. ARGV: base, ttl, then per item: id, score, action, n, n field/value pairs.
- * Actions: `alive` (the job runs or waits: checked again after another interval), `gone` (no record:
- * forget it), or the final status to write (`succeeded`, `ignored`, `failed`, `lost`). A `failed` or
+ * Actions: `alive` (the job runs or waits: checked again after another interval), `gone` (no record, or a
+ * final one: forget it), or the final status to write (`succeeded`, `ignored`, `failed`, `lost`). A `failed` or
  * `lost` record enters its status index; `lost` is counted. Returns one 1/0 per item: applied or not.
  */
 export const SETTLE_OPEN_RECORDS_SCRIPT = `

@@ -23,7 +23,7 @@ export interface SweepReport {
   repaired: number;
   /** Their job is gone and never finished. */
   lost: number;
-  /** The record itself is gone (retention): dropped from the open set. */
+  /** The record is gone (retention) or final already: dropped from the open set. */
   gone: number;
   /** Records that moved while the run looked at them: their own write won, nothing was changed. */
   skipped: number;
@@ -42,7 +42,8 @@ const BACKFILL_STEP = 2000;
 
 /** What the job says became of the event (see runStripeEvent's result and the recorder's statuses). */
 async function settlementFor(record: OpenRecord, queue: Pick<Queue, 'getJob'>): Promise<Settlement> {
-  if (!record.status) return { record, action: 'gone' };
+  // No record (retention took it), or a final status some writer left without leaving the open set: nothing to repair.
+  if (record.status !== 'queued' && record.status !== 'processing') return { record, action: 'gone' };
   const jobId = record.jobId || record.id;
   const job: Job | undefined = await queue.getJob(jobId);
   if (!job) return { record, action: 'lost', lastError: `its job ${jobId} is gone and never finished` };

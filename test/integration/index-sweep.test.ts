@@ -177,6 +177,22 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
     expect(await index.get(event.id)).toMatchObject({ status: 'ignored', jobId: replayJobId, attempts: 1 });
   });
 
+  it('a record in the open set whose status is final already, or which is gone, is dropped from the set untouched', async () => {
+    const final = await accept();
+    const trimmed = await accept();
+    await queue.remove(final.id);
+    await queue.remove(trimmed.id);
+    // A writer that sets a final status without the open set's bookkeeping, and a record retention deleted.
+    await redis.hset(`${prefix}:{event-index}:rec:${final.id}`, 'status', 'succeeded');
+    await redis.del(`${prefix}:{event-index}:rec:${trimmed.id}`);
+
+    expect(await sweepOf(redis).runOnce()).toMatchObject({ checked: 2, gone: 2, lost: 0 });
+
+    expect(await index.get(final.id)).toMatchObject({ status: 'succeeded' });
+    expect(await redis.exists(`${prefix}:{event-index}:rec:${trimmed.id}`)).toBe(0);
+    expect(await openIds()).toEqual([]);
+  });
+
   it('a record whose status moves while the sweep looks at it keeps the newer status', async () => {
     const event = await accept();
     await queue.remove(event.id);
