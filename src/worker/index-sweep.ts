@@ -11,8 +11,10 @@ export interface IndexSweepOptions {
   intervalMs: number;
   /** A record queued or processing for this long is checked against its job. */
   afterMs: number;
-  /** Records checked per run at most; a full run is followed by the next one at once. */
+  /** Records checked per round trip. */
   batch: number;
+  /** Batches per run at most: a run checks at most `batch × maxBatches` records. */
+  maxBatches: number;
 }
 
 export interface SweepReport {
@@ -31,31 +33,31 @@ export interface SweepReport {
 
 export interface IndexSweepDeps {
   records: Pick<OpenRecords, 'backfill' | 'due' | 'settle'>;
-  queue: Pick<Queue, 'getJob'>;
+  queue: Pick<Queue, 'getJob' | 'getJobState'>;
   lock: Pick<RunLock, 'withLock'>;
   logger: Logger;
 }
 
-const DEFAULT_BATCH = 500;
+const DEFAULTS = { batch: 500, maxBatches: 10 };
 // Index entries an older index's backfill walks per run (one script, a HGET each): 100,000 records take 50 runs.
 const BACKFILL_STEP = 2000;
 
 /** What the job says became of the event (see runStripeEvent's result and the recorder's statuses). */
-async function settlementFor(record: OpenRecord, queue: Pick<Queue, 'getJob'>): Promise<Settlement> {
+async function settlementFor(record: OpenRecord, queue: IndexSweepDeps['queue']): Promise<Settlement> {
   // No record (retention took it), or a final status some writer left without leaving the open set: nothing to repair.
   if (record.status !== 'queued' && record.status !== 'processing') return { record, action: 'gone' };
   const jobId = record.jobId || record.id;
+  // The state first (a set lookup): most jobs found are alive, in a backlog, and their payload is not needed.
+  const state = await queue.getJobState(jobId);
+  // Not in any of BullMQ's states: the job is gone (or a husk no worker will ever run).
+  if (state === 'unknown') return { record, action: 'lost', lastError: `its job ${jobId} is gone and never finished` };
+  if (state !== 'completed' && state !== 'failed') return { record, action: 'alive' };
   const job: Job | undefined = await queue.getJob(jobId);
-  if (!job) return { record, action: 'lost', lastError: `its job ${jobId} is gone and never finished` };
-  const state = await job.getState();
-  if (state === 'completed') {
-    const ignored = (job.returnvalue as { status?: unknown } | null | undefined)?.status === 'ignored';
-    return { record, action: ignored ? 'ignored' : 'succeeded', attempts: job.attemptsMade, lastError: '' };
-  }
+  // Finished and removed by retention in between: the next run sees which.
+  if (!job) return { record, action: 'alive' };
   if (state === 'failed') return { record, action: 'failed', attempts: job.attemptsMade, lastError: job.failedReason ?? '' };
-  // A job hash in none of BullMQ's states is a job no worker will ever run.
-  if (state === 'unknown') return { record, action: 'lost', lastError: `its job ${jobId} is in no queue state` };
-  return { record, action: 'alive' };
+  const ignored = (job.returnvalue as { status?: unknown } | null | undefined)?.status === 'ignored';
+  return { record, action: ignored ? 'ignored' : 'succeeded', attempts: job.attemptsMade, lastError: '' };
 }
 
 /**
@@ -68,7 +70,8 @@ async function settlementFor(record: OpenRecord, queue: Pick<Queue, 'getJob'>): 
  *
  * Bound: a record reaches its job's final status within `afterMs + 2 × intervalMs` of the job finishing
  * (one interval for a run to come, one more if the lock's holder died holding it), while a worker runs
- * and fewer than `batch` records fall due per run (a full run is followed by the next at once).
+ * and fewer than `batch × maxBatches` records fall due per interval. A backlog counts: each waiting job's
+ * record is looked at once per `afterMs` (a set lookup, not its payload), so a run's work stays bounded.
  */
 export class IndexSweep {
   private readonly options: IndexSweepOptions;
@@ -80,7 +83,7 @@ export class IndexSweep {
     private readonly deps: IndexSweepDeps,
     options: Pick<IndexSweepOptions, 'intervalMs' | 'afterMs'> & Partial<IndexSweepOptions>,
   ) {
-    this.options = { batch: DEFAULT_BATCH, ...options };
+    this.options = { ...DEFAULTS, ...options };
   }
 
   /** One run, if no other process is running one: resolves to its report, or undefined when locked out. */
@@ -105,7 +108,7 @@ export class IndexSweep {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       const run = this.runOnce().then(
-        (report) => this.schedule(report && report.checked >= this.options.batch ? 0 : this.options.intervalMs),
+        () => this.schedule(this.options.intervalMs),
         (err: unknown) => {
           this.deps.logger.warn({ err: (err as Error).message }, 'index sweep failed; it runs again after the interval');
           this.schedule(this.options.intervalMs);
@@ -118,10 +121,22 @@ export class IndexSweep {
 
   private async sweep(): Promise<SweepReport> {
     await this.deps.records.backfill(BACKFILL_STEP);
+    const report: SweepReport = { checked: 0, alive: 0, repaired: 0, lost: 0, gone: 0, skipped: 0 };
+    // Each batch leaves the open set or moves to the back of it (alive), so the next one reads the next records.
+    for (let round = 0; round < this.options.maxBatches; round += 1) {
+      const checked = await this.settleBatch(report);
+      if (checked < this.options.batch) break;
+    }
+    if (report.repaired > 0 || report.lost > 0) this.deps.logger.warn({ ...report }, 'index sweep settled records their workers never wrote');
+    return report;
+  }
+
+  private async settleBatch(report: SweepReport): Promise<number> {
     const due = await this.deps.records.due(this.options.afterMs, this.options.batch);
     const settlements = await Promise.all(due.map((record) => settlementFor(record, this.deps.queue)));
     const applied = await this.deps.records.settle(settlements);
-    const report: SweepReport = { checked: due.length, alive: 0, repaired: 0, lost: 0, gone: 0, skipped: due.length - applied.length };
+    report.checked += due.length;
+    report.skipped += due.length - applied.length;
     for (const s of applied) {
       if (s.action === 'alive') report.alive += 1;
       else if (s.action === 'gone') report.gone += 1;
@@ -130,8 +145,7 @@ export class IndexSweep {
         this.deps.logger.error({ eventId: s.record.id, jobId: s.record.jobId || s.record.id, was: s.record.status }, `event lost: ${s.lastError}`);
       } else report.repaired += 1;
     }
-    if (report.repaired > 0 || report.lost > 0) this.deps.logger.warn({ ...report }, 'index sweep settled records their workers never wrote');
-    return report;
+    return due.length;
   }
 }
 

@@ -35,10 +35,10 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
   const openIds = async () => redis.zrange(`${prefix}:{event-index}:idx:open`, 0, -1);
 
   /** An accepted event as the mover leaves it: a job (jobId = event id) and its record, queued. */
-  const accept = async (type = 'customer.created', jobOptions: { delay?: number } = {}) => {
+  const accept = async (type = 'customer.created', jobOptions: { delay?: number } = {}, receivedAt = Date.now()) => {
     const event = buildStripeEvent(type);
     await queue.add(type, event, { jobId: event.id, ...jobOptions });
-    await index.record(summariseEvent(event), JSON.stringify(event));
+    await index.record(summariseEvent(event), JSON.stringify(event), receivedAt);
     return event;
   };
 
@@ -128,6 +128,18 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
     // Rescored to now: a sweep that waits a minute before checking finds nothing due.
     expect(await sweepOf(redis, 60_000).runOnce()).toMatchObject({ checked: 0 });
     expect(await openIds()).toEqual([event.id]);
+  });
+
+  it('a run checks at most batch × maxBatches records; waiting ones go to the back, so the next run reads the rest', async () => {
+    for (let i = 0; i < 5; i += 1) await accept('customer.created', { delay: 60_000 }, Date.now() - 60_000);
+    const sweep = new IndexSweep(
+      { records, queue, lock: new RunLock(redis, records.lockKey, 30_000), logger: log.logger },
+      { intervalMs: 60_000, afterMs: 30_000, batch: 2, maxBatches: 2 },
+    );
+
+    expect(await sweep.runOnce()).toMatchObject({ checked: 4, alive: 4 });
+    expect(await sweep.runOnce()).toMatchObject({ checked: 1, alive: 1 });
+    expect(await sweep.runOnce()).toMatchObject({ checked: 0 });
   });
 
   it('when the record is queued and its job is gone without finishing, the sweep marks it lost: logged at error, counted, listed as lost', async () => {
