@@ -82,7 +82,7 @@ function EventIndexCard({ overview }: { overview: Overview }) {
     <section class="card" aria-labelledby="event-index-title" data-testid="event-index-card">
       <header class="card-header">
         <h2 id="event-index-title">Event index</h2>
-        <span class={`badge ${events.lost > 0 ? 'state-lost' : 'badge-ok'}`}>{events.lost > 0 ? 'events lost' : 'converging'}</span>
+        <span class={`badge ${events.lost > 0 ? 'state-lost' : 'badge-ok'}`}>{events.lost > 0 ? 'events lost' : 'ok'}</span>
       </header>
       <dl class="facts">
         <div>
