@@ -105,7 +105,10 @@ function userInfo(services: StripeAppServices): RequestHandler {
   };
 }
 
-/** A refused access token is renewed once with the stored refresh token, if there is one. */
+/**
+ * A refused access token is renewed once with the stored refresh token, if there is one; concurrent
+ * requests share one renewal (TokenRefresher), because a refresh token may be good for one use only.
+ */
 async function userInfoRefreshingOnce(
   services: StripeAppServices,
   caller: StripeAppCaller,
@@ -115,11 +118,9 @@ async function userInfoRefreshingOnce(
     return await services.oauth.userInfo(accessToken);
   } catch (err) {
     if (!(err instanceof AppError) || err.code !== 'OAUTH_PROVIDER_REJECTED') throw err;
-    const refreshToken = await services.secretStore.findRefreshToken(caller);
-    if (!refreshToken) throw err;
-    const tokens = await services.oauth.refresh(refreshToken);
-    await services.secretStore.storeTokens(caller, tokens);
-    return services.oauth.userInfo(tokens.accessToken);
+    const renewed = await services.tokenRefresher.renew(caller, accessToken);
+    if (!renewed) throw err;
+    return services.oauth.userInfo(renewed);
   }
 }
 
