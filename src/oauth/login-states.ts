@@ -1,9 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import * as client from 'openid-client';
-import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
-import '../stripe/stripe-app-errors';
 import type { StripeAppCaller } from '../stripe/verify-stripe-app-caller';
 
 /** How long a sign-in may take between /login and the provider's redirect back. */
@@ -63,23 +61,19 @@ export class LoginStates {
 
   /**
    * The pending sign-in for `state`, removed so it can be used once; undefined if unknown, used or expired.
-   * It is removed even when `browserNonce` does not match (OAUTH_BROWSER_MISMATCH): a callback that
-   * reached the wrong browser means the link travelled, so that sign-in is over for everyone, and a code
-   * stolen from the victim's redirect can never be replayed through the attacker's own browser.
+   * `sameBrowser` says whether `browserNonce` (the callback's cookie) is the one /login handed out, compared
+   * in constant time. The state is used up either way: a callback that reached another browser means the
+   * link travelled, so that sign-in is over, and a code stolen from the victim's redirect can never be
+   * replayed through the attacker's own browser.
    */
-  async consume(state: unknown, browserNonce: string | undefined): Promise<PendingLogin | undefined> {
+  async consume(state: unknown, browserNonce: string | undefined): Promise<(PendingLogin & { sameBrowser: boolean }) | undefined> {
     if (typeof state !== 'string' || !STATE.test(state)) return undefined;
     const raw = await withRedisDeadline(this.redis, this.deadlineMs, () => this.redis.getdel(this.key(state)));
     if (!raw) return undefined;
     const { nonceHash, ...pending } = JSON.parse(raw) as StoredLogin;
     await withRedisDeadline(this.redis, this.deadlineMs, () => this.redis.srem(this.userKey(pending.caller), state));
-    if (!browserNonce || !timingSafeEqual(sha256(browserNonce), Buffer.from(nonceHash, 'hex'))) {
-      throw new AppError(
-        'OAUTH_BROWSER_MISMATCH',
-        'This sign-in was started in another browser. Start again from the Stripe Dashboard in this browser.',
-      );
-    }
-    return pending;
+    const sameBrowser = browserNonce !== undefined && timingSafeEqual(sha256(browserNonce), Buffer.from(nonceHash, 'hex'));
+    return { ...pending, sameBrowser };
   }
 
   /** Cancels every pending sign-in of this user (on sign-out); one begun while this runs counts as begun after it. */

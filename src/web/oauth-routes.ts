@@ -8,7 +8,8 @@ import { LOGIN_STATE_TTL_SECONDS, loginCookieName } from '../oauth/login-states'
 
 /**
  * Connects a Stripe Dashboard user to their third-party account:
- * /login (signed state) -> provider -> /authorize (code) -> token in the Secret Store -> back to Stripe.
+ * /login (signed state; a nonce cookie for this browser) -> provider -> /authorize (code, and the same
+ * browser's cookie) -> token in the Secret Store -> back to Stripe.
  */
 export function oauthRoutes(services: StripeAppServices, logger: Logger): Router {
   const router = Router();
@@ -80,6 +81,14 @@ function authorize(services: StripeAppServices): RequestHandler {
     // Consumed before anything else (even when the browser does not match), so a callback is never replayed.
     const pending = await services.loginStates.consume(state, nonce);
     if (!pending) throw new AppError('OAUTH_STATE_INVALID', 'This sign-in link is unknown, expired or already used; start again.');
+    if (!pending.sameBrowser) {
+      // Who started it: in a login CSRF attempt, the attacker's own Stripe user.
+      req.log?.warn({ userId: pending.caller.userId, accountId: pending.caller.accountId }, 'sign-in finished in another browser; refused');
+      throw new AppError(
+        'OAUTH_BROWSER_MISMATCH',
+        'This sign-in was started in another browser. Start again from the Stripe Dashboard in this browser.',
+      );
+    }
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     const tokens = await services.oauth.exchangeCode(query, {
       expectedState: query.get('state') ?? '',
