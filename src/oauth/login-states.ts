@@ -47,15 +47,18 @@ export class LoginStates {
     const codeVerifier = client.randomPKCECodeVerifier();
     const value: StoredLogin = { caller, codeVerifier, nonceHash: sha256(browserNonce).toString('hex') };
     const userKey = this.userKey(caller);
-    await withRedisDeadline(this.redis, this.deadlineMs, () =>
-      this.redis
+    await withRedisDeadline(this.redis, this.deadlineMs, async () => {
+      const results = await this.redis
         .multi()
         .set(this.key(state), JSON.stringify(value), 'EX', LOGIN_STATE_TTL_SECONDS)
         .sadd(userKey, state)
         // The index lives as long as its newest state; members that expired on their own are harmless.
         .expire(userKey, LOGIN_STATE_TTL_SECONDS)
-        .exec(),
-    );
+        .exec();
+      // EXEC reports a command's own failure in its results, not as a rejection.
+      const failed = results?.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    });
     return { state, codeVerifier, browserNonce };
   }
 
