@@ -32,6 +32,7 @@ export const configSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),

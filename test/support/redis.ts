@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis as IORedis } from 'ioredis';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
 
 export interface TestRedis {
@@ -35,4 +36,32 @@ export async function startRedis(options: { appendOnly?: boolean; extraArgs?: st
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Fills a noeviction Redis to its maxmemory, as production's ElastiCache fills: maxmemory is set a little
+ * above what is used now, then filler keys are written until Redis answers OOM. Returns the filler keys'
+ * names, so a test can free memory again by deleting them (DEL works under OOM).
+ */
+export async function fillToMaxmemory(redisUrl: string, headroomBytes = 2 * 1024 * 1024): Promise<string[]> {
+  const client = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    await client.config('SET', 'maxmemory', String(used + headroomBytes));
+    const filler = 'x'.repeat(64 * 1024);
+    const keys: string[] = [];
+    for (let i = 0; i < 10_000; i += 1) {
+      const key = `filler:${i}`;
+      try {
+        await client.set(key, filler);
+      } catch (err) {
+        if (/OOM/.test((err as Error).message)) return keys;
+        throw err;
+      }
+      keys.push(key);
+    }
+    throw new Error('Redis never reached its maxmemory');
+  } finally {
+    client.disconnect();
+  }
 }
