@@ -38,30 +38,41 @@ export async function startRedis(options: { appendOnly?: boolean; extraArgs?: st
   };
 }
 
+export interface FullRedis {
+  /** Deletes the filler (DEL works under OOM), which takes Redis back under its maxmemory. */
+  free(): Promise<void>;
+}
+
 /**
- * Fills a noeviction Redis to its maxmemory, as production's ElastiCache fills: maxmemory is set a little
- * above what is used now, then filler keys are written until Redis answers OOM. Returns the filler keys'
- * names, so a test can free memory again by deleting them (DEL works under OOM).
+ * Makes a noeviction Redis full, as production's ElastiCache gets full: ~1 MB of filler keys is written,
+ * then maxmemory is set below what is used, so every write (INCR, SET, a script that writes) answers OOM
+ * while reads and DEL still work. The margin is wide enough that connections coming and going (their
+ * buffers count as used memory) do not take it back under.
  */
-export async function fillToMaxmemory(redisUrl: string, headroomBytes = 2 * 1024 * 1024): Promise<string[]> {
+export async function fillToMaxmemory(redisUrl: string, fillerBytes = 1024 * 1024): Promise<FullRedis> {
   const client = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+  const filler = 'x'.repeat(64 * 1024);
+  const keys = Array.from({ length: Math.ceil(fillerBytes / filler.length) }, (_, i) => `filler:${i}`);
   try {
+    for (const key of keys) await client.set(key, filler);
     const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
-    await client.config('SET', 'maxmemory', String(used + headroomBytes));
-    const filler = 'x'.repeat(64 * 1024);
-    const keys: string[] = [];
-    for (let i = 0; i < 10_000; i += 1) {
-      const key = `filler:${i}`;
-      try {
-        await client.set(key, filler);
-      } catch (err) {
-        if (/OOM/.test((err as Error).message)) return keys;
-        throw err;
-      }
-      keys.push(key);
-    }
-    throw new Error('Redis never reached its maxmemory');
+    await client.config('SET', 'maxmemory', String(used - Math.floor(fillerBytes / 4)));
+    const probe = await client.incr('filler:probe').then(
+      () => 'stored',
+      (err: Error) => err.message,
+    );
+    if (!/^OOM/.test(probe)) throw new Error(`Redis still accepts writes after filling it: ${probe}`);
   } finally {
     client.disconnect();
   }
+  return {
+    free: async () => {
+      const freer = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+      try {
+        await freer.del(...keys);
+      } finally {
+        freer.disconnect();
+      }
+    },
+  };
 }
