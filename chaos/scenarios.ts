@@ -2,6 +2,8 @@ import type { Stack } from '../src/dev/stack';
 import { BENCH_WEBHOOK_SECRET } from '../bench/lib/signed-events';
 import { sendMalformed, type MalformedReport } from './lib/malformed';
 import { rssOf } from './lib/process-memory';
+import { addJobPile, readMemory, setMaxmemory } from './lib/redis-memory';
+import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { SteadyLoad, summarise, type LoadSummary } from '../bench/lib/steady-load';
 import { verifyProcessing, type ProcessingReport } from './lib/verify';
 
@@ -141,6 +143,135 @@ export async function redisRestart(stack: Stack, scale: Scale, downMs = 3000): P
       acceptedAfterRestart,
     },
   };
+}
+
+/** Bounded wait for `condition`, checked every 50 ms; resolves to whether it held before `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await pause(50);
+  }
+  return true;
+}
+
+/** One admin API call through the load balancer, as the console makes it. */
+async function adminCall(stack: Stack, method: string, path: string): Promise<{ status: number; ms: number; body: unknown }> {
+  const started = performance.now();
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${HOOKLANE_ENV.ADMIN_TOKEN}` },
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // an HTML answer from HAProxy: kept as text
+  }
+  return { status: res.status, ms: Math.round(performance.now() - started), body };
+}
+
+const PILE_JOBS = 64;
+const PILE_JOB_BYTES = 256 * 1024;
+// The console's page size: a page of big jobs is read whole from Redis (BullMQ reads the job hashes).
+const PAGE_SIZE = 16;
+// What webhook intake may add before Redis is full: full within a second or two of load.
+const HEADROOM_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Redis reaches its maxmemory (noeviction, as ElastiCache must run) under webhook load, because a pile of
+ * big jobs sits in the jobs queue. Webhooks must answer 503 (never 500, never 200 without storing); the
+ * operator, with the admin token, reads the overview and removes the pile through the admin API; intake
+ * then resumes, and every event acknowledged before, during or after is processed.
+ */
+export async function redisFull(stack: Stack, scale: Scale, fullForMs = 2000, resumedForMs = 3000): Promise<ScenarioResult> {
+  const pile = await addJobPile(stack.redis.url, PILE_JOBS, PILE_JOB_BYTES);
+  const before = await readMemory(stack.redis.url);
+  await setMaxmemory(stack.redis.url, before.usedBytes + HEADROOM_BYTES);
+  // Runs until a few seconds after intake resumed (stopped below), bounded at two minutes.
+  const steady = new SteadyLoad({
+    url: stack.url,
+    rate: scale.rate,
+    maxRequests: scale.rate * 120,
+    maxDurationMs: 120_000,
+    secret: BENCH_WEBHOOK_SECRET,
+    prefix: `rf${Date.now().toString(36)}`,
+  });
+  try {
+    const becameFull = await waitFor(() => steady.outcomes.some((o) => o.status === 503), 10_000);
+    const firstRefusedAtMs = Math.min(...steady.outcomes.filter((o) => o.status === 503).map((o) => o.at));
+    await pause(fullForMs);
+
+    // The operator's console: the overview, the pile listed, each job removed.
+    const overview = await adminCall(stack, 'GET', '/api/admin/overview');
+    const memoryInOverview = (overview.body as { redis?: unknown }).redis ?? null;
+    const removalStartedAtMs = steady.elapsedMs;
+    const listings: Array<{ status: number; ms: number }> = [];
+    const removals: number[] = [];
+    const removalMs: number[] = [];
+    // Page by page, as an operator would: list the first page of delayed jobs, remove them, again.
+    for (let round = 0; round <= PILE_JOBS / PAGE_SIZE + 1; round += 1) {
+      const listed = await adminCall(stack, 'GET', `/api/admin/queues/jobs/jobs?state=delayed&pageSize=${PAGE_SIZE}`);
+      listings.push({ status: listed.status, ms: listed.ms });
+      const ids = ((listed.body as { jobs?: Array<{ id: string }> }).jobs ?? []).map((j) => j.id);
+      if (listed.status !== 200 || ids.length === 0) break;
+      for (const id of ids) {
+        const removed = await adminCall(stack, 'DELETE', `/api/admin/queues/jobs/jobs/${encodeURIComponent(id)}`);
+        removals.push(removed.status);
+        removalMs.push(removed.ms);
+      }
+    }
+    const removedAtMs = steady.elapsedMs;
+    const afterRemoval = await readMemory(stack.redis.url);
+    const resumed = await waitFor(() => steady.outcomes.some((o) => o.status === 200 && o.at > removedAtMs), 30_000);
+    await pause(resumedForMs);
+
+    const outcomes = await steady.stop();
+    const summary = summarise(outcomes);
+    const unexpected = Object.keys(summary.byStatus).filter((status) => status !== '200' && status !== '503');
+    const unexpectedCodes = Object.keys(summary.byCode).filter((code) => code !== '503 REDIS_UNAVAILABLE');
+    const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+    const acceptedAfterRemoval = outcomes.filter((o) => o.status === 200 && o.at > removedAtMs);
+    const removalStatuses = removals.reduce<Record<string, number>>((by, status) => ({ ...by, [status]: (by[status] ?? 0) + 1 }), {});
+    return {
+      name: 'Redis full (maxmemory, noeviction) under load',
+      expectation:
+        'webhooks answer only 200 or 503 REDIS_UNAVAILABLE while full; the admin overview and job removal work; intake resumes after the removal; zero acknowledged events lost',
+      passed:
+        becameFull &&
+        unexpected.length === 0 &&
+        unexpectedCodes.length === 0 &&
+        Object.keys(summary.errors).length === 0 &&
+        overview.status === 200 &&
+        listings.every((l) => l.status === 200) &&
+        removals.length === pile.length &&
+        removals.every((status) => status === 200) &&
+        resumed &&
+        processing.lost === 0 &&
+        processing.failed === 0,
+      load: trimmed(summary),
+      processing,
+      details: {
+        pileMiB: mib(PILE_JOBS * PILE_JOB_BYTES),
+        maxmemoryMiB: mib(before.usedBytes + HEADROOM_BYTES),
+        firstRefusedAtMs: Number.isFinite(firstRefusedAtMs) ? Math.round(firstRefusedAtMs) : null,
+        refusedWhileFull: outcomes.filter((o) => o.status === 503).length,
+        overview: { status: overview.status, ms: overview.ms, redis: memoryInOverview },
+        listings: { statuses: listings.map((l) => l.status), maxMs: Math.max(0, ...listings.map((l) => l.ms)) },
+        removals: { statuses: removalStatuses, totalMs: Math.round(removedAtMs - removalStartedAtMs), maxMs: Math.max(0, ...removalMs) },
+        usedAfterRemovalMiB: mib(afterRemoval.usedBytes),
+        firstAcceptedAfterRemovalMs: acceptedAfterRemoval.length ? Math.round(Math.min(...acceptedAfterRemoval.map((o) => o.at)) - removedAtMs) : null,
+        acceptedAfterRemoval: acceptedAfterRemoval.length,
+        unexpectedStatuses: unexpected,
+        unexpectedCodes,
+      },
+    };
+  } finally {
+    await steady.stop();
+    await setMaxmemory(stack.redis.url, 0).catch(() => undefined);
+  }
 }
 
 /** 10,000 malformed requests: zero 5xx, zero crashes, memory back to baseline. */

@@ -12,7 +12,7 @@ export interface WindowCount {
 // One script call per hit: INCR and the window's expiry land together, so a key can never be left without
 // an expiry (which would lock its client out for good). ioredis sends it with EVALSHA and falls back to
 // EVAL on NOSCRIPT inside the same command promise: there is no separately stored "script loaded" promise
-// that could reject with nobody listening (the rate-limit-redis store had one; see rate-limit.test.ts).
+// that could reject with nobody listening (the rate-limit-redis store had one; see admin-auth-redis-faults.test.ts).
 const HIT_SCRIPT = `
 local hits = redis.call('INCR', KEYS[1])
 local ttl = redis.call('PTTL', KEYS[1])
@@ -82,7 +82,7 @@ export interface CounterDeps {
  * `${QUEUE_PREFIX}:rate-limit:${name}:`. When Redis cannot count (OOM under noeviction, no answer within
  * ENQUEUE_TIMEOUT_MS, connection down) it counts in this process instead, with the same window: a limiter
  * must neither refuse every request nor let every request through while Redis is in trouble. The switch
- * is logged at most once per window, and the return to Redis once. Never rejects.
+ * is logged at most once per window, and so is the return to Redis. Never rejects.
  */
 export class WindowCounter {
   private readonly hitInRedis: HitCommand;
@@ -149,11 +149,12 @@ export class WindowCounter {
     this.fallbacksSinceLog = 0;
   }
 
+  // Not logged again within a window of the last fallback line: a Redis at its maxmemory accepts a write
+  // now and then (whenever something frees memory), and the log must not flap with it.
   private backOnRedis(): void {
     if (!this.onFallback) return;
     this.onFallback = false;
-    this.lastFallbackLogAt = Number.NEGATIVE_INFINITY;
-    this.fallbacksSinceLog = 0;
+    if (Date.now() - this.lastFallbackLogAt < this.windowMs) return;
     this.deps.logger.info({ limiter: this.name }, 'rate limiter counts in Redis again');
   }
 }

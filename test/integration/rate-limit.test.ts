@@ -147,17 +147,40 @@ describe('redisRateLimit', () => {
     }
   });
 
-  it('when Redis comes back, counts in Redis again and says so once', async () => {
+  it('when Redis is full and now and then accepts a write, logs the fallback once per window, not once per flip', async () => {
     const own = await startRedis({ appendOnly: false });
     const log = capturedLogger();
     try {
-      const app = await start(own.url, `test-${randomUUID()}`, {}, log);
+      const app = await start(own.url, `test-${randomUUID()}`, { limit: 100 }, log);
+      for (let flip = 0; flip < 3; flip += 1) {
+        const full = await fillToMaxmemory(own.url);
+        expect((await call(app, 'x')).status).toBe(200);
+        await full.free();
+        expect((await call(app, 'x')).status).toBe(200);
+      }
+      const said = log.lines.map((l) => String(l.msg)).filter((m) => m.startsWith('rate limiter'));
+      expect(said).toEqual(['rate limiter cannot use Redis; counting in this process (logged once per window)']);
+    } finally {
+      await own.destroy();
+    }
+  });
+
+  it('when Redis comes back, counts in Redis again', async () => {
+    const own = await startRedis({ appendOnly: false });
+    try {
+      const prefix = `test-${randomUUID()}`;
+      const app = await start(own.url, prefix);
       await own.stop();
       expect((await call(app, 'x')).status).toBe(200);
       await own.start();
       await new Promise<void>((resolve) => (app.deps.redis.status === 'ready' ? resolve() : app.deps.redis.once('ready', resolve)));
       expect((await call(app, 'x')).status).toBe(200);
-      expect(log.lines.filter((l) => l.msg === 'rate limiter counts in Redis again')).toHaveLength(1);
+      const direct = new Redis(own.url);
+      try {
+        expect(await direct.get(`${prefix}:rate-limit:test:x`)).toBe('1');
+      } finally {
+        direct.disconnect();
+      }
     } finally {
       await own.destroy();
     }

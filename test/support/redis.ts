@@ -54,6 +54,7 @@ export async function fillToMaxmemory(redisUrl: string, fillerBytes = 1024 * 102
   const filler = 'x'.repeat(64 * 1024);
   const keys = Array.from({ length: Math.ceil(fillerBytes / filler.length) }, (_, i) => `filler:${i}`);
   try {
+    await client.config('SET', 'maxmemory', '0');
     for (const key of keys) await client.set(key, filler);
     const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
     await client.config('SET', 'maxmemory', String(used - Math.floor(fillerBytes / 4)));
