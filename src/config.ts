@@ -28,6 +28,7 @@ export const configSchema = z.object({
   REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
   ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
+  INTAKE_MEMORY_HIGH_WATER: z.coerce.number().min(0.5).max(1).default(0.9),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

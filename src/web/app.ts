@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Queues } from '../queues';
+import type { MemoryHighWater } from '../redis-memory-guard';
 import { adminRoutes } from './admin-routes';
 import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
@@ -26,6 +27,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** Stripe App back-end services; built from config when absent. */
   stripeApp?: StripeAppServices;
+  /** Webhook intake stops over Redis's memory high-water mark (see RedisMemoryGuard). */
+  memoryGuard?: MemoryHighWater;
 }
 
 /** While shutting down, every answer asks the client (or the load balancer) to stop reusing the connection. */
