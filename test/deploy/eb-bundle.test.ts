@@ -7,6 +7,7 @@ import { waitForHttp } from '../../src/dev/wait-for-http';
 import { readProcfile } from '../../scripts/build-bundle/procfile';
 import { writeBundle, type Bundle } from '../../scripts/build-bundle/write-bundle';
 import { startRedis, type TestRedis } from '../support/redis';
+import { createApiKey } from '../support/api-keys';
 import { postJob, waitForJob } from '../support/processes';
 import { PRODUCTION_ENV } from './production-env';
 import { repoRoot } from './repo-artifacts';
@@ -95,8 +96,9 @@ describe('the Elastic Beanstalk bundle', () => {
       throw new Error(`${(err as Error).message}\nweb:\n${web.output()}`);
     }
 
-    const jobId = await postJob(url, { steps: 2 });
-    const job = await waitForJob(url, jobId, (j) => j.state === 'completed', 30_000).catch((err: Error) => {
+    const api = { url, apiKey: await createApiKey({ REDIS_URL: redis.url, REDIS_PASSWORD: AUTH_TOKEN }) };
+    const jobId = await postJob(api, { steps: 2 });
+    const job = await waitForJob(api, jobId, (j) => j.state === 'completed', 30_000).catch((err: Error) => {
       throw new Error(`${err.message}\nworker:\n${worker.output()}`);
     });
     expect(job.state).toBe('completed');

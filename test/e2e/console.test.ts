@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { postJob } from '../support/processes';
+import { createApiKey } from '../support/api-keys';
+import { postJob, type JobsApi } from '../support/processes';
 import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
 import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
 import { deliverWebhook, paymentIntentEvent } from './support/signed-event';
@@ -12,12 +13,15 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let problems: PageProblems;
+/** The jobs API of the stack, with a key made the way `npm run api-key -- create` makes one. */
+let jobs: JobsApi;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startConsoleStack(), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   problems = await watchPage(page);
+  jobs = { url: stack.url, apiKey: await createApiKey(stack.env, { name: 'e2e producer' }) };
 });
 
 afterAll(async () => {
@@ -63,9 +67,9 @@ describe('operator console in a real browser', () => {
     await shows('count-jobs-completed', '0');
     await problems.resetLayoutShift();
     // Active for about 6 s: several 2 s polls see it even on a busy CI machine.
-    await postJob(stack.url, { steps: 3, stepMs: 2000 });
+    await postJob(jobs, { steps: 3, stepMs: 2000 });
     await shows('count-jobs-active', '1');
-    await Promise.all([postJob(stack.url, {}), postJob(stack.url, {}), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await Promise.all([postJob(jobs, {}), postJob(jobs, {}), postJob(jobs, { failUntilAttempt: 1 })]);
     await shows('count-jobs-failed', '1');
     // The two quick jobs and, once its 6 s are up, the slow one.
     await shows('count-jobs-completed', '3');
@@ -98,7 +102,7 @@ describe('operator console in a real browser', () => {
   });
 
   it('retries all failed jobs at once after confirming', async () => {
-    await Promise.all([postJob(stack.url, { failUntilAttempt: 1 }), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await Promise.all([postJob(jobs, { failUntilAttempt: 1 }), postJob(jobs, { failUntilAttempt: 1 })]);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('navigation', { name: 'Job states' }).getByRole('link', { name: /^failed\s*2$/ }).waitFor();
     await page.getByRole('button', { name: 'Retry all failed' }).click();
