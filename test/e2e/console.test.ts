@@ -172,10 +172,45 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'event-replayed');
   });
 
+  it('creates an API key shown exactly once, a program posts a job with it (202), and after revoking it gets 403', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('e2e console key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByTestId('new-api-key').waitFor();
+    const token = await page.getByLabel('API key', { exact: true }).inputValue();
+    expect(token).toMatch(/^hl_[0-9a-f]{16}_[0-9a-f]{64}$/);
+    await screenshot(page, 'api-key-created');
+
+    const post = () =>
+      fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"from":"console key"}',
+      });
+    expect((await post()).status).toBe(202);
+
+    // Once dismissed, the key is nowhere on the page, and the list never had it.
+    await page.getByRole('button', { name: 'Done, I have stored it' }).click();
+    const id = token.split('_')[1]!;
+    const row = page.getByTestId(`api-key-${id}`);
+    await row.waitFor();
+    expect(await page.content()).not.toContain(token.split('_')[2]!);
+
+    await row.getByRole('button', { name: 'Revoke e2e console key' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('action-outcome').filter({ hasText: 'revoked' }).waitFor();
+    await row.getByTestId('api-key-status').filter({ hasText: /^revoked/ }).waitFor();
+    await screenshot(page, 'api-key-revoked');
+    const refused = await post();
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('FORBIDDEN');
+  });
+
   it('is readable at 375 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const [path, ready, name] of [
       ['/', 'queue-jobs', 'overview-375'],
+      ['/keys', 'api-keys-table', 'api-keys-375'],
       ['/jobs/jobs?state=completed', 'jobs-table', 'jobs-completed-375'],
     ] as const) {
       await page.goto(`${stack.url}${path}`);
