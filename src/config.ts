@@ -37,6 +37,7 @@ export const configSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
   API_KEY_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
@@ -65,6 +66,9 @@ export const configSchema = z.object({
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
   STRIPE_APP_SECRET: z.string().regex(/^absec_/, "the app's signing secret (absec_...)").optional(),
+  STRIPE_APP_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  STRIPE_APP_USER_RATE_LIMIT_PER_MINUTE: int(1).default(60),
+  STRIPE_APP_SIGN_IN_RATE_LIMIT_PER_MINUTE: int(1).default(30),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   STRIPE_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
   STRIPE_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -15,7 +15,7 @@ import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
 import { apiKeyAdminRoutes } from './api-key-admin-routes';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
   redis: Redis;
   queues: Queues;
   logger: Logger;
