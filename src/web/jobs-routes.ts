@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { jobIdFromUrl } from '../job-ids';
 import { describeJob, enqueueIdempotent, withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
@@ -43,11 +44,11 @@ export function jobsRoutes(deps: JobsDeps): Router {
       }),
     );
     req.log.info({ jobId, replayed }, 'job accepted');
-    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId });
+    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId, replayed });
   });
 
   router.get('/jobs/:id', apiKey('jobs:read'), async (req, res) => {
-    const id = req.params.id;
+    const id = jobIdFromUrl(req.params.id);
     const job = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => queues.jobs.getJob(id));
     if (!job) throw new AppError('JOB_NOT_FOUND', `No job with id ${id}.`);
     const view = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => describeJob(queues.jobs, job));
