@@ -23,3 +23,13 @@ export async function createApiKey(
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** An `Authorization` header with a fresh API key of a test app's deployment (its Redis and QUEUE_PREFIX). */
+export async function apiKeyHeader(
+  app: { deps: { redis: import('ioredis').Redis; config: { QUEUE_PREFIX: string } } },
+  scopes?: ApiKeyScope[],
+): Promise<{ authorization: string }> {
+  const store = new ApiKeyStore(app.deps.redis, { prefix: app.deps.config.QUEUE_PREFIX });
+  const { token } = await store.create({ name: 'test', scopes });
+  return bearer(token);
+}
