@@ -54,19 +54,19 @@ function forbidden(detail: string, error?: 'insufficient_scope' | 'invalid_token
   return new AppError('FORBIDDEN', detail, error ? { headers: { 'WWW-Authenticate': `${REALM}, error="${error}"` } } : {});
 }
 
+/** A handler for any route: generic in the params, so the route keeps Express's typing of its own. */
+export type RouteGuard = <P>(req: Request<P>, res: Response, next: NextFunction) => void;
+
 /**
  * Guards the jobs API with API keys (`Authorization: Bearer hl_<id>_<secret>`), then limits each key's
  * requests across every instance (Redis). Build it once per app and ask it for a scope per route:
- * `guard('jobs:write')`. The key is checked before the body is read, so an anonymous client cannot make
+ * `apiKey('jobs:write')`. The key is checked before the body is read, so an anonymous client cannot make
  * the server read, parse or store anything.
  *
  * - no key, a malformed one (the admin token is not an API key) or an unknown one: 401 UNAUTHORIZED
  * - a revoked key, or one without the route's scope: 403 FORBIDDEN
  * - over API_KEY_RATE_LIMIT_PER_MINUTE: 429 RATE_LIMITED with Retry-After
  */
-/** A handler for any route: generic in the params, so the route keeps Express's typing of its own. */
-export type RouteGuard = <P>(req: Request<P>, res: Response, next: NextFunction) => void;
-
 export function apiKeyAuth(deps: ApiKeyAuthDeps): (scope: ApiKeyScope) => RouteGuard {
   const store = apiKeyStoreFor(deps);
   const authenticate: RequestHandler = async (req: Request, res, next) => {
