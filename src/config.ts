@@ -25,6 +25,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb')
     .default('1mb'),
+  // POST /api/jobs: far below BODY_LIMIT (which webhooks need), so a key holder cannot fill Redis quickly.
+  JOBS_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb')
+    .default('64kb'),
   REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
   ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
@@ -34,6 +39,7 @@ export const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
   ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
+  API_KEY_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),

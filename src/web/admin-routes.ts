@@ -13,6 +13,7 @@ import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { ALL_QUEUES, type QueueName, type Queues } from '../queues';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
+import { apiKeyAdminRoutes } from './api-key-admin-routes';
 
 export interface AdminRoutesDeps {
   config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
@@ -63,6 +64,8 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+
+  router.use('/api-keys', apiKeyAdminRoutes(deps));
 
   router.get('/session', (_req, res) => {
     const session: AdminSession = { tokenId: (res.locals.admin as AdminIdentity).tokenId };
