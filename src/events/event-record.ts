@@ -1,4 +1,5 @@
-export const EVENT_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'ignored'] as const;
+/** `dead-lettered`: accepted, but no job could be made of it (IntakeMover); `lastError` says why. */
+export const EVENT_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'ignored', 'dead-lettered'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** What the index keeps about one accepted Stripe event (the payload is stored beside it). */

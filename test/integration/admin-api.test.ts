@@ -100,9 +100,9 @@ describe('admin API', () => {
     expect(jobs.throughput.failed).toHaveLength(60);
     expect(jobs.throughput.failed.reduce((a, b) => a + b, 0)).toBe(3);
     expect(jobs.workers).toEqual([]);
-    expect(overview.intake).toEqual({ waiting: 1, pending: 0 });
+    expect(overview.intake).toEqual({ waiting: 1, pending: 0, deadLettered: 0 });
     expect(await app.moveIntake()).toBe(1);
-    expect(((await (await get('/api/admin/overview')).json()) as Overview).intake).toEqual({ waiting: 0, pending: 0 });
+    expect(((await (await get('/api/admin/overview')).json()) as Overview).intake).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
     expect(overview.redis).toMatchObject({ policy: 'noeviction', usedBytes: expect.any(Number) });
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
   });
