@@ -5,7 +5,7 @@ import { ErrorPanel, Loading, StaleNotice } from '../components/status';
 import { ThroughputChart } from '../components/throughput-chart';
 import { usePoll } from '../components/use-poll';
 import { formatCount, formatDuration, formatMemory, formatTimestamp } from '../logic/format';
-import { hrefFor } from '../logic/routes';
+import { emptyEventQuery, hrefFor } from '../logic/routes';
 
 function QueueCard({ queue }: { queue: QueueOverview }) {
   const workers = queue.workers.length;
@@ -66,6 +66,16 @@ function IntakeCard({ overview }: { overview: Overview }) {
         <div>
           <dt>Being queued by a worker</dt>
           <dd class="num" data-testid="intake-pending">{formatCount(intake.pending)}</dd>
+        </div>
+        <div>
+          <dt>Dead-lettered (no job could be made of them)</dt>
+          <dd class={`num ${intake.deadLettered > 0 ? 'text-danger' : ''}`} data-testid="intake-dead-lettered">
+            {intake.deadLettered > 0 ? (
+              <Link href={hrefFor({ name: 'events', query: { ...emptyEventQuery(), status: 'dead-lettered' } })}>{formatCount(intake.deadLettered)}</Link>
+            ) : (
+              formatCount(intake.deadLettered)
+            )}
+          </dd>
         </div>
       </dl>
     </section>
