@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
-import { coalesceWritesThisTurn } from '../redis';
+import { coalesceWritesThisTurn, waitForReplicasThisTurn } from '../redis';
 import { verifyStripeSignature } from './webhook-signature';
 
 export interface WebhookIntakeDeps {
@@ -16,6 +16,8 @@ export interface WebhookIntakeDeps {
     | 'ENQUEUE_TIMEOUT_MS'
     | 'QUEUE_PREFIX'
     | 'EVENT_INDEX_RETENTION_DAYS'
+    | 'INTAKE_MIN_REPLICAS'
+    | 'INTAKE_REPLICA_TIMEOUT_MS'
   >;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
@@ -59,7 +61,31 @@ async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: 
   // Every delivery handled in this event-loop turn shares one socket write to Redis.
   coalesceWritesThisTurn(deps.redis);
   const appended = await intakeLogFor(deps.redis, deps.config).append(event.id, rawBody);
+  await assertReplicated(deps);
   return !appended;
+}
+
+/**
+ * With INTAKE_MIN_REPLICAS, a 200 waits until that many replicas have the event (ElastiCache replicates
+ * asynchronously: a failover would otherwise lose acknowledged events). Sent after the script's answer, on
+ * the same connection, so it covers the script however ioredis sent it (EVALSHA, or EVAL after NOSCRIPT).
+ * Duplicates wait too: the first delivery may have been answered 503 by this check.
+ * On a 503 here the event IS in the primary's log and will be processed; Stripe's retry is then a duplicate
+ * and answered 200 once the replicas have caught up. That is right: the 200 still means "stored on enough
+ * copies", and the event is processed once.
+ */
+async function assertReplicated(deps: WebhookIntakeDeps): Promise<void> {
+  const wanted = deps.config.INTAKE_MIN_REPLICAS;
+  // The fast path: without required replicas no WAIT is sent at all.
+  if (wanted === 0) return;
+  const acknowledged = await waitForReplicasThisTurn(deps.redis, wanted, deps.config.INTAKE_REPLICA_TIMEOUT_MS);
+  if (acknowledged < wanted) {
+    throw new AppError(
+      'INTAKE_NOT_REPLICATED',
+      `The event reached the Redis primary but ${acknowledged} of ${wanted} required replica(s) within ${deps.config.INTAKE_REPLICA_TIMEOUT_MS} ms; retry later.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
 }
 
 /**
