@@ -109,8 +109,7 @@ export function EventsView({ query }: { query: EventQuery }) {
                       {event.status}
                     </span>
                     {event.status === 'dead-lettered' && event.lastError && (
-                      <span class="hint error-reason" data-testid="dead-letter-error">
-                        {' '}
+                      <span class="hint error-reason" data-testid="dead-letter-error" title={event.lastError}>
                         {event.lastError}
                       </span>
                     )}
