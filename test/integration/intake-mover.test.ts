@@ -198,9 +198,10 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
 
   it('keeps only the newest dead letters (the list is bounded)', async () => {
     await log.ensureGroup();
-    for (let i = 0; i < DEAD_LETTER_MAX + 5; i += 1) {
-      await log.deadLetter([{ entry: { entryId: '0-1', eventId: `evt_${i}`, receivedAt: i, body: '{}' }, error: 'e' }]);
-    }
+    // Sent in order on one connection, so evt_{max + 4} is the newest.
+    await Promise.all(
+      Array.from({ length: DEAD_LETTER_MAX + 5 }, (_, i) => log.deadLetter([{ entry: { entryId: '0-1', eventId: `evt_${i}`, receivedAt: i, body: '{}' }, error: 'e' }])),
+    );
     expect((await log.backlog()).deadLettered).toBe(DEAD_LETTER_MAX);
     expect((await log.deadLetters(1))[0]?.eventId).toBe(`evt_${DEAD_LETTER_MAX + 4}`);
   });
