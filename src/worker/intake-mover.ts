@@ -115,11 +115,7 @@ export class IntakeMover {
   async moveAvailable(claimIdleMs = this.options.claimIdleMs): Promise<number> {
     await this.deps.log.ensureGroup();
     let moved = 0;
-    for (;;) {
-      const stale = await this.deps.log.claimStale(this.consumer, claimIdleMs, this.claimCount);
-      if (stale.length === 0) break;
-      moved += await this.move(stale);
-    }
+    moved += await this.moveStale(claimIdleMs);
     for (;;) {
       const entries = await this.readWithin(this.deps.log);
       if (entries.length === 0) return moved;
@@ -139,8 +135,7 @@ export class IntakeMover {
         }
         if (Date.now() >= nextClaim) {
           nextClaim = Date.now() + this.options.claimEveryMs;
-          const stale = await this.deps.log.claimStale(this.consumer, this.options.claimIdleMs, this.claimCount);
-          if (stale.length) await this.move(stale);
+          await this.moveStale(this.options.claimIdleMs);
         }
         const entries = await this.nextEntries();
         if (entries.length) await this.move(entries);
@@ -155,6 +150,21 @@ export class IntakeMover {
         await this.pause(this.options.retryMs);
       }
     }
+  }
+
+  /**
+   * Takes over and moves every entry left idle for `minIdleMs` (a dead mover's), a claim's worth at a time:
+   * claims are small (they fit in the batch's bytes at BODY_LIMIT each), so one claim per check would leave
+   * a dead mover's 200 entries waiting for minutes.
+   */
+  private async moveStale(minIdleMs: number): Promise<number> {
+    let moved = 0;
+    while (!this.stopping) {
+      const stale = await this.deps.log.claimStale(this.consumer, minIdleMs, this.claimCount);
+      if (stale.length) moved += await this.move(stale);
+      if (stale.length < this.claimCount) break;
+    }
+    return moved;
   }
 
   /**

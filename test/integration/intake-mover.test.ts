@@ -95,6 +95,25 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
   });
 
+  it('running, takes over all of a dead mover\'s entries in one check, though each claim is small (it fits the batch\'s bytes at BODY_LIMIT per entry)', async () => {
+    for (let i = 0; i < 20; i += 1) await accept();
+    await log.ensureGroup();
+    expect(await log.read('dead', 20, 0)).toHaveLength(20);
+    // Idle long enough to be taken over (the mover below claims entries idle 50 ms, once a minute).
+    const deadline = Date.now() + 15_000;
+    const idle = async () => ((await redis.xpending(log.stream, 'movers', '-', '+', 1)) as [string, string, number, number][])[0]?.[2] ?? 0;
+    while ((await idle()) < 100 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    const made = new IntakeMover(
+      { reader: new IntakeLog(reader, config()), log, index, queue, logger: pino({ level: 'silent' }), consumer: 'heir' },
+      { batchMaxBytes: 2 * 1024 * 1024, entryMaxBytes: 1024 * 1024, claimIdleMs: 50, claimEveryMs: 60_000, blockMs: 100 },
+    );
+    movers.push(made);
+    made.start();
+    while ((await queue.count()) < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await queue.count()).toBe(20);
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
+  });
+
   it('leaves a recent read of another mover alone (it may still be working on it)', async () => {
     await accept();
     await log.ensureGroup();

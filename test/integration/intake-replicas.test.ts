@@ -91,7 +91,8 @@ describe('webhook intake with a replica (INTAKE_MIN_REPLICAS)', () => {
   });
 
   it('with INTAKE_MIN_REPLICAS=1 and the replica up, every 200 means the replica has the event, also for deliveries answered together', async () => {
-    app = await startTestApp(primary.url, { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, INTAKE_MIN_REPLICAS: '1' });
+    // Generous timeouts: a replica on a loaded machine must not turn this into a 503.
+    app = await startTestApp(primary.url, { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, INTAKE_MIN_REPLICAS: '1', INTAKE_REPLICA_TIMEOUT_MS: '4000', ENQUEUE_TIMEOUT_MS: '5000' });
     const events = Array.from({ length: 20 }, () => fixtureEvent('customer.created'));
     const answers = await Promise.all(events.map(({ payload }) => deliver(app!.url, payload)));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
