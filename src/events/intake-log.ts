@@ -52,7 +52,10 @@ end
 return out
 `;
 
-/** Dead letters kept at most: the newest; each holds its event's body, so this bounds their memory too. */
+/**
+ * Dead letters kept at most: the newest. A letter holds its event's body only when the event index could not
+ * keep it (the record holds the payload otherwise), so they take little memory.
+ */
 export const DEAD_LETTER_MAX = 1000;
 
 /** The consumer group every worker's mover reads the log in. */
@@ -65,6 +68,7 @@ export interface IntakeEntry {
   /** When the web accepted it (ms since the epoch). */
   receivedAt: number;
   /** The raw body Stripe sent, exactly as signed. */
+  /** The raw body, when the event index has no record holding it; '' otherwise. */
   body: string;
 }
 
@@ -189,13 +193,13 @@ export class IntakeLog {
    * Sets entries aside that no job can be made of, with why, and takes them out of the log, in one step:
    * they are never retried, and never block the entries read with them. The newest DEAD_LETTER_MAX are kept.
    */
-  async deadLetter(failures: readonly { entry: IntakeEntry; error: string }[]): Promise<void> {
+  async deadLetter(failures: readonly { entry: IntakeEntry; error: string; keepBody?: boolean }[]): Promise<void> {
     if (failures.length === 0) return;
     const multi = this.redis.multi();
     const at = String(Date.now());
-    for (const { entry, error } of failures) {
+    for (const { entry, error, keepBody = true } of failures) {
       multi.xadd(this.deadLetterStream, 'MAXLEN', '=', DEAD_LETTER_MAX, '*',
-        'id', entry.eventId, 'receivedAt', String(entry.receivedAt), 'error', error.slice(0, 1000), 'at', at, 'body', entry.body);
+        'id', entry.eventId, 'receivedAt', String(entry.receivedAt), 'error', error.slice(0, 1000), 'at', at, 'body', keepBody ? entry.body : '');
     }
     const results = await multi.exec();
     const failed = results?.find(([err]) => err);

@@ -242,17 +242,31 @@ export class IntakeMover {
    */
   private async deadLetter(failures: readonly DeadLetterCandidate[]): Promise<void> {
     if (failures.length === 0) return;
+    const letters: { entry: IntakeEntry; error: string; keepBody: boolean }[] = [];
     for (const { entry, event, error } of failures) {
       this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId, err: error }, 'intake entry cannot be queued; dead-lettered');
-      try {
+      const recorded = await this.tolerating(async () => {
         await this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt);
-      } catch (err) {
-        // The dead-letter list still keeps it (with its body) when its record cannot be written.
-        if (isRedisUnavailableError(err)) throw err;
-      }
+        await this.deps.index.setStatuses([{ id: event.id, status: 'dead-lettered', fields: { lastError: error, attempts: 0 } }]);
+      });
+      // The record keeps the payload; only an event without one keeps its body in the dead-letter list.
+      letters.push({ entry, error, keepBody: !recorded });
     }
-    await this.deps.index.setStatuses(failures.map(({ event, error }) => ({ id: event.id, status: 'dead-lettered', fields: { lastError: error, attempts: 0 } })));
-    await this.deps.log.deadLetter(failures.map(({ entry, error }) => ({ entry, error })));
+    await this.deps.log.deadLetter(letters);
+  }
+
+  /**
+   * Runs `work`, resolving false when it failed for something other than Redis being away: setting an entry
+   * aside must not itself become a poison pill. Redis being away still fails the round (tried again later).
+   */
+  private async tolerating(work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      if (isRedisUnavailableError(err)) throw err;
+      return false;
+    }
   }
 }
 

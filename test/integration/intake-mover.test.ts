@@ -186,10 +186,26 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 2 });
     const letters = await log.deadLetters();
     expect(letters.map((l) => l.eventId)).toEqual(['evt_deep', '12345']);
-    expect(letters[1]).toMatchObject({ receivedAt: 1_764_000_000_001, body: JSON.stringify(digits), error: expect.stringContaining('Custom Id cannot be integers') });
+    // The record holds the payload, so the letter does not repeat it.
+    expect(letters[1]).toMatchObject({ receivedAt: 1_764_000_000_001, body: '', error: expect.stringContaining('Custom Id cannot be integers') });
     expect(lines).toContainEqual(expect.objectContaining({ level: 50, eventId: '12345', msg: 'intake entry cannot be queued; dead-lettered' }));
     expect(await mover('m3-again').moveAvailable(0)).toBe(0);
     expect(await queue.count()).toBe(2);
+  });
+
+  it('when the event index cannot take a poison pill either, its letter keeps the body and it still leaves the log', async () => {
+    const good = await accept();
+    const digits = buildStripeEvent('customer.created', { id: '54321' });
+    await log.append('54321', JSON.stringify(digits));
+    const refusing: Pick<EventIndex, 'record' | 'setStatuses'> = {
+      record: (summary, payload, at) => (summary.id === '54321' ? Promise.reject(new Error('ERR the record script failed')) : index.record(summary, payload, at)),
+      setStatuses: (updates) => index.setStatuses(updates),
+    };
+    const made = new IntakeMover({ reader: log, log, index: refusing, queue, logger: pino({ level: 'silent' }), consumer: 'no-record' });
+    expect(await made.moveAvailable()).toBe(1);
+    expect((await queue.getJob(good.event.id))?.id).toBe(good.event.id);
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 1 });
+    expect((await log.deadLetters())[0]).toMatchObject({ eventId: '54321', body: JSON.stringify(digits) });
   });
 
   it('running, a poison pill does not hold up the events read with it', async () => {
