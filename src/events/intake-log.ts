@@ -68,7 +68,6 @@ export interface IntakeEntry {
   /** When the web accepted it (ms since the epoch). */
   receivedAt: number;
   /** The raw body Stripe sent, exactly as signed. */
-  /** The raw body, when the event index has no record holding it; '' otherwise. */
   body: string;
 }
 
@@ -88,6 +87,7 @@ export interface DeadLetter {
   error: string;
   /** When it was set aside (ms since the epoch). */
   at: number;
+  /** The raw body, when the event index has no record holding it; '' otherwise. */
   body: string;
 }
 

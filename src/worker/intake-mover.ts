@@ -114,8 +114,7 @@ export class IntakeMover {
    */
   async moveAvailable(claimIdleMs = this.options.claimIdleMs): Promise<number> {
     await this.deps.log.ensureGroup();
-    let moved = 0;
-    moved += await this.moveStale(claimIdleMs);
+    let moved = await this.moveStale(claimIdleMs);
     for (;;) {
       const entries = await this.readWithin(this.deps.log);
       if (entries.length === 0) return moved;
