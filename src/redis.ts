@@ -164,19 +164,3 @@ export async function pingWithin(redis: Redis, timeoutMs: number): Promise<boole
     clearTimeout(timer);
   }
 }
-
-// Replies and client errors that say Redis itself is unable to take writes now (full, loading, a replica,
-// a failover, a lost connection): the same command succeeds later. Anything else is about the command.
-const UNAVAILABLE_REPLY = /^(OOM|LOADING|READONLY|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|NOGROUP)\b/;
-const CONNECTION_LOST = /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Command timed out|offline queue/;
-
-/**
- * True when `err` says Redis could not do the work now, as opposed to refusing this command for what it
- * holds. Callers retry the first kind and set the second aside; mixing them up either retries a poison pill
- * for ever or gives up on good data during a blip.
- */
-export function isRedisUnavailableError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'MaxRetriesPerRequestError') return true;
-  return UNAVAILABLE_REPLY.test(err.message) || CONNECTION_LOST.test(err.message);
-}

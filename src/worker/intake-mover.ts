@@ -8,7 +8,8 @@ import { summariseEvent } from '../events/event-record';
 import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
 import { QUEUE_NAMES, queueOptions } from '../queues';
-import { createRedis, isRedisUnavailableError } from '../redis';
+import { createRedis } from '../redis';
+import { isRedisUnavailableError } from '../redis-errors';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
