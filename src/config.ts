@@ -4,6 +4,16 @@ const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const byteSize = z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb');
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `1mb`, `512kb`, `100b` (the format of the size keys, e.g. BODY_LIMIT) in bytes. */
+export function parseByteSize(size: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(size);
+  if (!match) throw new Error(`not a size: ${size}`);
+  return Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!;
+}
 
 /**
  * Every setting hooklane reads from the environment. `.env.example` documents each key;
@@ -21,15 +31,9 @@ export const configSchema = z.object({
   REDIS_PASSWORD: z.string().min(1).optional(),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('hooklane'),
   TRUST_PROXY: z.coerce.number().int().min(0).default(1),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb')
-    .default('1mb'),
+  BODY_LIMIT: byteSize.default('1mb'),
   // POST /api/jobs: far below BODY_LIMIT (which webhooks need), so a key holder cannot fill Redis quickly.
-  JOBS_BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb')
-    .default('64kb'),
+  JOBS_BODY_LIMIT: byteSize.default('64kb'),
   REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
   ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
@@ -72,6 +76,12 @@ export const configSchema = z.object({
   // INDEX_SWEEP_AFTER_MS + 2 × INDEX_SWEEP_INTERVAL_MS after its job finished.
   INDEX_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   INDEX_SWEEP_AFTER_MS: int(100, 86_400_000).default(30_000),
+  // The intake (issue 14). Replicas that must hold an event before its 200 (Redis WAIT): 0 answers once
+  // the primary has it; ElastiCache Multi-AZ replicates asynchronously, so production sets 1.
+  INTAKE_MIN_REPLICAS: int(0, 5).default(0),
+  INTAKE_REPLICA_TIMEOUT_MS: int(1, 60_000).default(200),
+  // What one mover batch may hold in event bodies: reads stop short of it (one larger event still moves alone).
+  INTAKE_BATCH_MAX_BYTES: byteSize.default('8mb'),
 
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
@@ -118,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.NODE_ENV === 'production' && !config.STRIPE_WEBHOOK_SECRET) {
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production']);
+  }
+  if (config.INTAKE_MIN_REPLICAS > 0 && config.INTAKE_REPLICA_TIMEOUT_MS >= config.ENQUEUE_TIMEOUT_MS) {
+    // The wait happens inside the intake's deadline: a longer one would turn every slow replica into REDIS_UNAVAILABLE.
+    throw new ConfigError(['INTAKE_REPLICA_TIMEOUT_MS: must be below ENQUEUE_TIMEOUT_MS']);
   }
   if (config.NODE_ENV === 'production' && config.DEV_ROUTES) {
     throw new ConfigError(['DEV_ROUTES: must not be set when NODE_ENV=production (it mounts a signer for Stripe App calls)']);

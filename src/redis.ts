@@ -59,6 +59,28 @@ export function coalesceWritesThisTurn(redis: Redis): void {
   setImmediate(() => socket.uncork());
 }
 
+const replicaWaits = new WeakMap<Redis, Promise<number>>();
+
+/**
+ * Redis WAIT: resolves to how many replicas acknowledged every write this connection made before it.
+ * One WAIT per connection and event-loop turn, shared by every caller of the turn: it is sent once the turn
+ * is over (after the writes of every request answered in it) and covers them all. WAIT holds up the
+ * connection's later commands until it returns, so sharing it keeps that to one wait per turn.
+ */
+export function waitForReplicasThisTurn(redis: Redis, replicas: number, timeoutMs: number): Promise<number> {
+  let wait = replicaWaits.get(redis);
+  if (!wait) {
+    wait = new Promise<number>((resolve, reject) => {
+      setImmediate(() => {
+        replicaWaits.delete(redis);
+        redis.wait(replicas, timeoutMs).then(resolve, reject);
+      });
+    });
+    replicaWaits.set(redis, wait);
+  }
+  return wait;
+}
+
 /** The only place Redis connections are made. */
 export function createRedis(config: RedisConnectionConfig, role: ConnectionRole): Redis {
   return new Redis(redisOptions(config, role));

@@ -206,6 +206,23 @@ describe('operator console in a real browser', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('FORBIDDEN');
   });
 
+  it('shows an event no job could be made of as dead-lettered, with its error, and counts it on the overview', async () => {
+    const depth = 20_000;
+    const id = `evt_deadletter${Date.now()}`;
+    // Verified and stored, but JSON.stringify cannot write it back (nested too deep), so BullMQ cannot queue it.
+    const body = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+    expect((await deliverWebhook(stack.url, body, WEBHOOK_SECRET)).status).toBe(200);
+
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).click();
+    await shows('intake-dead-lettered', '1');
+    await page.getByTestId('intake-dead-lettered').getByRole('link').click();
+    const table = page.getByTestId('events-table');
+    await table.getByRole('link', { name: id }).waitFor();
+    expect(await table.locator('.badge.state-dead-lettered').first().textContent()).toBe('dead-lettered');
+    expect(await page.getByTestId('dead-letter-error').first().textContent()).toContain('Maximum call stack size exceeded');
+    await screenshot(page, 'events-dead-lettered');
+  });
+
   it('is readable at 375 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const [path, ready, name] of [

@@ -105,7 +105,14 @@ export function EventsView({ query }: { query: EventQuery }) {
                     <Link href={hrefFor({ name: 'event', id: event.id })}>{event.id}</Link>
                   </td>
                   <td>
-                    <span class={`badge state-${event.status}`}>{event.status}</span>
+                    <span class={`badge state-${event.status}`} title={event.lastError ?? undefined}>
+                      {event.status}
+                    </span>
+                    {event.status === 'dead-lettered' && event.lastError && (
+                      <span class="hint error-reason" data-testid="dead-letter-error" title={event.lastError}>
+                        {event.lastError}
+                      </span>
+                    )}
                   </td>
                   <td>{event.type}</td>
                   <td class="mono">{event.objectId ?? '—'}</td>
