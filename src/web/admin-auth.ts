@@ -4,7 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Config } from '../config';
-import { AppError } from '../errors';
+import { AppError, registerErrorCodes } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 
@@ -27,6 +27,9 @@ export function adminTokenId(token: string): string {
   return sha256(token).toString('hex').slice(0, 8);
 }
 
+// Not a wrong-token 401: no token can work until the server is given one, and the console says so.
+registerErrorCodes({ ADMIN_NOT_CONFIGURED: { status: 503, title: 'Admin routes are not configured' } });
+
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 function unauthorized(detail: string): AppError {
@@ -42,7 +45,7 @@ function checkBearer(config: AdminAuthDeps['config']): RequestHandler {
   const expected = config.ADMIN_TOKEN;
   return (req, res, next) => {
     if (!expected) {
-      next(unauthorized('Admin routes are disabled: set ADMIN_TOKEN (16+ characters) to enable them.'));
+      next(new AppError('ADMIN_NOT_CONFIGURED', 'Admin routes are disabled: set ADMIN_TOKEN (16+ characters) to enable them.'));
       return;
     }
     const presented = BEARER.exec(req.get('authorization') ?? '')?.[1];
@@ -109,7 +112,7 @@ const built = new WeakMap<Redis, RequestHandler[]>();
 /**
  * Guards admin routes: a Redis-backed per-IP rate limit (so it holds across instances) first, then
  * `Authorization: Bearer <ADMIN_TOKEN>`. Failures go to the problem handler (401 UNAUTHORIZED with
- * `WWW-Authenticate: Bearer`, 429 RATE_LIMITED); success sets `res.locals.admin` ({@link AdminIdentity}).
+ * `WWW-Authenticate: Bearer`, 429 RATE_LIMITED, 503 ADMIN_NOT_CONFIGURED without ADMIN_TOKEN); success sets `res.locals.admin` ({@link AdminIdentity}).
  */
 export function adminAuth(deps: AdminAuthDeps): RequestHandler[] {
   const existing = built.get(deps.redis);
