@@ -2,15 +2,36 @@ import path from 'node:path';
 import { DEV_SERVICES, type DevService } from './dev-services';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readProcfile } from './procfile';
+import { acquireStartLock, lockedMessage, startConflicts, startDataDir } from './start-preflight';
 import { stopAll, supervise, type Supervised } from './supervisor';
 import { waitForHttp } from './wait-for-http';
 
 const root = path.resolve(__dirname, '..', '..');
-// HOOKLANE_DATA_DIR lets tests keep their data away from a developer's own .data/.
-const dataDir = path.resolve(process.env.HOOKLANE_DATA_DIR ?? path.join(root, '.data'));
+const dataDir = startDataDir(root);
 
 function say(line: string): void {
   process.stdout.write(`[hooklane] ${line}\n`);
+}
+
+/** A directory as the developer knows it: relative inside the checkout (`.data/redis`), absolute elsewhere. */
+function shownDir(dir: string): string {
+  return dir.startsWith(root + path.sep) ? path.relative(root, dir) : dir;
+}
+
+/** Stops before anything starts when another program has the port or another npm start has the data. */
+async function refuseConflicts(env: NodeJS.ProcessEnv, port: number): Promise<(() => void) | undefined> {
+  const embeddedRedis = !env.REDIS_URL;
+  const problems = await startConflicts({ port, host: env.HOST ?? '0.0.0.0', dataDir, embeddedRedis, displayDir: shownDir });
+  if (problems.length === 0 && embeddedRedis) {
+    const lock = acquireStartLock(dataDir);
+    if ('heldBy' in lock) problems.push(lockedMessage(lock.heldBy, shownDir(path.join(dataDir, 'redis'))));
+    else return lock.release;
+  }
+  if (problems.length) {
+    for (const problem of problems) process.stderr.write(`[hooklane] ${problem}\n`);
+    process.exit(1);
+  }
+  return undefined;
 }
 
 /**
@@ -24,6 +45,8 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const publicUrl = `http://localhost:${port}`;
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: process.env.NODE_ENV ?? 'development' };
+  const releaseLock = await refuseConflicts(env, port);
+  if (releaseLock) process.on('exit', releaseLock);
 
   let redis: EmbeddedRedis | undefined;
   if (!env.REDIS_URL) {
@@ -71,6 +94,8 @@ async function main(): Promise<void> {
   }
 
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 60_000 });
+  // Only our own web process counts as up: an answer while one of ours has exited came from someone else.
+  if (stopping || processes.some((p) => p.child.exitCode !== null || p.child.signalCode !== null)) return;
   say(`started ${processes.map((p) => `${p.name} (pid ${p.child.pid})`).join(', ')}`);
   for (const line of banner) say(line);
   say(`hooklane is up at ${publicUrl}  (Ctrl-C stops everything)`);

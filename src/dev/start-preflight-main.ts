@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { startConflicts, startDataDir } from './start-preflight';
+
+/**
+ * `npm start`'s checks before it builds anything (run by scripts/start.mjs with tsx, since dist/ may not
+ * exist yet): a port or data directory already in use stops it in a second, not after the build.
+ * start-local.js checks again and takes the lock, so a race between two starts is still caught.
+ */
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const dataDir = startDataDir(root);
+  const problems = await startConflicts({
+    port: Number(process.env.PORT || 3000),
+    host: process.env.HOST || '0.0.0.0',
+    dataDir,
+    embeddedRedis: !process.env.REDIS_URL,
+    displayDir: (dir) => (dir.startsWith(root + path.sep) ? path.relative(root, dir) : dir),
+  });
+  for (const problem of problems) process.stderr.write(`[hooklane] ${problem}\n`);
+  process.exit(problems.length ? 1 : 0);
+}
+
+void main();
