@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DEV_SERVICES, type DevService } from './dev-services';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readProcfile } from './procfile';
-import { acquireStartLock, lockedMessage, startConflicts, startDataDir } from './start-preflight';
+import { acquireStartLock, loadStartConfig, lockedMessage, startConflicts, startDataDir } from './start-preflight';
 import { stopAll, supervise, type Supervised } from './supervisor';
 import { waitForHttp } from './wait-for-http';
 
@@ -19,9 +19,9 @@ function shownDir(dir: string): string {
 }
 
 /** Stops before anything starts when another program has the port or another npm start has the data. */
-async function refuseConflicts(env: NodeJS.ProcessEnv, port: number): Promise<(() => void) | undefined> {
+async function refuseConflicts(env: NodeJS.ProcessEnv, port: number, host: string): Promise<(() => void) | undefined> {
   const embeddedRedis = !env.REDIS_URL;
-  const problems = await startConflicts({ port, host: env.HOST ?? '0.0.0.0', dataDir, embeddedRedis, displayDir: shownDir });
+  const problems = await startConflicts({ port, host, dataDir, embeddedRedis, displayDir: shownDir });
   if (problems.length === 0 && embeddedRedis) {
     const lock = acquireStartLock(dataDir);
     if ('heldBy' in lock) problems.push(lockedMessage(lock.heldBy, shownDir(path.join(dataDir, 'redis'))));
@@ -42,10 +42,10 @@ async function main(): Promise<void> {
   if (process.env.NODE_ENV === 'production') {
     throw new Error('npm start runs local emulators and is refused with NODE_ENV=production; run the Procfile types');
   }
-  const port = Number(process.env.PORT ?? 3000);
+  const { PORT: port, HOST: host } = loadStartConfig(process.env);
   const publicUrl = `http://localhost:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: process.env.NODE_ENV ?? 'development' };
-  const releaseLock = await refuseConflicts(env, port);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: process.env.NODE_ENV || 'development' };
+  const releaseLock = await refuseConflicts(env, port, host);
   if (releaseLock) process.on('exit', releaseLock);
 
   let redis: EmbeddedRedis | undefined;
@@ -89,7 +89,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   for (const p of processes) {
     void p.exited.then(({ code, signal }) => {
-      if (!stopping) void shutdown(`${p.name} exited with ${code ?? signal}`, 1);
+      // 78 (EX_CONFIG) passes through, so scripts can tell a configuration error from a crash.
+      if (!stopping) void shutdown(`${p.name} exited with ${code ?? signal}`, code === 78 ? 78 : 1);
     });
   }
 

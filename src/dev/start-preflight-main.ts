@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startConflicts, startDataDir } from './start-preflight';
+import { loadStartConfig, startConflicts, startDataDir } from './start-preflight';
 
 /**
  * `npm start`'s checks before it builds anything (run by scripts/start.mjs with tsx, since dist/ may not
@@ -7,11 +7,14 @@ import { startConflicts, startDataDir } from './start-preflight';
  * start-local.js checks again and takes the lock, so a race between two starts is still caught.
  */
 async function main(): Promise<void> {
+  // start-local.js says why it refuses production; its settings are checked by the processes themselves.
+  if (process.env.NODE_ENV === 'production') process.exit(0);
+  const config = loadStartConfig(process.env);
   const root = path.resolve(__dirname, '..', '..');
   const dataDir = startDataDir(root);
   const problems = await startConflicts({
-    port: Number(process.env.PORT || 3000),
-    host: process.env.HOST || '0.0.0.0',
+    port: config.PORT,
+    host: config.HOST,
     dataDir,
     embeddedRedis: !process.env.REDIS_URL,
     displayDir: (dir) => (dir.startsWith(root + path.sep) ? path.relative(root, dir) : dir),

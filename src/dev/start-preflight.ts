@@ -1,10 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { loadConfigOrExit, type Config } from '../config';
 
 /** `.data/` of the checkout; HOOKLANE_DATA_DIR lets tests keep their data away from a developer's own. */
 export function startDataDir(root: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.HOOKLANE_DATA_DIR ?? path.join(root, '.data'));
+}
+
+/**
+ * The developer's own settings, checked before anything is built or started (exit 78 naming each bad key).
+ * Checked as given, before npm start derives URLs from PORT, so a bad PORT is one error, not three.
+ * REDIS_URL may be unset: npm start then runs its own Redis.
+ */
+export function loadStartConfig(env: NodeJS.ProcessEnv): Config {
+  return loadConfigOrExit({ NODE_ENV: 'development', ...env, REDIS_URL: env.REDIS_URL || 'redis://127.0.0.1:6379' });
 }
 
 /** Beside `redis/` in the data directory: whoever holds it runs the embedded Redis on that AOF directory. */

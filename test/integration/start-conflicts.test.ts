@@ -74,3 +74,32 @@ describe('a second npm start', () => {
     expect(output).not.toMatch(/built in|vite|tsc/);
   });
 });
+
+describe('npm start with a bad configuration', () => {
+  test('PORT=abc: stops with status 78 before starting Redis, reporting PORT once and nothing derived from it', async () => {
+    const local = runNode('dist/dev/start-local.js', { PORT: 'abc', HOOKLANE_DATA_DIR: dataDir, NODE_ENV: 'development' });
+
+    const exit = await local.exited;
+
+    expect(exit.code).toBe(78);
+    expect(local.output().match(/PORT: /g)).toHaveLength(1);
+    expect(local.output()).not.toMatch(/STRIPE_REDIRECT_URL|OAUTH_REDIRECT_URI/);
+    expect(local.output()).not.toContain('embedded Redis on');
+  });
+
+  test('npm start (scripts/start.mjs) with WORKER_SANDBOX=fork stops with status 78 before building anything', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts/start.mjs')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, PORT: String(await freePort()), WORKER_SANDBOX: 'fork', HOOKLANE_DATA_DIR: dataDir, NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    expect(code).toBe(78);
+    expect(output).toContain('WORKER_SANDBOX');
+    expect(output).not.toMatch(/built in|vite|tsc/);
+  });
+});
