@@ -10,6 +10,7 @@ import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
 import { eventsRoutes } from './events-routes';
 import { jobsRoutes } from './jobs-routes';
+import { methodNotAllowed } from './method-not-allowed';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
 import { webhookRoute } from './webhook-route';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   if (config.NODE_ENV !== 'production') app.use('/dev', devDashboardRoutes(config));
   app.use(consoleStatic());
 
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;
