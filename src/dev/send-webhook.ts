@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signStripePayload(payload, secret) },
     body: payload,
   });
-  process.stdout.write(`${event.type} ${event.id} -> ${url}\n${res.status} ${await res.text()}\n`);
+  const forAccount = event.account ? ` (account ${event.account})` : '';
+  process.stdout.write(`${event.type} ${event.id}${forAccount} -> ${url}\n${res.status} ${await res.text()}\n`);
   if (!res.ok) process.exitCode = 1;
 }
 
