@@ -5,6 +5,7 @@ import { AppError } from '../errors';
 import { describeJob, enqueueIdempotent, withRedisDeadline } from '../jobs';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
 import { jsonObjectBody } from './json-body';
+import { describeRequestLine } from './request-context';
 
 export interface JobsDeps {
   config: Pick<Config, 'BODY_LIMIT' | 'ENQUEUE_TIMEOUT_MS' | 'IDEMPOTENCY_TTL_SECONDS'>;
@@ -37,7 +38,7 @@ export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
         ...(key ? { idempotencyKey: key } : {}),
       }),
     );
-    req.log.info({ jobId, replayed }, 'job accepted');
+    describeRequestLine(res, 'job accepted', { jobId, replayed });
     res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId });
   });
 
