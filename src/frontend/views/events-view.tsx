@@ -107,9 +107,9 @@ export function EventsView({ query }: { query: EventQuery }) {
                   <td>
                     <span class={`badge state-${event.status}`}>{event.status}</span>
                   </td>
-                  <td>{event.type}</td>
-                  <td class="mono">{event.objectId ?? '—'}</td>
-                  <td class="mono">{event.account ?? '—'}</td>
+                  <td class="wrap">{event.type}</td>
+                  <td class="mono wrap">{event.objectId ?? '—'}</td>
+                  <td class="mono wrap">{event.account ?? '—'}</td>
                   <td class="num">{formatTimestamp(event.receivedAt)}</td>
                 </tr>
               ))}
