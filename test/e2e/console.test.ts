@@ -206,7 +206,7 @@ describe('operator console in a real browser', () => {
       await page.getByTestId(ready).locator('tbody tr').first().waitFor();
       const overflow = await page.evaluate(() => ({
         page: document.documentElement.scrollWidth,
-        tables: [...document.querySelectorAll('.table-wrap')].map((wrap) => wrap.scrollWidth - wrap.clientWidth),
+        tables: Array.from(document.querySelectorAll('.table-wrap')).map((wrap) => wrap.scrollWidth - wrap.clientWidth),
       }));
       expect(overflow).toEqual({ page: 1280, tables: [0] });
       await screenshot(page, name);
