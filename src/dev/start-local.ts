@@ -44,7 +44,13 @@ async function main(): Promise<void> {
   }
   const { PORT: port, HOST: host } = loadStartConfig(process.env);
   const publicUrl = `http://localhost:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: process.env.NODE_ENV || 'development' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    NODE_ENV: process.env.NODE_ENV || 'development',
+    // Only here, where the emulators run, does the web process mount /dev (the dev Stripe Dashboard).
+    DEV_ROUTES: 'true',
+  };
   const releaseLock = await refuseConflicts(env, port, host);
   if (releaseLock) process.on('exit', releaseLock);
 

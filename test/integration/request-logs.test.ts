@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { devDashboardRoutes } from '../../src/dev/dashboard-page';
 import { signStripePayload } from '../../src/dev/stripe-event-builder';
 import { createLogger } from '../../src/logger';
 import { createApp } from '../../src/web/app';
@@ -20,7 +21,7 @@ async function startLoggedServer(redisUrl: string, lines: Line[]): Promise<TestA
   return startTestApp(
     redisUrl,
     { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_APP_SECRET: 'absec_logs_test_0123456789' },
-    { listener: (deps) => withWebhookFastPath(deps, createApp(deps)), logger: createLogger({ level: 'info', name: 'web' }, sink) },
+    { listener: (deps) => withWebhookFastPath(deps, createApp({ ...deps, devRoutes: devDashboardRoutes(deps.config) })), logger: createLogger({ level: 'info', name: 'web' }, sink) },
   );
 }
 
