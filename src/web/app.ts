@@ -11,6 +11,7 @@ import { healthRoutes } from './health-routes';
 import { eventsRoutes } from './events-routes';
 import { jobsRoutes } from './jobs-routes';
 import { methodNotAllowed } from './method-not-allowed';
+import { openapiRoute } from './openapi-route';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
 import { webhookRoute } from './webhook-route';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
 
   const api: Router = express.Router();
+  api.use(openapiRoute());
   api.use(jobsRoutes(deps));
   api.use(eventsRoutes(deps));
   api.use(stripeAppRoutes(deps));
