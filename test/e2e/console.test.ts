@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { postJob } from '../support/processes';
-import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
+import { docsScreenshot, launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
 import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
 import { deliverWebhook, longestEvent, paymentIntentEvent } from './support/signed-event';
 
@@ -211,6 +211,11 @@ describe('operator console in a real browser', () => {
       expect(overflow).toEqual({ page: 1280, tables: [0] });
       await screenshot(page, name);
     }
+    // The README's picture of the console: the overview at a laptop's width, with the numbers of this run.
+    await page.goto(stack.url);
+    await shows('count-jobs-completed', /^[1-9]/);
+    await page.getByTestId('workers-jobs').filter({ hasText: /^1/ }).waitFor();
+    await docsScreenshot(page, 'console-overview');
   });
 
   it('while Redis is away, keeps the last numbers on screen and says what is wrong; recovers by itself', async () => {
