@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startDataDir } from './start-preflight';
 import { buildStripeEvent, producibleEventTypes, signStripePayload } from './stripe-event-builder';
 
 const USAGE = `usage: npm run webhook -- <event.type> [--account acct_...] [--url http://localhost:3000] [--secret whsec_...]
@@ -11,7 +12,7 @@ The secret is --secret, else the first of STRIPE_WEBHOOK_SECRET, else the one \`
 
 /** The secret `npm start` made up and printed, when there is one. */
 function devSecret(): string | undefined {
-  const file = path.resolve(__dirname, '..', '..', '.data', 'dev-secrets.json');
+  const file = path.join(startDataDir(path.resolve(__dirname, '..', '..')), 'dev-secrets.json');
   if (!existsSync(file)) return undefined;
   return (JSON.parse(readFileSync(file, 'utf8')) as { stripeWebhookSecret?: string }).stripeWebhookSecret;
 }
