@@ -3,7 +3,11 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  // One message whatever failed (not a number, a fraction, out of range): it says what to write instead.
+  const expected = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+};
 const byteSize = z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb');
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
@@ -118,9 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    // One line per key: a key with several problems (e.g. two bad secrets in a list) is named once.
+    const byKey = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '(root)');
+      if (!byKey.has(key)) byKey.set(key, `${key}: ${issue.message}`);
+    }
+    throw new ConfigError([...byKey.values()]);
   }
   const config = parsed.data;
   if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
@@ -179,13 +187,31 @@ function stripeAppProductionIssues(config: Config): string[] {
   return [...missing, ...insecure];
 }
 
-/** Loads config for an entry point; on failure prints the problem and exits with status 78 (EX_CONFIG). */
+/**
+ * The error as a person at a terminal reads it (`pretty`), or as one JSON line for a log collector.
+ * Issues name keys and expectations, never values: some keys are secrets.
+ */
+export function formatConfigError(err: ConfigError, { pretty }: { pretty: boolean }): string {
+  if (!pretty) return `${JSON.stringify({ level: 'fatal', msg: 'Invalid configuration', issues: err.issues })}\n`;
+  return [
+    '[hooklane] the configuration is not valid:',
+    ...err.issues.map((issue) => `  ${issue}`),
+    'Each key is described in docs/configuration.md and .env.example.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Loads config for an entry point; on failure prints the problem (readable on a terminal outside
+ * production, JSON otherwise) and exits with status 78 (EX_CONFIG).
+ */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err.message, issues: err.issues })}\n`);
+      const pretty = Boolean(process.stderr.isTTY) && env.NODE_ENV !== 'production';
+      process.stderr.write(formatConfigError(err, { pretty }));
       process.exit(78);
     }
     throw err;

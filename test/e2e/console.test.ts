@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../support/api-keys';
 import { postJob, type JobsApi } from '../support/processes';
-import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
+import { docsScreenshot, launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
 import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
-import { deliverWebhook, paymentIntentEvent } from './support/signed-event';
+import { deliverWebhook, longestEvent, paymentIntentEvent } from './support/signed-event';
 
 jest.setTimeout(60_000);
 
@@ -248,6 +248,30 @@ describe('operator console in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await screenshot(page, 'event-375');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('is readable at 1280 px wide: the Events and Jobs tables fit without scrolling sideways', async () => {
+    expect((await deliverWebhook(stack.url, longestEvent().body, WEBHOOK_SECRET)).status).toBe(200);
+    expect((await deliverWebhook(stack.url, paymentIntentEvent('pi_1PgafyB7WZ01zgkWSjxsAJo3', 'acct_1DevDashboard0001').body, WEBHOOK_SECRET)).status).toBe(200);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    for (const [path, ready, name] of [
+      ['/events', 'events-table', 'events-1280'],
+      ['/jobs/jobs?state=completed', 'jobs-table', 'jobs-completed-1280'],
+    ] as const) {
+      await page.goto(`${stack.url}${path}`);
+      await page.getByTestId(ready).locator('tbody tr').first().waitFor();
+      const overflow = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        tables: Array.from(document.querySelectorAll('.table-wrap')).map((wrap) => wrap.scrollWidth - wrap.clientWidth),
+      }));
+      expect(overflow).toEqual({ page: 1280, tables: [0] });
+      await screenshot(page, name);
+    }
+    // The README's picture of the console: the overview at a laptop's width, with the numbers of this run.
+    await page.goto(stack.url);
+    await shows('count-jobs-completed', /^[1-9]/);
+    await page.getByTestId('workers-jobs').filter({ hasText: /^1/ }).waitFor();
+    await docsScreenshot(page, 'console-overview');
   });
 
   it('while Redis is away, keeps the last numbers on screen and says what is wrong; recovers by itself', async () => {

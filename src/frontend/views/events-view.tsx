@@ -114,9 +114,9 @@ export function EventsView({ query }: { query: EventQuery }) {
                       </span>
                     )}
                   </td>
-                  <td>{event.type}</td>
-                  <td class="mono">{event.objectId ?? '—'}</td>
-                  <td class="mono">{event.account ?? '—'}</td>
+                  <td class="wrap">{event.type}</td>
+                  <td class="mono wrap">{event.objectId ?? '—'}</td>
+                  <td class="mono wrap">{event.account ?? '—'}</td>
                   <td class="num">{formatTimestamp(event.receivedAt)}</td>
                 </tr>
               ))}
