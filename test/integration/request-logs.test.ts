@@ -142,17 +142,14 @@ describe('request log lines carry their ids (the web keeps no async log context)
     it('is on a refused delivery\'s lines', async () => {
       const { sent } = deliver(app.url, '/webhooks/stripe', 'req-ip-refused', 't=1,v1=00', viaProxy);
       expect((await sent).status).toBe(400);
-      const logged = linesOf('req-ip-refused');
-      expect(logged).toHaveLength(2);
-      for (const line of logged) expect(line.clientIp).toBe(CLIENT);
+      expect(linesOf('req-ip-refused')).toEqual([expect.objectContaining({ msg: 'stripe webhook refused', clientIp: CLIENT })]);
     });
 
     it('is on every line of a failed admin sign-in, so guessing can be traced', async () => {
       const res = await fetch(`${app.url}/api/admin/session`, { headers: { authorization: 'Bearer wrong-token-0123456789', 'x-request-id': 'req-ip-admin-401', ...viaProxy } });
       expect(res.status).toBe(401);
       const logged = linesOf('req-ip-admin-401');
-      expect(logged.map((line) => line.msg)).toEqual(['request rejected', 'request completed']);
-      for (const line of logged) expect(line.clientIp).toBe(CLIENT);
+      expect(logged).toEqual([expect.objectContaining({ msg: 'request rejected', clientIp: CLIENT })]);
     });
 
     it('is on an admin audit line and its request line', async () => {
@@ -175,7 +172,7 @@ describe('request log lines carry their ids (the web keeps no async log context)
       const res = await fetch(`${app.url}/api/admin/session`, { headers: { 'x-request-id': 'req-ip-untrusted-admin', ...viaProxy } });
       expect(res.status).toBe(401);
       for (const line of [...linesOf('req-ip-untrusted'), ...linesOf('req-ip-untrusted-admin')]) expect(line.clientIp).toBe('127.0.0.1');
-      expect(linesOf('req-ip-untrusted-admin')).toHaveLength(2);
+      expect(linesOf('req-ip-untrusted-admin')).toHaveLength(1);
     });
   });
 });
