@@ -4,6 +4,7 @@ import type { Express } from 'express';
 import { signStripePayload } from '../../src/dev/stripe-event-builder';
 import { createApp } from '../../src/web/app';
 import { listRoutes } from '../../src/web/route-table';
+import { apiKeyHeader, bearer } from '../support/api-keys';
 import { startTestApp, type TestApp } from '../support/app';
 import { documentedOperations, openapiPath, openapiViolations } from '../support/openapi';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -24,6 +25,10 @@ const ENV = {
   OAUTH_CLIENT_ID: 'hooklane-openapi',
   OAUTH_CLIENT_SECRET: 'openapi-client-secret',
   OAUTH_REDIRECT_URI: 'http://localhost:3000/api/oauth/authorize',
+  // Low limits, so that the test can reach each kind of 429 in a few calls (each key has its own count).
+  API_KEY_RATE_LIMIT_PER_MINUTE: '10',
+  ADMIN_AUTH_FAILURES_PER_MINUTE: '2',
+  STRIPE_APP_SIGN_IN_RATE_LIMIT_PER_MINUTE: '2',
 };
 
 describe('the OpenAPI document (src/web/openapi.json)', () => {
@@ -61,7 +66,7 @@ describe('the OpenAPI document (src/web/openapi.json)', () => {
       violations.push(...(await openapiViolations(method, url, res)));
       return res;
     };
-    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const admin = bearer(ADMIN_TOKEN);
     const json = { 'content-type': 'application/json' };
 
     await call('GET', '/healthz');
@@ -69,13 +74,24 @@ describe('the OpenAPI document (src/web/openapi.json)', () => {
     await call('GET', '/api/openapi.json');
     await call('POST', '/healthz');
 
-    const created = await call('POST', '/api/jobs', { headers: json, body: '{"steps":1,"stepMs":0}' });
+    const key = await apiKeyHeader(app);
+    const created = await call('POST', '/api/jobs', { headers: { ...key, ...json, 'idempotency-key': 'openapi-1' }, body: '{"steps":1,"stepMs":0}' });
     const { jobId } = (await created.json()) as { jobId: string };
-    await call('GET', `/api/jobs/${jobId}`);
-    await call('GET', '/api/jobs/no-such-job');
+    await call('POST', '/api/jobs', { headers: { ...key, ...json, 'idempotency-key': 'openapi-1' }, body: '{"steps":1,"stepMs":0}' });
+    await call('GET', `/api/jobs/${jobId}`, { headers: key });
+    await call('GET', '/api/jobs/no-such-job', { headers: key });
     await call('GET', '/api/jobs');
-    await call('POST', '/api/jobs', { headers: { 'content-type': 'text/plain' }, body: 'x' });
-    await call('POST', '/api/jobs', { headers: json, body: '{"steps":' });
+    await call('POST', '/api/jobs', { headers: { ...key, 'content-type': 'text/plain' }, body: 'x' });
+    await call('POST', '/api/jobs', { headers: { ...key, ...json }, body: '{"steps":' });
+    // Refused keys: none, the admin token (not an API key), a key without the scope.
+    await call('POST', '/api/jobs', { headers: json, body: '{}' });
+    await call('GET', `/api/jobs/${jobId}`, { headers: admin });
+    await call('POST', '/api/jobs', { headers: { ...(await apiKeyHeader(app, ['jobs:read'])), ...json }, body: '{}' });
+    // One key over API_KEY_RATE_LIMIT_PER_MINUTE (10): the 11th call is a 429.
+    const busy = await apiKeyHeader(app, ['jobs:read']);
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await call('GET', `/api/jobs/${jobId}`, { headers: busy })).status);
+    expect(statuses.slice(-2)).toEqual([200, 429]);
 
     const { event, payload } = fixtureEvent('payment_intent.succeeded', { account: 'acct_1OpenApi' });
     await call('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': signStripePayload(payload, WEBHOOK_SECRET) }, body: payload });
@@ -95,9 +111,31 @@ describe('the OpenAPI document (src/web/openapi.json)', () => {
     await call('POST', '/api/admin/queues/jobs/retry-failed', { headers: admin });
     await call('GET', '/api/admin/queues/no-such-queue/jobs', { headers: admin });
 
+    // API keys: created, listed, used, revoked (then refused with 403), and the problems of each.
+    const made = await call('POST', '/api/admin/api-keys', { headers: { ...admin, ...json }, body: '{"name":"openapi","scopes":["jobs:read"]}' });
+    const { key: madeKey, token } = (await made.json()) as { key: { id: string }; token: string };
+    await call('GET', '/api/admin/api-keys', { headers: admin });
+    await call('GET', `/api/jobs/${jobId}`, { headers: bearer(token) });
+    await call('DELETE', `/api/admin/api-keys/${madeKey.id}`, { headers: admin });
+    const revoked = await call('GET', `/api/jobs/${jobId}`, { headers: bearer(token) });
+    expect(revoked.status).toBe(403);
+    await call('DELETE', '/api/admin/api-keys/0123456789abcdef', { headers: admin });
+    await call('POST', '/api/admin/api-keys', { headers: { ...admin, ...json }, body: '{"name":""}' });
+    await call('POST', '/api/admin/api-keys', { headers: { ...admin, ...json }, body: '{"name":' });
+    await call('POST', '/api/admin/api-keys', { headers: { ...admin, 'content-type': 'text/plain' }, body: 'x' });
+    await call('GET', '/api/admin/api-keys');
+
     await call('GET', '/api/app/payments/pi_1OpenApi/status');
     await call('GET', '/api/oauth/userinfo');
     await call('GET', '/api/oauth/authorize?state=unknown&code=x');
+    // STRIPE_APP_SIGN_IN_RATE_LIMIT_PER_MINUTE (2) per client address: the third sign-in call is a 429.
+    await call('GET', '/api/oauth/login');
+    expect((await call('GET', '/api/oauth/login')).status).toBe(429);
+
+    // Last, as it locks this address out of every admin route: ADMIN_AUTH_FAILURES_PER_MINUTE (2) wrong tokens.
+    await call('GET', '/api/admin/overview', { headers: bearer('not-the-admin-token') });
+    await call('GET', '/api/admin/overview', { headers: bearer('not-the-admin-token') });
+    expect((await call('GET', '/api/admin/overview', { headers: admin })).status).toBe(429);
 
     expect(violations).toEqual([]);
   });
