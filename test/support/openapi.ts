@@ -4,8 +4,20 @@ import openapiDocument from '../../src/web/openapi.json';
 
 /** The repo's OpenAPI document (src/web/openapi.json), as tests read it. */
 export const OPENAPI = openapiDocument as unknown as {
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  paths: Record<string, Record<string, { responses: Record<string, DocumentedResponse> }>>;
+  components: { headers?: Record<string, DocumentedHeader> };
 };
+
+interface DocumentedHeader {
+  $ref?: string;
+  required?: boolean;
+  schema?: unknown;
+}
+
+interface DocumentedResponse {
+  content?: Record<string, { schema: unknown }>;
+  headers?: Record<string, DocumentedHeader>;
+}
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
@@ -53,15 +65,33 @@ export async function openapiViolations(method: string, path: string, res: Respo
   const status = String(res.status);
   const response = operation.responses[status] ?? operation.responses.default;
   if (!response) return [`${method} ${template}: status ${status} is not documented`];
+  const key = operation.responses[status] ? status : 'default';
+  const headers = headerViolations(`${method} ${template} ${status}`, pointer('paths', template, method.toLowerCase(), 'responses', key), response, res);
+  if (headers.length) return headers;
   const text = await res.clone().text();
   if (!response.content) return text === '' ? [] : [`${method} ${template} ${status}: documented without a body, answered ${text.slice(0, 100)}`];
   const contentType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
   if (!response.content[contentType]) return [`${method} ${template} ${status}: content type ${contentType} is not documented`];
-  const key = operation.responses[status] ? status : 'default';
   const validate = ajv.getSchema(`openapi.json#/${pointer('paths', template, method.toLowerCase(), 'responses', key, 'content', contentType, 'schema')}`);
   if (!validate) return [`${method} ${template} ${status}: no schema`];
   if (validate(JSON.parse(text))) return [];
   return (validate.errors ?? []).map((e) => `${method} ${template} ${status}: ${e.instancePath || '(body)'} ${e.message ?? ''}`);
+}
+
+/** A required header the answer lacks, or a header whose value its schema refuses. */
+function headerViolations(what: string, responsePointer: string, response: DocumentedResponse, res: Response): string[] {
+  return Object.entries(response.headers ?? {}).flatMap(([name, documented]) => {
+    const local = documented.$ref?.replace(/^#\/components\/headers\//, '');
+    const header = local === undefined ? documented : OPENAPI.components.headers?.[local];
+    if (!header) return [`${what}: header ${name} refers to ${documented.$ref ?? ''}, which is not in the document`];
+    const value = res.headers.get(name);
+    if (value === null) return header.required ? [`${what}: required header ${name} is missing`] : [];
+    if (header.schema === undefined) return [];
+    const schemaPointer = local === undefined ? `${responsePointer}/headers/${pointer(name)}/schema` : `components/headers/${pointer(local)}/schema`;
+    const validate = ajv.getSchema(`openapi.json#/${schemaPointer}`);
+    if (!validate) return [`${what}: header ${name} has no schema`];
+    return validate(value) ? [] : [`${what}: header ${name} (${value}) does not match its schema`];
+  });
 }
 
 async function problemViolations(what: string, res: Response): Promise<string[]> {
