@@ -23,6 +23,8 @@ export interface AppProps {
   readonly maxInstances: number;
   readonly redisUrl: string;
   readonly redisAuthToken: secretsmanager.ISecret;
+  /** Secrets made elsewhere in the stack, by the environment variable that receives each one. */
+  readonly moreSecrets?: Record<string, secretsmanager.ISecret>;
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
   /** Regional ACM certificate: the load balancer then listens on HTTPS 443 only. */
@@ -58,7 +60,11 @@ export class App extends Construct {
       description: 'hooklane: Stripe webhooks and Stripe App back-end (web + worker)',
     });
     const serviceRole = this.createServiceRole();
-    this.instanceRole = this.createInstanceRole(name, [props.redisAuthToken, ...this.secrets.all()]);
+    this.instanceRole = this.createInstanceRole(name, [
+      props.redisAuthToken,
+      ...this.secrets.all(),
+      ...Object.values(props.moreSecrets ?? {}),
+    ]);
     const profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.instanceRole.roleName] });
 
     this.environment = new elasticbeanstalk.CfnEnvironment(this, 'Environment', {
@@ -166,7 +172,7 @@ export class App extends Construct {
       ...props.plainEnvironment,
     };
     const secrets: Record<string, string> = { REDIS_PASSWORD: props.redisAuthToken.secretArn };
-    for (const [envName, secret] of Object.entries(this.secrets.byEnvName)) secrets[envName] = secret.secretArn;
+    for (const [envName, secret] of Object.entries({ ...this.secrets.byEnvName, ...props.moreSecrets })) secrets[envName] = secret.secretArn;
     return [
       ...Object.entries(plain).map(([k, v]) => option('aws:elasticbeanstalk:application:environment', k, v)),
       // EB fetches each secret by ARN on the instance at deploy time; the value is never stored in EB's configuration.

@@ -5,6 +5,7 @@ import { Cache } from './cache';
 import { Cdn } from './cdn';
 import { LogBucket } from './log-bucket';
 import { Network } from './network';
+import { ORIGIN_VERIFY_HEADER, OriginVerify } from './origin-verify';
 import { Pipeline } from './pipeline';
 import type { HooklaneSettings } from './settings';
 
@@ -35,6 +36,10 @@ export class HooklaneStack extends Stack {
       nodeType: s.cacheNodeType,
       namePrefix,
     });
+    const originVerify = new OriginVerify(this, 'OriginVerify', {
+      namePrefix,
+      ...(s.originVerifyHeaderVersion && { headerVersionId: s.originVerifyHeaderVersion }),
+    });
     const app = new App(this, 'App', {
       namePrefix,
       vpc: network.vpc,
@@ -46,6 +51,7 @@ export class HooklaneStack extends Stack {
       maxInstances: s.maxInstances,
       redisUrl: cache.url,
       redisAuthToken: cache.authToken,
+      moreSecrets: { ORIGIN_VERIFY_SECRET: originVerify.acceptedSecret },
       plainEnvironment: s.appEnvironment,
       ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
@@ -53,6 +59,7 @@ export class HooklaneStack extends Stack {
       // With a certificate, CloudFront must ask for the name on it (a DNS record pointing at the environment).
       apiOriginDomainName: s.originDomainName ?? app.environment.attrEndpointUrl,
       apiOriginHttps: Boolean(s.originCertificateArn),
+      apiOriginHeaders: { [ORIGIN_VERIFY_HEADER]: originVerify.headerValue },
       logBucket: logs.bucket,
       priceClass: s.priceClass as cloudfront.PriceClass,
       ...(s.domainNames && s.certificateArn && { domain: { names: s.domainNames, certificateArn: s.certificateArn } }),

@@ -3,9 +3,8 @@ import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
-import { createApp } from './app';
 import { createWebDeps } from './deps';
-import { withWebhookFastPath } from './fast-path';
+import { createWebListener } from './listener';
 import { closeServer } from './server';
 
 async function main(): Promise<void> {
@@ -17,9 +16,9 @@ async function main(): Promise<void> {
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS);
   await assertNoEviction(deps.redis);
 
-  const app = createApp(deps);
-  // POST /webhooks/stripe is answered on node:http before Express (the hot path); the rest goes to Express.
-  const server = createServer(withWebhookFastPath(deps, app));
+  // The origin check, then POST /webhooks/stripe on node:http before Express (the hot path), then Express.
+  const server = createServer(createWebListener(deps));
+  if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
