@@ -27,6 +27,8 @@ export interface AppProps {
   readonly moreSecrets?: Record<string, secretsmanager.ISecret>;
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
+  /** Fail (rather than warn) when plainEnvironment lacks a setting the app requires in production. */
+  readonly production: boolean;
   /** Regional ACM certificate: the load balancer then listens on HTTPS 443 only. */
   readonly listenerCertificateArn?: string;
 }
@@ -82,10 +84,10 @@ export class App extends Construct {
     this.environment.addResourceDependency(this.application);
     const missing = REQUIRED_PLAIN_ENV.filter((key) => !props.plainEnvironment[key]);
     if (missing.length) {
-      Annotations.of(this).addWarningV2(
-        'hooklane:app-environment',
-        `appEnvironment lacks ${missing.join(', ')}: the app refuses to start in production without them`,
-      );
+      const message = `appEnvironment lacks ${missing.join(', ')}: the app refuses to start in production without them`;
+      // A production stage would deploy instances that never boot; a sandbox may synthesize without them.
+      if (props.production) throw new Error(`Invalid CDK context: ${message}`);
+      Annotations.of(this).addWarningV2('hooklane:app-environment', message);
     }
     acknowledge(
       serviceRole,

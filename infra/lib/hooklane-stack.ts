@@ -53,6 +53,7 @@ export class HooklaneStack extends Stack {
       redisAuthToken: cache.authToken,
       moreSecrets: { ORIGIN_VERIFY_SECRET: originVerify.acceptedSecret },
       plainEnvironment: s.appEnvironment,
+      production: s.production,
       ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
     const cdn = new Cdn(this, 'Cdn', {
@@ -71,6 +72,7 @@ export class HooklaneStack extends Stack {
       branch: s.branch,
       ...(s.connectionArn && { connectionArn: s.connectionArn }),
       buildImage: s.buildImage,
+      requireApproval: s.requireApproval,
       applicationName: namePrefix,
       environmentName: namePrefix,
       siteBucket: cdn.bucket,

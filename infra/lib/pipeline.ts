@@ -23,6 +23,8 @@ export interface PipelineProps {
   readonly connectionArn?: string;
   /** Debian-based image with Node, so `npm test` can apt-get redis-server and chromium as on any CI machine. */
   readonly buildImage: string;
+  /** An Approve stage between Build and Deploy (see README: the first run waits there for the real secrets). */
+  readonly requireApproval: boolean;
   readonly applicationName: string;
   readonly environmentName: string;
   readonly siteBucket: s3.IBucket;
@@ -98,6 +100,7 @@ export class Pipeline extends Construct {
             }),
           ],
         },
+        ...(props.requireApproval ? [this.approvalStage(props)] : []),
         {
           stageName: 'Deploy',
           actions: [
@@ -159,6 +162,21 @@ export class Pipeline extends Construct {
         'any CI machine; pulled from the ECR Public mirror of the Docker official image.',
       'CB5',
     );
+  }
+
+  private approvalStage(props: PipelineProps): codepipeline.StageProps {
+    return {
+      stageName: 'Approve',
+      actions: [
+        new actions.ManualApprovalAction({
+          actionName: 'Deploy',
+          additionalInformation:
+            `Approve once the real values are in Secrets Manager (${props.namePrefix}/*) and the build is the one to ship. ` +
+            'The first run starts when the pipeline is created, before any secret is set.',
+          timeout: Duration.days(7),
+        }),
+      ],
+    };
   }
 
   private createConnection(namePrefix: string): string {

@@ -23,6 +23,8 @@ export const settingsSchema = z.object({
   branch: z.string().min(1),
   connectionArn: z.string().startsWith('arn:').optional(),
   buildImage: z.string().min(1),
+  /** A manual approval before each deploy: the first pipeline run starts as soon as the pipeline exists. */
+  requireApproval: flag.default(true),
   domainNames: list.optional(),
   certificateArn: z.string().startsWith('arn:').optional(),
   webAclArn: z.string().startsWith('arn:').optional(),

@@ -306,6 +306,7 @@ describe('pipeline', () => {
     expect(providers).toEqual([
       ['Source', ['CodeStarSourceConnection@1']],
       ['Build', ['CodeBuild@1']],
+      ['Approve', ['Manual@1']],
       ['Deploy', ['ElasticBeanstalk@1', 'S3@1', 'CodeBuild@2']],
     ]);
     expect(stages[1]!.Actions[0]!.OutputArtifacts!.map((a) => a.Name)).toEqual(['bundle', 'frontend']);
