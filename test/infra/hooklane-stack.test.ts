@@ -297,7 +297,7 @@ describe('pipeline', () => {
     });
   });
 
-  it('builds with buildspec.yml, then deploys to EB and S3, then invalidates CloudFront', () => {
+  it('builds with buildspec.yml, waits for approval, then deploys to EB, then S3, then invalidates CloudFront', () => {
     const stages = resourcesOfType(synth.json, 'AWS::CodePipeline::Pipeline')[0]![1].Properties.Stages as {
       Name: string;
       Actions: { Name: string; ActionTypeId: { Provider: string }; RunOrder: number; OutputArtifacts?: { Name: string }[] }[];
@@ -307,9 +307,9 @@ describe('pipeline', () => {
       ['Source', ['CodeStarSourceConnection@1']],
       ['Build', ['CodeBuild@1']],
       ['Approve', ['Manual@1']],
-      ['Deploy', ['ElasticBeanstalk@1', 'S3@1', 'CodeBuild@2']],
+      ['Deploy', ['ElasticBeanstalk@1', 'S3@2', 'S3@3', 'CodeBuild@4']],
     ]);
-    expect(stages[1]!.Actions[0]!.OutputArtifacts!.map((a) => a.Name)).toEqual(['bundle', 'frontend']);
+    expect(stages[1]!.Actions[0]!.OutputArtifacts!.map((a) => a.Name)).toEqual(['bundle', 'console_assets', 'console_pages']);
     synth.template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: Match.objectLike({ Type: 'CODEPIPELINE', BuildSpec: 'buildspec.yml' }),
       EncryptionKey: Match.anyValue(),
