@@ -159,7 +159,8 @@ export class App extends Construct {
       option('aws:elasticbeanstalk:healthreporting:system', 'SystemType', 'enhanced'),
       option('aws:elasticbeanstalk:managedactions', 'ManagedActionsEnabled', 'true'),
       option('aws:elasticbeanstalk:managedactions', 'PreferredStartTime', 'Sun:03:00'),
-      option('aws:elasticbeanstalk:managedactions:platformupdate', 'UpdateLevel', 'minor'),
+      // A minor platform version can bring a new Docker version; those are applied by an operator (npm run deploy warns).
+      option('aws:elasticbeanstalk:managedactions:platformupdate', 'UpdateLevel', 'patch'),
       option('aws:elasticbeanstalk:managedactions:platformupdate', 'InstanceRefreshEnabled', 'true'),
       option('aws:elasticbeanstalk:hostmanager', 'LogPublicationControl', 'true'),
     ];

@@ -131,10 +131,10 @@ describe('Elastic Beanstalk environment', () => {
     expect(options.get('aws:elasticbeanstalk:application:environment/NODE_ENV')).toBe('production');
   });
 
-  it('enables enhanced health, managed platform updates, S3 log publication and IMDSv2 only', () => {
+  it('enables enhanced health, managed platform updates of patch level only (a minor one can change Docker), S3 log publication and IMDSv2 only', () => {
     expect(options.get('aws:elasticbeanstalk:healthreporting:system/SystemType')).toBe('enhanced');
     expect(options.get('aws:elasticbeanstalk:managedactions/ManagedActionsEnabled')).toBe('true');
-    expect(options.get('aws:elasticbeanstalk:managedactions:platformupdate/UpdateLevel')).toBe('minor');
+    expect(options.get('aws:elasticbeanstalk:managedactions:platformupdate/UpdateLevel')).toBe('patch');
     expect(options.get('aws:elasticbeanstalk:hostmanager/LogPublicationControl')).toBe('true');
     expect(options.get('aws:autoscaling:launchconfiguration/DisableIMDSv1')).toBe('true');
   });
