@@ -34,6 +34,7 @@ export class HooklaneStack extends Stack {
       vpc: network.vpc,
       clientSecurityGroup: network.appSecurityGroup,
       nodeType: s.cacheNodeType,
+      engine: s.cacheEngine,
       namePrefix,
     });
     const originVerify = new OriginVerify(this, 'OriginVerify', {

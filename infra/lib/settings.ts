@@ -17,6 +17,8 @@ export const settingsSchema = z.object({
   maxInstances: z.coerce.number().int().min(2),
   natGateways: z.coerce.number().int().min(1).max(2),
   cacheNodeType: z.string().startsWith('cache.'),
+  /** ElastiCache for Valkey 8 (default: same nodes, lower price than Redis OSS) or Redis OSS 7.1. */
+  cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),
   cloudFrontPrefixListId: z.string().regex(/^pl-[0-9a-f]+$/, 'a managed prefix list id (pl-...)'),
   priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']),
   repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo'),

@@ -52,7 +52,6 @@ describe('network', () => {
 describe('cache', () => {
   it('is a Multi-AZ replication group with failover, TLS required, encrypted at rest and an AUTH token from Secrets Manager', () => {
     synth.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
-      Engine: 'redis',
       NumCacheClusters: 2,
       MultiAZEnabled: true,
       AutomaticFailoverEnabled: true,
