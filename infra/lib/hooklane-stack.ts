@@ -29,6 +29,7 @@ export class HooklaneStack extends Stack {
       cloudFrontPrefixListId: s.cloudFrontPrefixListId,
       instancePort: INSTANCE_PORT,
       listenerPort: s.originCertificateArn ? 443 : 80,
+      interfaceEndpoints: s.interfaceEndpoints,
     });
     const cache = new Cache(this, 'Cache', {
       vpc: network.vpc,

@@ -19,6 +19,8 @@ export const settingsSchema = z.object({
   cacheNodeType: z.string().startsWith('cache.'),
   /** ElastiCache for Valkey 8 (default: same nodes, lower price than Redis OSS) or Redis OSS 7.1. */
   cacheEngine: z.enum(['valkey', 'redis']).default('valkey'),
+  /** Interface VPC endpoints by service name (`ecr.api,ecr.dkr,logs,secretsmanager,monitoring`); none by default. */
+  interfaceEndpoints: list.pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'service names such as ecr.api'))).default([]),
   cloudFrontPrefixListId: z.string().regex(/^pl-[0-9a-f]+$/, 'a managed prefix list id (pl-...)'),
   priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']),
   repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/repo'),
