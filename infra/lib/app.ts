@@ -27,6 +27,8 @@ export interface AppProps {
   readonly moreSecrets?: Record<string, secretsmanager.ISecret>;
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
+  /** The SNS topic of the alarms .ebextensions defines (they read it as the AlarmTopicArn custom option). */
+  readonly alarmTopicArn: string;
   /** Fail (rather than warn) when plainEnvironment lacks a setting the app requires in production. */
   readonly production: boolean;
   /** Regional ACM certificate: the load balancer then listens on HTTPS 443 only. */
@@ -79,6 +81,7 @@ export class App extends Construct {
         ...this.capacityOptions(props, profile, serviceRole),
         ...this.operationsOptions(),
         ...this.environmentOptions(props),
+        option('aws:elasticbeanstalk:customoption', 'AlarmTopicArn', props.alarmTopicArn),
       ],
     });
     this.environment.addResourceDependency(this.application);

@@ -1,5 +1,6 @@
 import { aws_cloudfront as cloudfront, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Alarms } from './alarms';
 import { App } from './app';
 import { Cache } from './cache';
 import { Cdn } from './cdn';
@@ -42,6 +43,11 @@ export class HooklaneStack extends Stack {
       namePrefix,
       ...(s.originVerifyHeaderVersion && { headerVersionId: s.originVerifyHeaderVersion }),
     });
+    const alarms = new Alarms(this, 'Alarms', {
+      environmentName: namePrefix,
+      replicationGroupId: cache.replicationGroup.ref,
+      ...(s.alarmEmail && { email: s.alarmEmail }),
+    });
     const app = new App(this, 'App', {
       namePrefix,
       vpc: network.vpc,
@@ -56,6 +62,7 @@ export class HooklaneStack extends Stack {
       moreSecrets: { ORIGIN_VERIFY_SECRET: originVerify.acceptedSecret },
       plainEnvironment: s.appEnvironment,
       production: s.production,
+      alarmTopicArn: alarms.topic.topicArn,
       ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
     const cdn = new Cdn(this, 'Cdn', {

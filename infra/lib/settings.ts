@@ -40,6 +40,8 @@ export const settingsSchema = z.object({
    * CloudFormation re-reads a secret only when its reference in the template changes.
    */
   originVerifyHeaderVersion: z.string().regex(/^[A-Za-z0-9-]{32,64}$/, 'a Secrets Manager version id').optional(),
+  /** Where alarm notifications go (an email subscription to the alarm topic; confirm AWS's message). */
+  alarmEmail: z.email().optional(),
   /** Non-secret app settings, passed to EB as plain environment properties. */
   appEnvironment: jsonRecord.default({}),
 });
