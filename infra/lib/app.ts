@@ -175,6 +175,8 @@ export class App extends Construct {
       REDIS_URL: props.redisUrl,
       // CloudFront and the ALB each add one X-Forwarded-For hop.
       TRUST_PROXY: '2',
+      // The Environment dimension of the hooklane metrics; the alarms and .ebextensions' scaling policy read it.
+      METRICS_ENVIRONMENT: props.namePrefix,
       ...props.plainEnvironment,
     };
     const secrets: Record<string, string> = { REDIS_PASSWORD: props.redisAuthToken.secretArn };
