@@ -56,6 +56,10 @@ export const configSchema = z.object({
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
   METRICS_ENABLED: bool.default(true),
+  // Application metrics to CloudWatch (src/worker/cloudwatch-publisher.ts): on wherever AWS_REGION is set.
+  METRICS_CLOUDWATCH: bool.default(true),
+  METRICS_ENVIRONMENT: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., _ and -').default('local'),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
 
   // Stripe webhooks (issue 3). Comma-separated so a secret can be rotated: every listed one is accepted.
   STRIPE_WEBHOOK_SECRET: z

@@ -8,6 +8,7 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../src/metrics/cloudwatch-metrics';
 import { AppSecrets } from './app-secrets';
 import { acknowledge } from './nag';
 
@@ -106,6 +107,11 @@ export class App extends Construct {
       'IAM5[Resource::arn:<AWS::Partition>:s3:::elasticbeanstalk-<AWS::Region>-<AWS::AccountId>/resources/environments/logs/*]',
       `IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/elasticbeanstalk/${name}/*]`,
     );
+    acknowledge(
+      this.instanceRole,
+      'cloudwatch:PutMetricData supports no resource-level permission; the cloudwatch:namespace condition limits it to hooklane.',
+      'IAM5[Resource::*]',
+    );
   }
 
   private networkOptions(props: AppProps): OptionSetting[] {
@@ -177,6 +183,8 @@ export class App extends Construct {
       TRUST_PROXY: '2',
       // The Environment dimension of the hooklane metrics; the alarms and .ebextensions' scaling policy read it.
       METRICS_ENVIRONMENT: props.namePrefix,
+      // The SDK does not read the region from instance metadata; without it the worker publishes nothing.
+      AWS_REGION: Stack.of(this).region,
       ...props.plainEnvironment,
     };
     const secrets: Record<string, string> = { REDIS_PASSWORD: props.redisAuthToken.secretArn };
@@ -230,6 +238,15 @@ export class App extends Construct {
           stack.formatArn({ service: 'elasticbeanstalk', resource: 'application', resourceName: name }),
           stack.formatArn({ service: 'elasticbeanstalk', resource: 'environment', resourceName: `${name}/${name}` }),
         ],
+      }),
+    );
+    // Application metrics (src/worker/cloudwatch-publisher.ts): PutMetricData has no resource to scope, so
+    // the namespace condition is the scope.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
       }),
     );
     for (const secret of secrets) secret.grantRead(role);

@@ -21,7 +21,7 @@ describe('alarms and notifications', () => {
 
   it('sends to an encrypted SNS topic with the email subscription from context', () => {
     synth.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
-    const [[, topic]] = resourcesOfType(synth.json, 'AWS::SNS::Topic') as [string, any][];
+    const [, topic] = resourcesOfType(synth.json, 'AWS::SNS::Topic')[0]!;
     expect(topic.Properties.KmsMasterKeyId).toBeDefined();
     expect(synthesize().template.findResources('AWS::SNS::Subscription')).toEqual({});
   });
