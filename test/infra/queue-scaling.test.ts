@@ -40,3 +40,11 @@ describe('scaling on queue depth (.ebextensions resources on the EB Auto Scaling
     expect(metricsEnv?.Value).toBe(env.Properties.EnvironmentName);
   });
 });
+
+describe('enhanced health rules', () => {
+  it('keeps no rule on application request metrics: with Docker Compose EB runs no nginx, so the health agent has no request log to read', async () => {
+    const { ebextensionOptions } = await import('../deploy/repo-artifacts');
+    const doc = ebextensionOptions().get('aws:elasticbeanstalk:healthreporting:system/ConfigDocument') as { Rules: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.Rules.Environment!)).toEqual(['ELB']);
+  });
+});
