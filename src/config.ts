@@ -60,6 +60,8 @@ export const configSchema = z.object({
   METRICS_CLOUDWATCH: bool.default(true),
   METRICS_ENVIRONMENT: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., _ and -').default('local'),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
+  // Set by `npm start`'s supervisor only: mounts /dev (it signs Stripe App calls). Refused in production.
+  DEV_ROUTES: bool.default(false),
 
   // Stripe webhooks (issue 3). Comma-separated so a secret can be rotated: every listed one is accepted.
   STRIPE_WEBHOOK_SECRET: z
@@ -113,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.NODE_ENV === 'production' && !config.STRIPE_WEBHOOK_SECRET) {
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production']);
+  }
+  if (config.NODE_ENV === 'production' && config.DEV_ROUTES) {
+    throw new ConfigError(['DEV_ROUTES: must not be set when NODE_ENV=production (it mounts a signer for Stripe App calls)']);
   }
   if (config.NODE_ENV === 'production') {
     const issues = stripeAppProductionIssues(config);

@@ -1,6 +1,6 @@
 /**
  * The catalogue of stable error codes a client can see. Each code has one HTTP status and one title;
- * the README lists them and a test keeps the two in step.
+ * docs/*.md list them and a test keeps the two in step.
  */
 export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, title: 'Not found' },

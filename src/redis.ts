@@ -50,7 +50,7 @@ export function redisOptions(config: RedisConnectionConfig, role: ConnectionRole
  * Holds the connection's socket writes until the end of this event-loop turn, so the commands of every
  * request handled in the same turn leave in one writev instead of one write each. On loopback a socket
  * write costs as much as the command's whole JavaScript side; this took the webhook fast path from
- * ~54 to ~48 µs of web CPU per delivery (README, "Numbers"). The commands and their order are unchanged.
+ * ~54 to ~48 µs of web CPU per delivery (docs/numbers.md). The commands and their order are unchanged.
  */
 export function coalesceWritesThisTurn(redis: Redis): void {
   const socket = redis.stream as Redis['stream'] | undefined;

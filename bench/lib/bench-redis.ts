@@ -38,7 +38,7 @@ export async function startBenchRedis(cpu?: string): Promise<BenchRedis> {
   // No AOF rewrite starts by itself during a run; flush() compacts between runs. Nothing drains what a
   // scenario writes (the intake log grows by the 2 KB body of every accepted request: hundreds of MB a
   // run), so Redis forked to rewrite an ever larger dataset every few seconds, on the core it shares with
-  // the load generator: up to 16 % of the fast path's rate (README, "Benchmark"). Appends and fsyncs are
+  // the load generator: up to 16 % of the fast path's rate (docs/numbers.md, "Benchmark"). Appends and fsyncs are
   // unchanged. On ElastiCache, which this Redis stands in for, no AOF rewrite runs.
   await client.config('SET', 'auto-aof-rewrite-percentage', '0');
   if (cpu !== undefined) {

@@ -1,6 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import { AppError, registerErrorCodes } from '../errors';
+import { jobIdFromUrl } from '../job-ids';
 import { describeJob } from '../jobs';
+import { isRedisUnavailableError } from '../redis-errors';
 import type { ActionResult, JobDetail, JobPage, JobState, JobSummary } from './admin-types';
 
 registerErrorCodes({
@@ -38,8 +40,9 @@ export async function listJobs(queue: Queue, state: JobState, page: number, page
   return { queue: queue.name, state, page, pageSize, total, jobs: present.map((job) => summarise(job, state)) };
 }
 
+/** Every admin job route reads its job here, so every one refuses an id that names a BullMQ key (404). */
 export async function findJob(queue: Queue, id: string): Promise<Job> {
-  const job = await queue.getJob(id);
+  const job = await queue.getJob(jobIdFromUrl(id));
   if (!job) throw new AppError('JOB_NOT_FOUND', `No job ${id} in queue ${queue.name}.`);
   return job;
 }
@@ -67,7 +70,8 @@ function conflict(job: Job, action: string, state: string): AppError {
 
 /**
  * Runs a BullMQ action after checking the state it needs. The check gives a clear message; BullMQ's own
- * check (in its Lua script) still decides if the job moved in between, and that error is a conflict too.
+ * check (in its Lua script) still decides if the job moved in between, and that error is a conflict too
+ * (unless Redis is unavailable: that stays a 503).
  */
 async function act(
   job: Job,
@@ -80,6 +84,8 @@ async function act(
   try {
     await run(state);
   } catch (err) {
+    // An outage is not a conflict: withRedisDeadline turns it into a 503 the operator can retry.
+    if (isRedisUnavailableError(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new AppError('JOB_ACTION_CONFLICT', `Job ${job.id} could not be ${action}: ${message}`, { cause: err });
   }

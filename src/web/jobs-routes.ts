@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { jobIdFromUrl } from '../job-ids';
 import { describeJob, enqueueIdempotent, withRedisDeadline } from '../jobs';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
 import { jsonObjectBody } from './json-body';
@@ -38,11 +39,11 @@ export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
       }),
     );
     req.log.info({ jobId, replayed }, 'job accepted');
-    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId });
+    res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId, replayed });
   });
 
   router.get('/jobs/:id', async (req, res) => {
-    const id = req.params.id;
+    const id = jobIdFromUrl(req.params.id);
     const job = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => queues.jobs.getJob(id));
     if (!job) throw new AppError('JOB_NOT_FOUND', `No job with id ${id}.`);
     const view = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => describeJob(queues.jobs, job));

@@ -8,6 +8,6 @@ import { withOriginVerify } from './origin-verify';
  * What web/main.ts serves: the origin check first (it must cover the webhook too), then the webhook fast
  * path on node:http, then the Express app.
  */
-export function createWebListener(deps: WebDeps): RequestListener {
-  return withOriginVerify(deps, withWebhookFastPath(deps, createApp(deps)));
+export function createWebListener(deps: WebDeps, app: RequestListener = createApp(deps)): RequestListener {
+  return withOriginVerify(deps, withWebhookFastPath(deps, app));
 }

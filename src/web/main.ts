@@ -1,8 +1,10 @@
 import { createServer } from 'node:http';
-import { loadConfigOrExit } from '../config';
+import type { Router } from 'express';
+import { loadConfigOrExit, type Config } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
+import { createApp } from './app';
 import { createWebDeps } from './deps';
 import { createWebListener } from './listener';
 import { closeServer } from './server';
@@ -16,8 +18,9 @@ async function main(): Promise<void> {
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS);
   await assertNoEviction(deps.redis);
 
+  const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });
   // The origin check, then POST /webhooks/stripe on node:http before Express (the hot path), then Express.
-  const server = createServer(createWebListener(deps));
+  const server = createServer(createWebListener(deps, app));
   if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
@@ -41,6 +44,15 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     logger.info({ port }, 'web listening');
   });
+}
+
+/**
+ * The dev Stripe Dashboard, loaded only when `npm start`'s supervisor asked for it (DEV_ROUTES, which config
+ * refuses in production): an explicit flag, never a consequence of NODE_ENV being unset.
+ */
+function loadDevRoutes(config: Config): Router {
+  const { devDashboardRoutes } = require('../dev/dashboard-page') as typeof import('../dev/dashboard-page');
+  return devDashboardRoutes(config);
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 import { ENVIRONMENT_DIMENSION, METRIC_NAMES, METRICS_NAMESPACE } from '../../src/metrics/cloudwatch-metrics';
-import { ebextensionResources } from '../deploy/repo-artifacts';
+import { ebextensionOptions, ebextensionResources } from '../deploy/repo-artifacts';
 import { synthesize } from './synth-stack';
 
 describe('scaling on queue depth (.ebextensions resources on the EB Auto Scaling group)', () => {
@@ -42,8 +42,7 @@ describe('scaling on queue depth (.ebextensions resources on the EB Auto Scaling
 });
 
 describe('enhanced health rules', () => {
-  it('keeps no rule on application request metrics: with Docker Compose EB runs no nginx, so the health agent has no request log to read', async () => {
-    const { ebextensionOptions } = await import('../deploy/repo-artifacts');
+  it('keeps no rule on application request metrics: with Docker Compose EB runs no nginx, so the health agent has no request log to read', () => {
     const doc = ebextensionOptions().get('aws:elasticbeanstalk:healthreporting:system/ConfigDocument') as { Rules: Record<string, Record<string, unknown>> };
     expect(Object.keys(doc.Rules.Environment!)).toEqual(['ELB']);
   });
