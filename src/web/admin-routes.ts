@@ -7,6 +7,7 @@ import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJo
 import { readOverview } from '../admin/queue-overview';
 import type { Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
+import { openRecordsFor } from '../events/open-records';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
@@ -69,7 +70,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis)));
+    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), openRecordsFor(redis, deps.config), redis)));
   });
 
   router.get('/queues/:queue/jobs', async (req, res) => {
