@@ -49,11 +49,24 @@ export interface IntakeOverview {
   pending: number;
 }
 
+/** The Stripe API budget every worker shares (STRIPE_API_REQUESTS_PER_SECOND). */
+export interface StripeBudgetOverview {
+  perSecond: number;
+  /** Slots taken in the last second (in flight or answered). */
+  inUse: number;
+  /** A 429 from Stripe paused every worker just now. */
+  paused: boolean;
+  /** Requests sent and 429s received since Redis was last emptied. */
+  sent: number;
+  rateLimited: number;
+}
+
 export interface Overview {
   generatedAt: string;
   queues: QueueOverview[];
   intake: IntakeOverview;
   redis: RedisMemory;
+  stripeBudget: StripeBudgetOverview;
 }
 
 export interface JobSummary {

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
 import type { IntakeLog } from '../events/intake-log';
-import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type WorkerInfo } from './admin-types';
+import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type StripeBudgetOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
 
 /** The console's throughput chart covers the last hour, one bar per minute. */
@@ -47,12 +47,14 @@ export async function readOverview(
   queues: readonly Queue[],
   intake: Pick<IntakeLog, 'backlog'>,
   redis: Redis,
+  stripeBudget: { usage(): Promise<StripeBudgetOverview> },
   nowMs = Date.now(),
 ): Promise<Overview> {
-  const [perQueue, backlog, memory] = await Promise.all([
+  const [perQueue, backlog, memory, budget] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
     intake.backlog(),
     readRedisMemoryInfo(redis),
+    stripeBudget.usage(),
   ]);
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory, stripeBudget: budget };
 }

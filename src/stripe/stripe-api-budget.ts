@@ -3,9 +3,12 @@ import type { Redis } from 'ioredis';
 import Stripe from 'stripe';
 
 /**
- * One sliding-window log per fleet: a request may go out when fewer than `limit` went out in the last
- * window (Redis TIME, so every process shares one clock), and none while a 429 pause is on. Answers 0
- * when the slot was taken, else how many ms to wait. Entries are unique members, so a slot can be given back.
+ * One sliding-window log per fleet: a request may go out when fewer than `limit` slots are in the window
+ * (Redis TIME, so every process shares one clock), and none while a 429 pause is on. Answers 0 when the
+ * slot was taken, else how many ms to wait. A slot is stamped in the future (now + the request's timeout)
+ * while its request is in flight and re-stamped when the answer came (BUDGET_RELEASE_SCRIPT): Stripe saw
+ * the request somewhere in between, so counting a window from the answer can never put two requests
+ * Stripe saw less than a window apart into different windows, however slow the network was.
  */
 export const BUDGET_ACQUIRE_SCRIPT = `
 local t = redis.call('TIME')
@@ -15,13 +18,20 @@ if paused > 0 then return paused end
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window + tonumber(ARGV[4]) * 2)
   redis.call('HINCRBY', KEYS[3], 'sent', 1)
   return 0
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, math.floor(tonumber(oldest[2]) + window - now))
+return math.max(1, math.min(window, math.floor(tonumber(oldest[2]) + window - now)))
+`;
+
+/** The answer came: the slot counts from now for one window. */
+export const BUDGET_RELEASE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 `;
 
 /** A 429: the slot goes back (Stripe served nothing) and every process pauses for `pauseMs`. */
@@ -33,7 +43,8 @@ return 1
 `;
 
 type BudgetRedis = Redis & {
-  hooklaneBudgetAcquire(window: string, pause: string, stats: string, limit: number, windowMs: number, member: string): Promise<number>;
+  hooklaneBudgetAcquire(window: string, pause: string, stats: string, limit: number, windowMs: number, member: string, inFlightMs: number): Promise<number>;
+  hooklaneBudgetRelease(window: string, member: string): Promise<number>;
   hooklaneBudgetGiveBack(window: string, pause: string, stats: string, member: string, pauseMs: number): Promise<number>;
 };
 
@@ -45,6 +56,8 @@ export interface StripeApiBudgetOptions {
   maxWaitMs?: number;
   /** 429s in a row one call takes before it fails (transiently). */
   maxRateLimited?: number;
+  /** The longest a request can be in flight (the Stripe client's timeout): a slot of a process that died mid-request frees after it. */
+  requestTimeoutMs?: number;
 }
 
 /** What the console shows: the limit, the slots taken in the last second, and the totals. */
@@ -64,9 +77,8 @@ export class StripeBudgetExhausted extends Error {
   }
 }
 
-// A request is counted when its slot is taken, a few ms before Stripe sees it; the window is a little
-// longer than Stripe's second so that jitter between the two clocks never puts one request over the limit.
-const WINDOW_MS = 1050;
+// Stripe's second, plus rounding to whole ms on both sides.
+const WINDOW_MS = 1010;
 const PAUSE_AFTER_429_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,6 +105,7 @@ export class StripeApiBudget {
     if (!('hooklaneBudgetAcquire' in redis)) {
       redis.defineCommand('hooklaneBudgetAcquire', { numberOfKeys: 3, lua: BUDGET_ACQUIRE_SCRIPT });
       redis.defineCommand('hooklaneBudgetGiveBack', { numberOfKeys: 3, lua: BUDGET_GIVE_BACK_SCRIPT });
+      redis.defineCommand('hooklaneBudgetRelease', { numberOfKeys: 1, lua: BUDGET_RELEASE_SCRIPT });
     }
     this.redis = redis as BudgetRedis;
     const base = `${options.keyPrefix}:{stripe-budget}`;
@@ -104,14 +117,22 @@ export class StripeApiBudget {
     const maxRateLimited = this.options.maxRateLimited ?? 8;
     for (let attempt = 1; ; attempt += 1) {
       const member = await this.acquire();
+      let answer: T;
       try {
-        return await request();
+        answer = await request();
       } catch (err) {
-        if (!isRateLimited(err) || attempt >= maxRateLimited) throw err;
+        if (!isRateLimited(err)) {
+          await this.redis.hooklaneBudgetRelease(this.keys[0], member);
+          throw err;
+        }
         await this.redis.hooklaneBudgetGiveBack(...this.keys, member, PAUSE_AFTER_429_MS);
+        if (attempt >= maxRateLimited) throw err;
         // Exponential with jitter on top of the fleet-wide pause, so the retries do not all land at once.
         await sleep(Math.min(8000, 250 * 2 ** (attempt - 1)) * (0.5 + Math.random()));
+        continue;
       }
+      await this.redis.hooklaneBudgetRelease(this.keys[0], member);
+      return answer;
     }
   }
 
@@ -121,7 +142,7 @@ export class StripeApiBudget {
     const started = Date.now();
     const member = `${this.owner}:${(this.counter += 1)}`;
     for (;;) {
-      const wait = await this.redis.hooklaneBudgetAcquire(...this.keys, this.options.perSecond, WINDOW_MS, member);
+      const wait = await this.redis.hooklaneBudgetAcquire(...this.keys, this.options.perSecond, WINDOW_MS, member, this.options.requestTimeoutMs ?? 30_000);
       if (wait === 0) return member;
       const waited = Date.now() - started;
       if (waited + wait > maxWaitMs) throw new StripeBudgetExhausted(waited);
@@ -135,7 +156,7 @@ export class StripeApiBudget {
     const now = Date.now();
     const results = await this.redis
       .multi()
-      .zcount(window, now - WINDOW_MS, '+inf')
+      .zcount(window, now - WINDOW_MS, '+inf') // in flight, or answered within the last window
       .pttl(pause)
       .hmget(stats, 'sent', 'rateLimited')
       .exec();

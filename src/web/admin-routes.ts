@@ -5,16 +5,18 @@ import { z } from 'zod';
 import { JOB_STATES, type ActionResult, type AdminSession } from '../admin/admin-types';
 import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJob } from '../admin/job-admin';
 import { readOverview } from '../admin/queue-overview';
-import type { Config } from '../config';
+import { stripeRequestsPerSecond, type Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
+import { StripeApiBudget } from '../stripe/stripe-api-budget';
 import { ALL_QUEUES, type QueueName, type Queues } from '../queues';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'> &
+    Partial<Pick<Config, 'STRIPE_API_REQUESTS_PER_SECOND' | 'STRIPE_SECRET_KEY'>>;
   redis: Redis;
   queues: Queues;
   logger: Logger;
@@ -68,8 +70,10 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.json(session);
   });
 
+  // Read-only here: the web never spends the budget, it shows what the workers spend.
+  const budget = new StripeApiBudget(redis, { perSecond: stripeRequestsPerSecond(deps.config), keyPrefix: deps.config.QUEUE_PREFIX });
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis)));
+    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis, budget)));
   });
 
   router.get('/queues/:queue/jobs', async (req, res) => {

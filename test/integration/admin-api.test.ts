@@ -107,6 +107,17 @@ describe('admin API', () => {
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
   });
 
+  it('overview shows the Stripe API budget the workers spend together: in use in the last second, sent, answered 429', async () => {
+    const { StripeApiBudget } = await import('../../src/stripe/stripe-api-budget');
+    const workerBudget = new StripeApiBudget(app.deps.redis, { perSecond: 10, keyPrefix: app.deps.config.QUEUE_PREFIX });
+    await Promise.all([1, 2, 3].map(() => workerBudget.run(async () => 'answered')));
+
+    const overview = (await (await get('/api/admin/overview')).json()) as Overview;
+
+    // No STRIPE_API_REQUESTS_PER_SECOND and a test key (or none): the test-mode default.
+    expect(overview.stripeBudget).toMatchObject({ perSecond: 10, sent: 3, rateLimited: 0, paused: false });
+  });
+
   it('reports the oldest waiting job and online workers', async () => {
     await jobsQueue().add('job', {}, { timestamp: Date.now() - 90_000 });
     await jobsQueue().add('job', {});

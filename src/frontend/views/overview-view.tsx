@@ -72,6 +72,34 @@ function IntakeCard({ overview }: { overview: Overview }) {
   );
 }
 
+/** Stripe API requests per second the workers spend together, out of STRIPE_API_REQUESTS_PER_SECOND. */
+function StripeBudgetCard({ overview }: { overview: Overview }) {
+  const budget = overview.stripeBudget;
+  const percent = budget.perSecond > 0 ? Math.round((budget.inUse / budget.perSecond) * 100) : 0;
+  return (
+    <section class="card" aria-labelledby="budget-title" data-testid="stripe-budget-card">
+      <header class="card-header">
+        <h2 id="budget-title">Stripe API budget</h2>
+        <span class={`badge ${budget.paused ? 'badge-warn' : 'badge-ok'}`}>{budget.paused ? 'backing off (429)' : 'ok'}</span>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>In use, last second</dt>
+          <dd class="num" data-testid="stripe-budget-in-use">
+            {formatCount(budget.inUse)} / {formatCount(budget.perSecond)} per second ({percent} %)
+          </dd>
+        </div>
+        <div>
+          <dt>Requests sent · answered 429</dt>
+          <dd class="num" data-testid="stripe-budget-totals">
+            {formatCount(budget.sent)} · {formatCount(budget.rateLimited)}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -117,6 +145,7 @@ export function OverviewView() {
           <QueueCard key={queue.name} queue={queue} />
         ))}
         <IntakeCard overview={overview} />
+        <StripeBudgetCard overview={overview} />
         <RedisCard overview={overview} />
       </div>
     </div>
