@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { EmulatedRequest } from './stripe-emulator';
+import { objectUrl } from '../stripe/stripe-object-url';
 import { parameterInvalid, resourceMissing } from './stripe-emulator-errors';
 
 /** A v2 event (`GET /v2/core/events/:id`) as Stripe returns it; the notification is the same minus `data`. */
@@ -25,21 +26,6 @@ interface StoredEvent {
 }
 
 const LIST_LIMIT_MAX = 100;
-
-/** `/v1/<plural>/<id>`: the URL Stripe puts in `related_object.url` for a v1 object. */
-export function objectUrl(object: { id: string; object: string }): string {
-  const path = object.object
-    .split('.')
-    .map((part, i, all) => (i === all.length - 1 ? plural(part) : part))
-    .join('/');
-  return `/v1/${path}/${object.id}`;
-}
-
-function plural(noun: string): string {
-  if (noun.endsWith('s')) return `${noun}es`;
-  if (noun.endsWith('y') && !/[aeiou]y$/.test(noun)) return `${noun.slice(0, -1)}ies`;
-  return `${noun}s`;
-}
 
 const thinEventId = () => `evt_test_${randomBytes(12).toString('hex')}`;
 

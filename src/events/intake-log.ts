@@ -16,6 +16,28 @@ redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', A
 return 1
 `;
 
+/**
+ * The same for a thin notification (and for reconciled events, `source` = reconciled), keyed by its
+ * snapshot event's id when it has one. A duplicate links itself to what is there: the record when it
+ * exists (`thinEventId`), else a link key the record script picks up when the entry is moved.
+ * KEYS: rec, seen, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source.
+ */
+export const INTAKE_APPEND_SOURCE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then
+  if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[1], 'thinEventId', ARGV[5]) end
+  return 0
+end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then
+  if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[4]) end
+  return 0
+end
+redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+return 1
+`;
+
+/** Where an event came from; the index records it (`source` in the events API). */
+export type EventSource = 'webhook' | 'thin' | 'reconciled' | 'replay';
+
 /** The consumer group every worker's mover reads the log in. */
 export const INTAKE_GROUP = 'movers';
 
@@ -25,8 +47,11 @@ export interface IntakeEntry {
   eventId: string;
   /** When the web accepted it (ms since the epoch). */
   receivedAt: number;
-  /** The raw body Stripe sent, exactly as signed. */
+  /** The raw body Stripe sent, exactly as signed (a thin notification's for source thin). */
   body: string;
+  source: EventSource;
+  /** The thin notification's own id (source thin). */
+  thinId?: string;
 }
 
 export interface IntakeBacklog {
@@ -38,6 +63,10 @@ export interface IntakeBacklog {
 
 type IntakeRedis = Redis & {
   hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string): Promise<number>;
+  hooklaneIntakeAppendSource(
+    rec: string, seen: string, stream: string, link: string,
+    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource,
+  ): Promise<number>;
 };
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -50,8 +79,20 @@ export const eventIndexBase = (prefix: string) => `${prefix}:{event-index}`;
 function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
   const map = new Map<string, string>();
   for (let i = 0; fields && i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  return { entryId, eventId: map.get('id') ?? '', receivedAt: Number(map.get('receivedAt')) || Date.now(), body: map.get('body') ?? '' };
+  const source = (map.get('source') as EventSource | undefined) ?? 'webhook';
+  const thinId = map.get('thinId');
+  return {
+    entryId,
+    eventId: map.get('id') ?? '',
+    receivedAt: Number(map.get('receivedAt')) || Date.now(),
+    body: map.get('body') ?? '',
+    source,
+    ...(thinId ? { thinId } : {}),
+  };
 }
+
+/** Where a thin duplicate of an event still in the log leaves its id for the record (RECORD_EVENT_SCRIPT). */
+export const thinLinkKey = (base: string, eventId: string) => `${base}:thin-link:${eventId}`;
 
 export class IntakeLog {
   readonly stream: string;
@@ -64,7 +105,10 @@ export class IntakeLog {
     this.stream = `${this.base}:intake`;
     // A marker outlives its entry only if the entry was lost; the retention bounds it.
     this.ttlSeconds = String(config.EVENT_INDEX_RETENTION_DAYS * 86_400);
-    if (!('hooklaneIntakeAppend' in redis)) redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
+    if (!('hooklaneIntakeAppend' in redis)) {
+      redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
+      redis.defineCommand('hooklaneIntakeAppendSource', { numberOfKeys: 4, lua: INTAKE_APPEND_SOURCE_SCRIPT });
+    }
     this.redis = redis as IntakeRedis;
   }
 
@@ -76,6 +120,27 @@ export class IntakeLog {
   async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
     const rec = `${this.base}:rec:${eventId}`;
     const added = await this.redis.hooklaneIntakeAppend(rec, this.seenKey(eventId), this.stream, eventId, String(receivedAtMs), body, this.ttlSeconds);
+    return added === 1;
+  }
+
+  /**
+   * Appends a thin notification under `key` (its snapshot event's id, or its own) unless the key is known;
+   * a duplicate is linked to the event it duplicates. Resolves true when this call appended it.
+   */
+  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
+    return this.appendFrom('thin', key, body, receivedAtMs, thinId);
+  }
+
+  /** Appends an event found by reconciliation (the full snapshot event's JSON) unless its id is known. */
+  async appendReconciled(eventId: string, body: string, receivedAtMs = Date.now()): Promise<boolean> {
+    return this.appendFrom('reconciled', eventId, body, receivedAtMs, '');
+  }
+
+  private async appendFrom(source: EventSource, key: string, body: Buffer | string, receivedAtMs: number, thinId: string): Promise<boolean> {
+    const added = await this.redis.hooklaneIntakeAppendSource(
+      `${this.base}:rec:${key}`, this.seenKey(key), this.stream, thinLinkKey(this.base, key),
+      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source,
+    );
     return added === 1;
   }
 

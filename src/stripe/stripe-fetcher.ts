@@ -53,9 +53,12 @@ export class StripeFetcher {
   /** The current state of the notification's related object (`fetchRelatedObject()`), or null when it has none. */
   relatedObject(notification: ThinNotification): Promise<Record<string, unknown> | null> {
     if (!notification.related_object) return Promise.resolve(null);
-    const parsed = this.stripe.parseEventNotificationWithoutVerification(JSON.stringify(notification));
+    // Every notification type with a related object has fetchRelatedObject(); the union's few without one do not.
+    const parsed = this.stripe.parseEventNotificationWithoutVerification(JSON.stringify(notification)) as unknown as {
+      fetchRelatedObject(): Promise<Record<string, unknown> | null>;
+    };
     const key = `object:${notification.context ?? ''}:${notification.related_object.url}`;
-    return this.shared(key, () => parsed.fetchRelatedObject() as Promise<Record<string, unknown> | null>);
+    return this.shared(key, () => parsed.fetchRelatedObject());
   }
 
   /** One page of `GET /v1/events` (reconciliation); never cached, always budgeted. */

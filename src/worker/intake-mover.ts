@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import type { Config } from '../config';
 import { eventIndexFor, type EventIndex } from '../events/event-index';
-import { summariseEvent } from '../events/event-record';
+import { summariseEvent, type EventSummary } from '../events/event-record';
 import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
+import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis } from '../redis';
 
@@ -37,14 +38,44 @@ export interface IntakeMoverDeps {
   consumer?: string;
 }
 
-function parseEvent(entry: IntakeEntry): Stripe.Event | undefined {
+/** What becomes the job: a snapshot event, or a thin notification the processor fetches the event for. */
+interface MovedEvent {
+  entry: IntakeEntry;
+  /** The job's data: the event, or the notification (`object: 'v2.core.event'`). */
+  data: Record<string, unknown>;
+  summary: EventSummary;
+}
+
+function parseEvent(entry: IntakeEntry): MovedEvent | undefined {
   try {
-    const event = JSON.parse(entry.body) as Partial<Stripe.Event> | null;
-    if (event && event.id === entry.eventId && typeof event.type === 'string') return event as Stripe.Event;
+    const body = JSON.parse(entry.body) as Record<string, unknown> | null;
+    if (!body || typeof body.type !== 'string') return undefined;
+    if (entry.source === 'thin') return body.id === entry.thinId ? { entry, data: body, summary: summariseThin(entry, body as unknown as ThinNotification) } : undefined;
+    if (body.id !== entry.eventId) return undefined;
+    const event = body as unknown as Stripe.Event;
+    return { entry, data: body, summary: { ...summariseEvent(event), source: entry.source } };
   } catch {
     // Falls through: reported by the caller.
   }
   return undefined;
+}
+
+/**
+ * A thin notification indexed under its key: a `v1.*` one as the snapshot event it stands for (id and
+ * type of the snapshot, so filters and the migration see one event), a v2 one as itself.
+ */
+function summariseThin(entry: IntakeEntry, notification: ThinNotification): EventSummary {
+  const created = Date.parse(notification.created);
+  const isSnapshotKey = entry.eventId === notification.snapshot_event;
+  return {
+    id: entry.eventId,
+    type: isSnapshotKey ? notification.type.replace(/^v1\./, '') : notification.type,
+    account: typeof notification.context === 'string' && notification.context.startsWith('acct_') ? notification.context : null,
+    objectId: notification.related_object?.id ?? null,
+    created: Number.isFinite(created) ? Math.floor(created / 1000) : null,
+    source: 'thin',
+    thinEventId: notification.id,
+  };
 }
 
 /**
@@ -143,16 +174,16 @@ export class IntakeMover {
 
   /** Job first, then the record, then the entry leaves the log: each step idempotent, so a repeat is safe. */
   private async move(entries: IntakeEntry[]): Promise<number> {
-    const events: { entry: IntakeEntry; event: Stripe.Event }[] = [];
+    const events: MovedEvent[] = [];
     for (const entry of entries) {
       const event = parseEvent(entry);
       // The web stored only verified events, so this is corruption; it is logged with its id, not retried for ever.
-      if (event) events.push({ entry, event });
+      if (event) events.push(event);
       else this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId }, 'intake entry is not the Stripe event it names; dropped');
     }
     if (events.length) {
-      await this.deps.queue.addBulk(events.map(({ event }) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
-      await Promise.all(events.map(({ entry, event }) => this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt)));
+      await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
+      await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
     }
     await this.deps.log.done(entries);
     return events.length;

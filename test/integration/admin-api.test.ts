@@ -1,3 +1,4 @@
+import { StripeApiBudget } from '../../src/stripe/stripe-api-budget';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -108,7 +109,6 @@ describe('admin API', () => {
   });
 
   it('overview shows the Stripe API budget the workers spend together: in use in the last second, sent, answered 429', async () => {
-    const { StripeApiBudget } = await import('../../src/stripe/stripe-api-budget');
     const workerBudget = new StripeApiBudget(app.deps.redis, { perSecond: 10, keyPrefix: app.deps.config.QUEUE_PREFIX });
     await Promise.all([1, 2, 3].map(() => workerBudget.run(async () => 'answered')));
 

@@ -49,10 +49,16 @@ describe('the event status recorder with a real BullMQ worker', () => {
     }),
   ]);
 
+  // These tests deliver snapshot events only: nothing is fetched from Stripe.
+  const noStripe = {
+    snapshotEvent: () => Promise.reject(new Error('not fetched in this test')),
+    thinEvent: () => Promise.reject(new Error('not fetched in this test')),
+    relatedObject: async () => null,
+  };
   const startWorker = () => {
     const recorder = new EventStatusRecorder(index, silent);
     workerConnection = redis.duplicate({ maxRetriesPerRequest: null });
-    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => ({ users: 0, accountGone: false }) }, logger: silent }), {
+    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => ({ users: 0, accountGone: false }), stripe: noStripe }, logger: silent }), {
       connection: workerConnection,
       prefix,
       concurrency: 4,

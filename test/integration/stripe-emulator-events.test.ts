@@ -53,7 +53,7 @@ describe('the emulator\'s events, through stripe-node', () => {
     const snapshot = buildStripeEvent('customer.created');
     const notification = emulator.events.addThinFor(snapshot);
 
-    const parsed = stripe.parseEventNotificationWithoutVerification(JSON.stringify(notification));
+    const parsed = stripe.parseEventNotificationWithoutVerification(JSON.stringify(notification)) as Stripe.Events.V1CustomerCreatedEventNotification;
     const event = await parsed.fetchEvent();
     const object = (await parsed.fetchRelatedObject()) as { id: string; object: string };
 
