@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseStripeForm } from './stripe-form';
-import { accountInaccessible, redactKey, StripeApiError } from './stripe-emulator-errors';
+import type Stripe from 'stripe';
+import { accountInaccessible, parameterMissing, redactKey, StripeApiError } from './stripe-emulator-errors';
 import { EventsEmulation } from './stripe-emulator-events';
 import { RateLimitEmulation } from './stripe-emulator-rate-limit';
 import { SecretsEmulation } from './stripe-emulator-secrets';
@@ -75,6 +76,7 @@ interface HandlerContext {
   key: string;
   revoked: ReadonlySet<string>;
   rateLimit: RateLimitEmulation;
+  events: EventsEmulation;
 }
 
 const OWN_ACCOUNT = 'acct_emulator';
@@ -101,7 +103,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     { method: 'GET', pattern: /^(\/v1\/[a-z_/]+\/[A-Za-z0-9_]+)$/, endpoint: (_r, path) => objectOr404(events, path) },
   ];
   const server = createServer((req, res) => {
-    void handle(req, res, { routes, key: options.secretKey, revoked, rateLimit });
+    void handle(req, res, { routes, key: options.secretKey, revoked, rateLimit, events });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -119,7 +121,26 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, revoked, rateLimit }: HandlerContext) {
+/**
+ * Not Stripe's: how `npm run webhook -- <type> --thin|--undelivered` (another process) puts an event into
+ * the emulator's history, as Stripe would have generated it. JSON in, the event (and notification) out.
+ */
+export const EMULATOR_EVENTS_PATH = '/_emulator/events';
+
+interface RecordEventRequest {
+  event: Stripe.Event;
+  delivered?: boolean;
+  thin?: boolean;
+}
+
+function recordEvent(events: EventsEmulation, request: RecordEventRequest): Record<string, unknown> {
+  if (!request.event || typeof request.event.id !== 'string') throw parameterMissing('event');
+  const delivered = request.delivered ?? true;
+  if (request.thin) return { event: request.event, notification: events.addThinFor(request.event, { delivered }) };
+  return { event: events.add(request.event, { delivered }) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, revoked, rateLimit, events }: HandlerContext) {
   res.setHeader('Request-Id', `req_${randomBytes(7).toString('hex')}`);
   const version = req.headers['stripe-version'];
   if (typeof version === 'string') res.setHeader('Stripe-Version', version);
@@ -128,6 +149,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, 
     authenticate(req.headers.authorization, key);
     // Stripe's limiter counts every authenticated request, whatever it asks for.
     rateLimit.admit();
+    if (req.method === 'POST' && url.pathname === EMULATOR_EVENTS_PATH) {
+      send(res, 200, recordEvent(events, JSON.parse((await readBody(req)) || '{}') as RecordEventRequest));
+      return;
+    }
     const found = findRoute(routes, req.method ?? 'GET', url.pathname);
     if (!found) throw unrecognizedUrl(req.method ?? 'GET', url.pathname);
     const params = req.method === 'GET' ? parseStripeForm(url.search.slice(1)) : parseStripeForm(await readForm(req));
@@ -167,10 +192,14 @@ function unrecognizedUrl(method: string, path: string): StripeApiError {
   });
 }
 
-async function readForm(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readForm(req: IncomingMessage): Promise<string> {
+  const body = await readBody(req);
   const type = req.headers['content-type'] ?? '';
   if (body && !type.startsWith('application/x-www-form-urlencoded')) {
     throw new StripeApiError(400, {

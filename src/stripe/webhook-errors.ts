@@ -9,6 +9,7 @@ export const WEBHOOK_ERROR_CODES = {
   WEBHOOK_EVENT_INVALID: { status: 400, title: 'The signed body is not a Stripe event' },
   WEBHOOK_NOT_CONFIGURED: { status: 503, title: 'Stripe webhooks are not configured' },
   EVENT_NOT_FOUND: { status: 404, title: 'Event not found' },
+  RECONCILE_NOT_CONFIGURED: { status: 503, title: 'Reconciliation needs STRIPE_SECRET_KEY' },
 } as const;
 
 registerErrorCodes(WEBHOOK_ERROR_CODES);

@@ -9,6 +9,7 @@ import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
 import { startIntakeMover } from './intake-mover';
 import { PROCESSORS } from './processor-registry';
+import { startReconciliation } from './reconcile-schedule';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
 async function drainWorkers(workers: Worker[], timeoutMs: number): Promise<void> {
@@ -43,6 +44,8 @@ async function main(): Promise<void> {
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
   const mover = startIntakeMover(config, connection, logger);
+  // Recovers what Stripe could not deliver, on a schedule shared by every worker (RECONCILE_INTERVAL_MINUTES).
+  const reconciliation = await startReconciliation(config, connection, logger);
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     runShutdownSteps(
       [
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
+        { name: 'stop reconciling', run: () => reconciliation.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
         { name: 'close redis', run: () => connection.quit() },

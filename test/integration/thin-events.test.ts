@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import pino from 'pino';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
 import { buildStripeEvent, signStripePayload } from '../../src/dev/stripe-event-builder';
@@ -158,5 +161,19 @@ describe('thin events (event notifications) on the same intake', () => {
     expect(got).toEqual([expect.objectContaining({ id: thin.id, type: 'v2.core.account.updated', data: { note: 'v2 data' } })]);
     expect(emulator.rateLimit.admitted - before).toBe(1);
     expect(await index.get(thin.id)).toMatchObject({ type: 'v2.core.account.updated', source: 'thin', thinEventId: thin.id });
+  });
+
+  test('npm run webhook -- customer.created --thin: the emulator holds the full event, the notification is delivered and its handler gets the event', async () => {
+    const cli = path.resolve(__dirname, '../../src/dev/send-webhook.ts');
+    const { stdout } = await promisify(execFile)('npx', ['tsx', cli, 'customer.created', '--thin', '--url', app.url, '--secret', THIN_SECRET], {
+      env: { ...process.env, STRIPE_API_BASE: emulator.url, STRIPE_SECRET_KEY: STRIPE_KEY },
+      timeout: 60_000,
+    });
+    const snapshotId = /snapshot (evt_\w+)/.exec(stdout)?.[1];
+    await app.moveIntake();
+
+    expect(stdout).toContain('200 {"received":true,"duplicate":false}');
+    expect(await index.get(snapshotId!)).toMatchObject({ source: 'thin', type: 'customer.created' });
+    expect(await runJob(snapshotId!)).toMatchObject({ status: 'succeeded', result: { customer: expect.stringMatching(/^cus_/) } });
   });
 });

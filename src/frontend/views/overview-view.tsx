@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { JOB_STATES, type Overview, type QueueOverview } from '../../admin/admin-types';
 import { useApi } from '../components/api-context';
 import { Link } from '../components/link';
@@ -100,6 +101,61 @@ function StripeBudgetCard({ overview }: { overview: Overview }) {
   );
 }
 
+interface ReconcileStatus {
+  intervalMinutes: number;
+  nextRunAt: string | null;
+  lastRun: { startedAt: string; finishedAt: string; listed: number; recovered: number; errors: number; error: string | null; trigger: string } | null;
+}
+
+/** Reconciliation: what the last run listed and recovered, when the next runs, and a button to run one now. */
+function ReconcileCard() {
+  const api = useApi();
+  const poll = usePoll(() => api.get<ReconcileStatus>('/api/admin/reconcile'), 'reconcile');
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const runNow = async () => {
+    setBusy(true);
+    try {
+      const queued = await api.post<{ jobId: string }>('/api/admin/reconcile');
+      setMessage(`Reconciliation queued (job ${queued.jobId}); the last run below updates when it is done.`);
+      poll.refresh();
+    } catch (err) {
+      setMessage(`Could not start reconciliation: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const status = poll.data;
+  const last = status?.lastRun ?? null;
+  return (
+    <section class="card" aria-labelledby="reconcile-title" data-testid="reconcile-card">
+      <header class="card-header">
+        <h2 id="reconcile-title">Reconciliation</h2>
+        <button type="button" class="button" disabled={busy} onClick={() => void runNow()}>
+          Run now
+        </button>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>Last run</dt>
+          <dd class={`num ${last?.error ? 'text-danger' : ''}`} data-testid="reconcile-last">
+            {last
+              ? `${formatTimestamp(last.finishedAt)} · listed ${formatCount(last.listed)} · recovered ${formatCount(last.recovered)} · errors ${formatCount(last.errors)}${last.error ? ` (${last.error})` : ''}`
+              : 'never'}
+          </dd>
+        </div>
+        <div>
+          <dt>Next run</dt>
+          <dd class="num" data-testid="reconcile-next">
+            {status?.nextRunAt ? formatTimestamp(status.nextRunAt) : 'off (RECONCILE_INTERVAL_MINUTES=0 or no STRIPE_SECRET_KEY)'}
+          </dd>
+        </div>
+      </dl>
+      {message && <p class="hint" role="status">{message}</p>}
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -146,6 +202,7 @@ export function OverviewView() {
         ))}
         <IntakeCard overview={overview} />
         <StripeBudgetCard overview={overview} />
+        <ReconcileCard />
         <RedisCard overview={overview} />
       </div>
     </div>
