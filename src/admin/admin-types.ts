@@ -67,6 +67,20 @@ export interface Overview {
   intake: IntakeOverview;
   redis: RedisMemory;
   stripeBudget: StripeBudgetOverview;
+  /** The latest events Stripe said it failed to generate (newest first). */
+  healthAlerts: HealthAlertOverview[];
+}
+
+/** See src/events/health-alerts.ts. */
+export interface HealthAlertOverview {
+  eventId: string;
+  alertId: string | null;
+  summary: string | null;
+  severity: string | null;
+  resolvedAt: string | null;
+  eventType: string | null;
+  refetch: { id: string | null; type: string | null; url: string | null } | null;
+  receivedAt: string;
 }
 
 export interface JobSummary {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
+import { latestHealthAlerts } from '../events/health-alerts';
 import type { IntakeLog } from '../events/intake-log';
 import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type StripeBudgetOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
@@ -48,13 +49,15 @@ export async function readOverview(
   intake: Pick<IntakeLog, 'backlog'>,
   redis: Redis,
   stripeBudget: { usage(): Promise<StripeBudgetOverview> },
+  prefix: string,
   nowMs = Date.now(),
 ): Promise<Overview> {
-  const [perQueue, backlog, memory, budget] = await Promise.all([
+  const [perQueue, backlog, memory, budget, healthAlerts] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
     intake.backlog(),
     readRedisMemoryInfo(redis),
     stripeBudget.usage(),
+    latestHealthAlerts(redis, prefix),
   ]);
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory, stripeBudget: budget };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory, stripeBudget: budget, healthAlerts };
 }

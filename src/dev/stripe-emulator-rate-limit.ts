@@ -14,6 +14,9 @@ export class RateLimitEmulation {
   refused = 0;
   /** The most requests served within any 1000 ms. */
   peakPerSecond = 0;
+  /** When the first and the last served request came (performance.now() ms). */
+  firstAt = 0;
+  lastAt = 0;
 
   constructor(public perSecond: number | undefined) {}
 
@@ -30,6 +33,8 @@ export class RateLimitEmulation {
       throw rateLimited();
     }
     this.served.push(now);
+    if (this.admitted === 0) this.firstAt = now;
+    this.lastAt = now;
     this.admitted += 1;
     this.peakPerSecond = Math.max(this.peakPerSecond, inWindow + 1);
   }
@@ -40,5 +45,7 @@ export class RateLimitEmulation {
     this.admitted = 0;
     this.refused = 0;
     this.peakPerSecond = 0;
+    this.firstAt = 0;
+    this.lastAt = 0;
   }
 }

@@ -83,7 +83,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   // Read-only here: the web never spends the budget, it shows what the workers spend.
   const budget = new StripeApiBudget(redis, { perSecond: stripeRequestsPerSecond(deps.config), keyPrefix: deps.config.QUEUE_PREFIX });
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis, budget)));
+    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis, budget, deps.config.QUEUE_PREFIX)));
   });
 
   // Reconciliation runs in a worker; the web only asks for a run and reads what the last one did.

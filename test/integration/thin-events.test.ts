@@ -15,6 +15,7 @@ import { deliver, WEBHOOK_SECRET } from './webhooks-support';
 
 const THIN_SECRET = 'whsec_thin_destination_secret';
 const STRIPE_KEY = 'sk_test_thinevents0001';
+const ADMIN_TOKEN = 'thin-events-admin-token-0001';
 
 describe('thin events (event notifications) on the same intake', () => {
   let redis: TestRedis;
@@ -32,6 +33,7 @@ describe('thin events (event notifications) on the same intake', () => {
       STRIPE_WEBHOOK_SECRET: `${WEBHOOK_SECRET},${THIN_SECRET}`,
       STRIPE_SECRET_KEY: STRIPE_KEY,
       STRIPE_API_BASE: emulator.url,
+      ADMIN_TOKEN,
     });
     index = eventIndexFor(app.deps.redis, app.deps.config);
     const logger = pino({ level: 'silent' });
@@ -161,6 +163,28 @@ describe('thin events (event notifications) on the same intake', () => {
     expect(got).toEqual([expect.objectContaining({ id: thin.id, type: 'v2.core.account.updated', data: { note: 'v2 data' } })]);
     expect(emulator.rateLimit.admitted - before).toBe(1);
     expect(await index.get(thin.id)).toMatchObject({ type: 'v2.core.account.updated', source: 'thin', thinEventId: thin.id });
+  });
+
+  test('v2.core.health.event_generation_failure.resolved is handled by default: logged at error level, recorded, shown in the overview with what to re-fetch', async () => {
+    const health = emulator.events.addThin({
+      id: 'evt_test_65health', object: 'v2.core.event', type: 'v2.core.health.event_generation_failure.resolved', created: new Date().toISOString(), livemode: false,
+      related_object: null,
+      data: {
+        alert_id: 'alrt_1', grouping_key: 'gk_1', severity: 'critical', resolved_at: '2026-12-01T06:00:00.000Z', summary: 'Events for 3 customers were not generated',
+        impact: { event_type: 'customer.updated', related_object: { id: 'cus_Missing1', type: 'customer', url: '/v1/customers/cus_Missing1' } },
+      },
+    });
+    const lines: Record<string, unknown>[] = [];
+    runtime = { ...runtime, logger: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) }) };
+
+    await deliverThin(JSON.stringify(health));
+    await app.moveIntake();
+    const result = await runJob(health.id);
+    const overview = (await (await fetch(`${app.url}/api/admin/overview`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { healthAlerts: unknown[] };
+
+    expect(result).toMatchObject({ status: 'succeeded', result: { alert: 'alrt_1', refetch: { url: '/v1/customers/cus_Missing1' } } });
+    expect(lines.find((l) => l.level === 50)).toMatchObject({ msg: expect.stringContaining('failed to generate'), eventId: health.id });
+    expect(overview.healthAlerts).toEqual([expect.objectContaining({ eventId: health.id, severity: 'critical', eventType: 'customer.updated', refetch: { id: 'cus_Missing1', type: 'customer', url: '/v1/customers/cus_Missing1' } })]);
   });
 
   test('npm run webhook -- customer.created --thin: the emulator holds the full event, the notification is delivered and its handler gets the event', async () => {

@@ -156,6 +156,35 @@ function ReconcileCard() {
   );
 }
 
+/** Events Stripe failed to generate (never delivered, never listed): the objects to re-fetch. */
+function HealthAlertsCard({ overview }: { overview: Overview }) {
+  const alerts = overview.healthAlerts ?? [];
+  return (
+    <section class="card" aria-labelledby="health-title" data-testid="health-alerts-card">
+      <header class="card-header">
+        <h2 id="health-title">Events Stripe failed to generate</h2>
+        <span class={`badge ${alerts.length ? 'badge-warn' : 'badge-ok'}`}>{alerts.length ? `${alerts.length} recent` : 'none'}</span>
+      </header>
+      {alerts.length === 0 ? (
+        <p class="muted">No v2.core.health.event_generation_failure.resolved received.</p>
+      ) : (
+        <ul class="plain-list" data-testid="health-alerts">
+          {alerts.map((alert) => (
+            <li key={alert.eventId}>
+              <span class="num">{formatTimestamp(alert.resolvedAt ?? alert.receivedAt)}</span> {alert.summary ?? alert.eventType ?? 'events not generated'}
+              {alert.refetch?.url && (
+                <span class="hint">
+                  {' '}— re-fetch <code>{alert.refetch.url}</code>
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -203,6 +232,7 @@ export function OverviewView() {
         <IntakeCard overview={overview} />
         <StripeBudgetCard overview={overview} />
         <ReconcileCard />
+        <HealthAlertsCard overview={overview} />
         <RedisCard overview={overview} />
       </div>
     </div>

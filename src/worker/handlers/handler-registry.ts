@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type Stripe from 'stripe';
+import type { HealthAlert } from '../../events/health-alerts';
 import type { Logger } from '../../logger';
 import type { FetchedThinEvent, ThinNotification } from '../../stripe/stripe-fetcher';
 
@@ -13,6 +14,8 @@ export interface HandlerServices {
    * users had some, and whether Stripe said the account is no longer reachable (then nothing was left to delete).
    */
   deleteAccountSecrets(accountId: string): Promise<{ users: number; accountGone: boolean }>;
+  /** Keeps a Stripe health alert for the console (`v2.core.health.event_generation_failure.resolved`). */
+  recordHealthAlert(alert: HealthAlert): Promise<void>;
   /** Reads from Stripe's API through the budget every worker shares (StripeFetcher). */
   stripe: {
     snapshotEvent(id: string, account?: string | null): Promise<Stripe.Event>;

@@ -58,6 +58,10 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
     return fetcher;
   };
   return {
+    recordHealthAlert: async (alert) => {
+      const { recordHealthAlert } = require('../../events/health-alerts') as typeof import('../../events/health-alerts');
+      await recordHealthAlert(processorRedis(), config.QUEUE_PREFIX, alert);
+    },
     stripe: {
       snapshotEvent: (id, account) => stripeFetcher().snapshotEvent(id, account),
       thinEvent: (notification) => stripeFetcher().thinEvent(notification),

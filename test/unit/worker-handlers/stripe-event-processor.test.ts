@@ -35,6 +35,7 @@ describe('the stripe-events processor and its handlers', () => {
       deleted.push(accountId);
       return { users: 2, accountGone: accountId === 'acct_1Uninstalled' };
     },
+    recordHealthAlert: async () => undefined,
     stripe: {
       snapshotEvent: async () => {
         throw new Error('a snapshot event is never fetched');
