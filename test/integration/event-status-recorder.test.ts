@@ -105,6 +105,17 @@ describe('the event status recorder with a real BullMQ worker', () => {
     expect(page.events.map((e) => e.id)).toEqual([handled.id]);
   });
 
+  it('a thin notification\'s job updates the record it was stored under (its snapshot event id), not one named after the notification', async () => {
+    startWorker();
+    const snapshot = buildStripeEvent('plan.created');
+    const notification = { id: 'evt_test_65statusthin', object: 'v2.core.event', type: 'v1.plan.created', created: new Date().toISOString(), snapshot_event: snapshot.id, related_object: null };
+    await queue.add(notification.type, notification, { jobId: snapshot.id, attempts: 1 });
+    await index.record({ ...summariseEvent(snapshot), source: 'thin', thinEventId: notification.id }, JSON.stringify(notification));
+
+    expect(await waitForRecord(index, snapshot.id, { status: 'ignored' })).toMatchObject({ attempts: 1, source: 'thin' });
+    expect(await index.get(notification.id)).toBeUndefined();
+  });
+
   it('a job still running when statuses are written shows as processing, then as its outcome', async () => {
     startWorker();
     const event = await accept('invoice.paid');
