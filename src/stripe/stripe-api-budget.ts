@@ -23,8 +23,11 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   redis.call('HINCRBY', KEYS[3], 'sent', 1)
   return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, math.min(window, math.floor(tonumber(oldest[2]) + window - now)))
+-- Full. Every slot still in flight (stamped in the future): one frees when its answer comes, any moment,
+-- so look again soon; else when the oldest answered slot leaves the window.
+local oldest = tonumber(redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2])
+if oldest > now then return tonumber(ARGV[5]) end
+return math.max(1, math.floor(oldest + window - now))
 `;
 
 /** The answer came: the slot counts from now for one window. */
@@ -43,7 +46,9 @@ return 1
 `;
 
 type BudgetRedis = Redis & {
-  hooklaneBudgetAcquire(window: string, pause: string, stats: string, limit: number, windowMs: number, member: string, inFlightMs: number): Promise<number>;
+  hooklaneBudgetAcquire(
+    window: string, pause: string, stats: string, limit: number, windowMs: number, member: string, inFlightMs: number, inFlightPollMs: number,
+  ): Promise<number>;
   hooklaneBudgetRelease(window: string, member: string): Promise<number>;
   hooklaneBudgetGiveBack(window: string, pause: string, stats: string, member: string, pauseMs: number): Promise<number>;
 };
@@ -80,6 +85,8 @@ export class StripeBudgetExhausted extends Error {
 // Stripe's second, plus rounding to whole ms on both sides.
 const WINDOW_MS = 1010;
 const PAUSE_AFTER_429_MS = 1000;
+// How soon a caller looks again when every slot is in flight (one frees as soon as its answer comes).
+const IN_FLIGHT_POLL_MS = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -142,12 +149,12 @@ export class StripeApiBudget {
     const started = Date.now();
     const member = `${this.owner}:${(this.counter += 1)}`;
     for (;;) {
-      const wait = await this.redis.hooklaneBudgetAcquire(...this.keys, this.options.perSecond, WINDOW_MS, member, this.options.requestTimeoutMs ?? 30_000);
+      const wait = await this.redis.hooklaneBudgetAcquire(...this.keys, this.options.perSecond, WINDOW_MS, member, this.options.requestTimeoutMs ?? 30_000, IN_FLIGHT_POLL_MS);
       if (wait === 0) return member;
       const waited = Date.now() - started;
       if (waited + wait > maxWaitMs) throw new StripeBudgetExhausted(waited);
       // A little jitter: the processes that were told the same wait do not all come back in the same ms.
-      await sleep(wait + Math.random() * 10);
+      await sleep(wait + Math.random() * 3);
     }
   }
 
