@@ -4,6 +4,7 @@ import { sendMalformed, type MalformedReport } from './lib/malformed';
 import { rssOf } from './lib/process-memory';
 import { SteadyLoad, summarise, type LoadSummary } from '../bench/lib/steady-load';
 import { verifyProcessing, type ProcessingReport } from './lib/verify';
+import { indexConverged, verifyIndex, type IndexReport } from './lib/verify-index';
 
 export interface ScenarioResult {
   name: string;
@@ -12,6 +13,8 @@ export interface ScenarioResult {
   expectation: string;
   load: Omit<LoadSummary, 'accepted'>;
   processing?: ProcessingReport;
+  /** What the event index says about the accepted events, once their jobs finished. */
+  index?: IndexReport;
   details: Record<string, unknown>;
 }
 
@@ -21,6 +24,13 @@ export interface Scale {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** BullMQ's job hashes first (every job finished), then the event index (every record final within the bound). */
+async function verifyAccepted(stack: Stack, accepted: string[]): Promise<{ processing: ProcessingReport; index: IndexReport; indexOk: boolean }> {
+  const processing = await verifyProcessing(stack.redis.url, accepted);
+  const index = await verifyIndex(stack.redis.url, accepted, stack.worker.map((w) => w.logFile));
+  return { processing, index, indexOk: indexConverged(index, processing.failed) };
+}
 const trimmed = ({ accepted: _accepted, ...rest }: LoadSummary) => rest;
 
 function load(stack: Stack, scale: Scale, prefix: string): SteadyLoad {
@@ -46,13 +56,14 @@ export async function workerSigkill(stack: Stack, scale: Scale): Promise<Scenari
   await victim.kill('SIGKILL');
   const outcomes = [...burst.outcomes, ...(await steady.done)];
   const summary = summarise(outcomes);
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGKILL a worker mid-drain',
-    expectation: 'every accepted event processed (lost = 0); handlers started twice are reported',
-    passed: processing.lost === 0 && processing.failed === 0,
+    expectation: 'every accepted event processed (lost = 0) and final in the index within the bound; handlers started twice are reported',
+    passed: processing.lost === 0 && processing.failed === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { killedPid, replacementStarted: victim.starts > 1 },
   };
 }
@@ -66,13 +77,14 @@ export async function webSigterm(stack: Stack, scale: Scale): Promise<ScenarioRe
   const exit = await victim.kill('SIGTERM');
   const summary = summarise(await steady.done);
   await victim.waitForReplacement(starts, 30_000).catch(() => undefined);
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGTERM a web instance under load',
-    expectation: 'zero failed requests through HAProxy; every accepted event processed',
-    passed: summary.failed === 0 && processing.lost === 0,
+    expectation: 'zero failed requests through HAProxy; every accepted event processed and final in the index',
+    passed: summary.failed === 0 && processing.lost === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { exit },
   };
 }
@@ -100,13 +112,14 @@ export async function webSigkill(stack: Stack, scale: Scale): Promise<ScenarioRe
   const summary = summarise(outcomes);
   const failures = outcomes.filter((o) => o.status < 200 || o.status >= 300);
   const lastFailureMs = failures.length ? Math.round(Math.max(...failures.map((o) => o.at + o.ms)) - killedAtLoadMs) : 0;
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGKILL a web instance under load',
-    expectation: 'HAProxy routes around it; failed requests and recovery time reported; accepted events processed',
-    passed: processing.lost === 0,
+    expectation: 'HAProxy routes around it; failed requests and recovery time reported; accepted events processed and final in the index',
+    passed: processing.lost === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { failedRequests: failures.length, lastFailureAfterKillMs: lastFailureMs, replacementBackInRotationMs: backInRotationMs },
   };
 }
@@ -124,15 +137,16 @@ export async function redisRestart(stack: Stack, scale: Scale, downMs = 3000): P
   const outcomes = await steady.done;
   const summary = summarise(outcomes);
   const unexpected = Object.keys(summary.byStatus).filter((s) => s !== '200' && s !== '503');
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   const acceptedAfterRestart = outcomes.filter((o) => o.status === 200 && o.at > restartedAtMs).length;
   const unavailable = outcomes.filter((o) => o.status === 503);
   return {
     name: 'Restart Redis under load',
-    expectation: 'only 200 and 503 answers; zero acknowledged events lost; workers resume by themselves',
-    passed: unexpected.length === 0 && processing.lost === 0 && Object.keys(summary.errors).length === 0 && acceptedAfterRestart > 0,
+    expectation: 'only 200 and 503 answers; zero acknowledged events lost; workers resume by themselves; the index converges',
+    passed: unexpected.length === 0 && processing.lost === 0 && Object.keys(summary.errors).length === 0 && acceptedAfterRestart > 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: {
       redisDownMs: Math.round(restartedAtMs - stoppedAtMs),
       unexpectedStatuses: unexpected,

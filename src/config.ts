@@ -57,6 +57,13 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(1, 86_400).default(300),
   EVENT_INDEX_RETENTION_DAYS: int(1, 3650).default(30),
   EVENT_INDEX_MAX_EVENTS: int(100).default(100_000),
+  // How long a worker holds an event status update so others share its write (one round trip per batch).
+  EVENT_STATUS_FLUSH_MS: int(1, 60_000).default(5),
+  // The index sweep (src/worker/index-sweep.ts): how often each worker tries a run, and how long a record
+  // stays queued/processing before a run checks it against its job. A record converges within
+  // INDEX_SWEEP_AFTER_MS + 2 × INDEX_SWEEP_INTERVAL_MS after its job finished.
+  INDEX_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  INDEX_SWEEP_AFTER_MS: int(100, 86_400_000).default(30_000),
 
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),

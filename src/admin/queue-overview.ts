@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
 import { latestHealthAlerts } from '../events/health-alerts';
 import type { IntakeLog } from '../events/intake-log';
+import type { OpenRecords } from '../events/open-records';
 import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type StripeBudgetOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
 
@@ -47,17 +48,20 @@ async function readQueueOverview(queue: Queue, nowMs: number): Promise<QueueOver
 export async function readOverview(
   queues: readonly Queue[],
   intake: Pick<IntakeLog, 'backlog'>,
+  openRecords: Pick<OpenRecords, 'summary'>,
   redis: Redis,
   stripeBudget: { usage(): Promise<StripeBudgetOverview> },
   prefix: string,
   nowMs = Date.now(),
 ): Promise<Overview> {
-  const [perQueue, backlog, memory, budget, healthAlerts] = await Promise.all([
+  const [perQueue, backlog, open, memory, budget, healthAlerts] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
     intake.backlog(),
+    openRecords.summary(nowMs),
     readRedisMemoryInfo(redis),
     stripeBudget.usage(),
     latestHealthAlerts(redis, prefix),
   ]);
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory, stripeBudget: budget, healthAlerts };
+  const events = { open: open.open, oldestOpenAgeMs: open.oldestAgeMs, lost: open.lost };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, events, redis: memory, stripeBudget: budget, healthAlerts };
 }

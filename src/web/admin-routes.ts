@@ -7,6 +7,7 @@ import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJo
 import { readOverview } from '../admin/queue-overview';
 import { stripeRequestsPerSecond, type Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
+import { openRecordsFor } from '../events/open-records';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
@@ -83,7 +84,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   // Read-only here: the web never spends the budget, it shows what the workers spend.
   const budget = new StripeApiBudget(redis, { perSecond: stripeRequestsPerSecond(deps.config), keyPrefix: deps.config.QUEUE_PREFIX });
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis, budget, deps.config.QUEUE_PREFIX)));
+    res.json(
+      await read(() =>
+        readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), openRecordsFor(redis, deps.config), redis, budget, deps.config.QUEUE_PREFIX),
+      ),
+    );
   });
 
   // Reconciliation runs in a worker; the web only asks for a run and reads what the last one did.

@@ -7,6 +7,7 @@ import { eventIndexFor } from '../events/event-index';
 import { QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
+import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
 import { PROCESSORS } from './processor-registry';
 import { startReconciliation } from './reconcile-schedule';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   await assertNoEviction(connection);
 
   // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.
-  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger);
+  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger, { flushAfterMs: config.EVENT_STATUS_FLUSH_MS });
   const workers = PROCESSORS.map((registration) => {
     const worker = createWorker(config, logger, connection, registration);
     if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
@@ -44,6 +45,8 @@ async function main(): Promise<void> {
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
   const mover = startIntakeMover(config, connection, logger);
+  // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
+  const sweep = startIndexSweep(config, connection, logger);
   // Recovers what Stripe could not deliver, on a schedule shared by every worker (RECONCILE_INTERVAL_MINUTES).
   const reconciliation = await startReconciliation(config, connection, logger);
   logger.info(
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
         { name: 'stop reconciling', run: () => reconciliation.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
+        { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
       ],
       logger,

@@ -85,7 +85,7 @@ describe('admin API', () => {
     expect(await res.json()).toEqual({ tokenId: expect.stringMatching(/^[0-9a-f]{8}$/) });
   });
 
-  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age, the intake backlog and Redis memory', async () => {
+  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age, the intake backlog, open and lost index records and Redis memory', async () => {
     const accepted = buildStripeEvent('customer.created');
     await intakeLogFor(app.deps.redis, app.deps.config).append(accepted.id, JSON.stringify(accepted));
     await jobsQueue().add('job', { a: 1 });
@@ -103,7 +103,11 @@ describe('admin API', () => {
     expect(jobs.workers).toEqual([]);
     expect(overview.intake).toEqual({ waiting: 1, pending: 0 });
     expect(await app.moveIntake()).toBe(1);
-    expect(((await (await get('/api/admin/overview')).json()) as Overview).intake).toEqual({ waiting: 0, pending: 0 });
+    const moved = (await (await get('/api/admin/overview')).json()) as Overview;
+    expect(moved.intake).toEqual({ waiting: 0, pending: 0 });
+    // The moved event is queued in the index until a worker processes it: one open record, none lost.
+    expect(moved.events).toEqual({ open: 1, oldestOpenAgeMs: expect.any(Number), lost: 0 });
+    expect(overview.events).toEqual({ open: 0, oldestOpenAgeMs: null, lost: 0 });
     expect(overview.redis).toMatchObject({ policy: 'noeviction', usedBytes: expect.any(Number) });
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
   });
