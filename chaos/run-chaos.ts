@@ -6,7 +6,7 @@ import { startStack, type Stack } from '../src/dev/stack';
 import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { ROOT } from '../bench/lib/processes';
 import { CHAOS_INDEX_BOUND_MS, CHAOS_SWEEP, type IndexReport } from './lib/verify-index';
-import { malformedFlood, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
+import { malformedFlood, redisFull, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
 
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     { key: 'web-sigkill', run: (s) => webSigkill(s, scale) },
     { key: 'redis-restart', run: (s) => redisRestart(s, scale) },
     { key: 'malformed', run: (s) => malformedFlood(s, malformedCount) },
+    { key: 'redis-full', run: (s) => redisFull(s, scale) },
   ];
   const only = values.only ? new Set(values.only.split(',')) : undefined;
   const startedAt = new Date().toISOString();
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
   }
   const md = markdown(results, startedAt, scale);
   const dir = path.join(ROOT, 'bench', 'results');
-  const name = values.quick ? 'chaos-quick' : 'chaos';
+  // A run of some scenarios (--only) keeps its own files: chaos-latest stays the whole suite's.
+  const name = `${values.quick ? 'chaos-quick' : 'chaos'}${values.only ? `-only-${[...only!].join('+')}` : ''}`;
   const json = `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), scale, malformedCount, env: CHAOS_ENV, results }, null, 2)}\n`;
   mkdirSync(dir, { recursive: true });
   const bases = values.quick ? [`${name}-latest`] : [`${name}-${startedAt.replace(/[:.]/g, '-')}`, `${name}-latest`];

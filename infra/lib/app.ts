@@ -163,6 +163,9 @@ export class App extends Construct {
       REDIS_URL: props.redisUrl,
       // CloudFront and the ALB each add one X-Forwarded-For hop.
       TRUST_PROXY: '2',
+      // The cache has one replica and replicates asynchronously: a 200 waits until it has the event too,
+      // so a failover cannot lose an acknowledged webhook.
+      INTAKE_MIN_REPLICAS: '1',
       ...props.plainEnvironment,
     };
     const secrets: Record<string, string> = { REDIS_PASSWORD: props.redisAuthToken.secretArn };

@@ -47,6 +47,8 @@ export interface RedisMemory {
 export interface IntakeOverview {
   waiting: number;
   pending: number;
+  /** Entries no job could be made of, set aside (the newest 1,000 are kept); their events show as dead-lettered. */
+  deadLettered: number;
 }
 
 /** The Stripe API budget every worker shares (STRIPE_API_REQUESTS_PER_SECOND). */

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { localDataDir } from '../cli/local-redis-url';
 import { EMULATOR_EVENTS_PATH } from './stripe-emulator';
 import { buildStripeEvent, producibleEventTypes, signStripePayload } from './stripe-event-builder';
 
@@ -16,7 +17,7 @@ The secret is --secret, else the first of STRIPE_WEBHOOK_SECRET, else the one \`
 
 /** The secret `npm start` made up and printed, when there is one. */
 function devSecret(name: 'stripeWebhookSecret' | 'stripeSecretKey' = 'stripeWebhookSecret'): string | undefined {
-  const file = path.resolve(__dirname, '..', '..', '.data', 'dev-secrets.json');
+  const file = path.join(localDataDir(path.resolve(__dirname, '..', '..')), 'dev-secrets.json');
   if (!existsSync(file)) return undefined;
   return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string | undefined>)[name];
 }
@@ -87,8 +88,9 @@ async function main(): Promise<void> {
     headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signStripePayload(payload, secret) },
     body: payload,
   });
+  const forAccount = event.account ? ` (account ${event.account})` : '';
   const sent = values.thin ? `thin v1.${event.type} (snapshot ${event.id})` : `${event.type} ${event.id}`;
-  process.stdout.write(`${sent} -> ${url}\n${res.status} ${await res.text()}\n`);
+  process.stdout.write(`${sent}${forAccount} -> ${url}\n${res.status} ${await res.text()}\n`);
   if (!res.ok) process.exitCode = 1;
 }
 

@@ -5,7 +5,8 @@ import { AppError } from '../errors';
 import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
-import { coalesceWritesThisTurn } from '../redis';
+import { coalesceWritesThisTurn, waitForReplicasThisTurn } from '../redis';
+import type { MemoryHighWater } from '../redis-memory-guard';
 import type { ThinNotification } from './stripe-fetcher';
 import { verifyStripeSignature } from './webhook-signature';
 
@@ -17,10 +18,14 @@ export interface WebhookIntakeDeps {
     | 'ENQUEUE_TIMEOUT_MS'
     | 'QUEUE_PREFIX'
     | 'EVENT_INDEX_RETENTION_DAYS'
+    | 'INTAKE_MIN_REPLICAS'
+    | 'INTAKE_REPLICA_TIMEOUT_MS'
   >;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
   logger: Logger;
+  /** Redis over its high-water mark: nothing is appended (absent: no mark but maxmemory itself). */
+  memoryGuard?: MemoryHighWater;
 }
 
 /** What to answer, independent of any HTTP framework, and the ids the caller's log line carries. */
@@ -33,8 +38,11 @@ export interface WebhookAnswer {
   accountId?: string;
 }
 
-// A BullMQ job id may not contain ':' and the id keys Redis records; Stripe's are evt_ + alphanumerics.
-const EVENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
+// Stripe's event ids are evt_ + alphanumerics (test-mode thin events: evt_test_...). Anything else is refused
+// before it is stored: an all-digit id is a job id BullMQ refuses (it would be dead-lettered after its 200),
+// and the id keys Redis records and jobs, so ':' and spaces are out. '_' and '-' stay allowed after evt_ for
+// ids of our own making (bench and replay tooling).
+const EVENT_ID = /^evt_[A-Za-z0-9][A-Za-z0-9_-]{0,250}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
 // v2 types can name a sub-resource: `v2.core.account[requirements].updated`.
 const THIN_EVENT_TYPE = /^[a-z0-9_.[\]]{1,255}$/;
@@ -62,7 +70,7 @@ function thinEventKey(notification: ThinNotification): string {
 function assertStripeEvent(event: Stripe.Event): void {
   const candidate = event as unknown as { id?: unknown; type?: unknown; object?: unknown };
   if (typeof candidate.id !== 'string' || !EVENT_ID.test(candidate.id)) {
-    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no usable id (letters, digits, _ and - only).');
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no Stripe event id (evt_ followed by letters and digits).');
   }
   if (typeof candidate.type !== 'string' || !EVENT_TYPE.test(candidate.type)) {
     throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no usable type.');
@@ -80,14 +88,38 @@ async function storeOnce(deps: WebhookIntakeDeps, eventId: string, rawBody: Buff
   coalesceWritesThisTurn(deps.redis);
   const log = intakeLogFor(deps.redis, deps.config);
   const appended = thinId === undefined ? await log.append(eventId, rawBody) : await log.appendThin(eventId, thinId, rawBody);
+  await assertReplicated(deps);
   return !appended;
+}
+
+/**
+ * With INTAKE_MIN_REPLICAS, a 200 waits until that many replicas have the event (ElastiCache replicates
+ * asynchronously: a failover would otherwise lose acknowledged events). Sent after the script's answer, on
+ * the same connection, so it covers the script however ioredis sent it (EVALSHA, or EVAL after NOSCRIPT).
+ * Duplicates wait too: the first delivery may have been answered 503 by this check.
+ * On a 503 here the event IS in the primary's log and will be processed; Stripe's retry is then a duplicate
+ * and answered 200 once the replicas have caught up. That is right: the 200 still means "stored on enough
+ * copies", and the event is processed once.
+ */
+async function assertReplicated(deps: WebhookIntakeDeps): Promise<void> {
+  const wanted = deps.config.INTAKE_MIN_REPLICAS;
+  // The fast path: without required replicas no WAIT is sent at all.
+  if (wanted === 0) return;
+  const acknowledged = await waitForReplicasThisTurn(deps.redis, wanted, deps.config.INTAKE_REPLICA_TIMEOUT_MS);
+  if (acknowledged < wanted) {
+    throw new AppError(
+      'INTAKE_NOT_REPLICATED',
+      `The event reached the Redis primary but ${acknowledged} of ${wanted} required replica(s) within ${deps.config.INTAKE_REPLICA_TIMEOUT_MS} ms; retry later.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
 }
 
 /**
  * The webhook hot path, free of Express so a bare node:http server can call it: verifies the signature
  * against every configured secret, then stores the event exactly once within ENQUEUE_TIMEOUT_MS.
- * Throws AppError (400 SIGNATURE_*, 503 WEBHOOK_NOT_CONFIGURED or REDIS_UNAVAILABLE); never stores an
- * unverified body.
+ * Throws AppError (400 SIGNATURE_*, 503 WEBHOOK_NOT_CONFIGURED or REDIS_UNAVAILABLE, also while Redis is over
+ * its memory high-water mark); never stores an unverified body.
  */
 export async function acceptStripeWebhook(
   deps: WebhookIntakeDeps,
@@ -105,6 +137,9 @@ export async function acceptStripeWebhook(
   if (delivery.kind === 'thin') return acceptThin(deps, delivery.notification, rawBody);
   const { event } = delivery;
   assertStripeEvent(event);
+  if (deps.memoryGuard?.full) {
+    throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
+  }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
     storeOnce(deps, event.id, rawBody),
   );
@@ -114,6 +149,9 @@ export async function acceptStripeWebhook(
 /** A verified thin notification: stored once under its key, the raw notification kept for the worker to fetch with. */
 async function acceptThin(deps: WebhookIntakeDeps, notification: ThinNotification, rawBody: Buffer): Promise<WebhookAnswer> {
   const key = thinEventKey(notification);
+  if (deps.memoryGuard?.full) {
+    throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
+  }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
     storeOnce(deps, key, rawBody, notification.id),
   );

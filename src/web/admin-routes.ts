@@ -17,9 +17,10 @@ import { lastReconcileRun } from '../stripe/reconciler';
 import '../stripe/webhook-errors';
 import { nextReconcileAt, RECONCILE_JOB, RECONCILE_QUEUE, type ReconcileJobData } from '../stripe/reconcile-queue';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
+import { apiKeyAdminRoutes } from './api-key-admin-routes';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'> &
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'> &
     Partial<Pick<Config, 'STRIPE_API_REQUESTS_PER_SECOND' | 'STRIPE_SECRET_KEY' | 'RECONCILE_INTERVAL_MINUTES'>>;
   redis: Redis;
   queues: Queues;
@@ -75,6 +76,8 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+
+  router.use('/api-keys', apiKeyAdminRoutes(deps));
 
   router.get('/session', (_req, res) => {
     const session: AdminSession = { tokenId: (res.locals.admin as AdminIdentity).tokenId };

@@ -5,11 +5,14 @@ import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Queues } from '../queues';
+import type { MemoryHighWater } from '../redis-memory-guard';
 import { adminRoutes } from './admin-routes';
 import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
 import { eventsRoutes } from './events-routes';
 import { jobsRoutes } from './jobs-routes';
+import { methodNotAllowed } from './method-not-allowed';
+import { openapiRoute } from './openapi-route';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
 import { webhookRoute } from './webhook-route';
@@ -25,6 +28,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** Stripe App back-end services; built from config when absent. */
   stripeApp?: StripeAppServices;
+  /** Webhook intake stops over Redis's memory high-water mark (see RedisMemoryGuard). */
+  memoryGuard?: MemoryHighWater;
   /**
    * The local-only pages under /dev (the dev Stripe Dashboard). Only web/main.ts passes them, and only
    * when `npm start`'s supervisor set DEV_ROUTES; this module never imports dev/.
@@ -56,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
 
   const api: Router = express.Router();
+  api.use(openapiRoute());
   api.use(jobsRoutes(deps));
   api.use(eventsRoutes(deps));
   api.use(stripeAppRoutes(deps));
@@ -64,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.devRoutes) app.use('/dev', deps.devRoutes);
   app.use(consoleStatic());
 
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

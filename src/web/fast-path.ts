@@ -5,11 +5,12 @@ import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-i
 import { parseByteSize, readBoundedBody } from './fast-path-body';
 import { jsonAnswer, problemAnswer, writeAnswer, type Answer } from './fast-path-response';
 import { toAppError } from './problem';
+import { clientIpOf } from './client-ip';
 import { requestIdFor } from './request-context';
 import { STRIPE_WEBHOOK_PATH } from './webhook-route';
 
 export interface FastPathDeps extends WebhookIntakeDeps {
-  config: WebhookIntakeDeps['config'] & { BODY_LIMIT: string };
+  config: WebhookIntakeDeps['config'] & { BODY_LIMIT: string; TRUST_PROXY: number };
   lifecycle: Lifecycle;
 }
 
@@ -34,18 +35,33 @@ function drainable(req: IncomingMessage, limit: number): boolean {
   return Number.isFinite(declared) && declared <= limit * 16;
 }
 
-function refusedLog(error: AppError, requestId: string): Record<string, unknown> {
-  return { requestId, code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
+/** What the delivery's one line says about a refusal: why, never the signature. */
+function refusal(error: AppError, err: unknown): Pick<WebhookAnswer, 'logMsg' | 'logFields'> {
+  if (error.status === 400) {
+    return { logMsg: 'stripe webhook refused', logFields: { code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] } };
+  }
+  if (error.status >= 500 && error.code === 'INTERNAL') return { logMsg: 'request failed', logFields: { code: error.code, err } };
+  return { logMsg: 'request rejected', logFields: { code: error.code, detail: error.detail } };
 }
 
-type WebhookAnswer = Answer & { duplicate?: boolean; eventId?: string; accountId?: string };
+type WebhookAnswer = Answer & {
+  duplicate?: boolean;
+  eventId?: string;
+  accountId?: string;
+  /** For the delivery's one log line. */
+  logMsg?: string;
+  logFields?: Record<string, unknown>;
+};
+
+/** Who sent a request, as Express's req.ip would say (TRUST_PROXY hops of X-Forwarded-For). */
+const clientIp = (deps: FastPathDeps, req: IncomingMessage) => clientIpOf(req, deps.config.TRUST_PROXY);
 
 async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMessage, requestId: string): Promise<WebhookAnswer> {
   let body: Buffer;
   try {
     body = await readBoundedBody(req, limit);
   } catch (err) {
-    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), close: !drainable(req, limit) };
+    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), ...refusal(err, err), close: !drainable(req, limit) };
     throw err;
   }
   const signature = req.headers['stripe-signature'];
@@ -55,10 +71,7 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
     return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
   } catch (err) {
     const error = toAppError(err);
-    if (error.status === 400) deps.logger.warn(refusedLog(error, requestId), 'stripe webhook refused');
-    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ requestId, err, code: error.code }, 'request failed');
-    else deps.logger.warn({ requestId, code: error.code, detail: error.detail }, 'request rejected');
-    return problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId);
+    return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), ...refusal(error, err) };
   }
 }
 
@@ -108,6 +121,7 @@ function respond(
   // One line per delivery (Express logs two: the route's and pino-http's), with the ids pino-http's line has.
   const line = {
     requestId,
+    clientIp: clientIp(deps, req),
     ...(answer.eventId ? { eventId: answer.eventId } : {}),
     ...(answer.accountId ? { accountId: answer.accountId } : {}),
     req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },
@@ -115,6 +129,6 @@ function respond(
     responseTime: Math.round(performance.now() - started),
   };
   if (answer.duplicate !== undefined) accessLog.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
-  else if (answer.status >= 500) accessLog.error(line, 'request errored');
-  else accessLog.warn(line, 'request completed');
+  else if (answer.status >= 500) accessLog.error({ ...line, ...answer.logFields }, answer.logMsg ?? 'request errored');
+  else accessLog.warn({ ...line, ...answer.logFields }, answer.logMsg ?? 'request completed');
 }

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { StripeAppServices } from '../stripe/stripe-app-services';
+import { refusalReport } from './request-context';
 import { stripeAppCaller, verifyStripeAppCaller, verifyStripeAppSignature, type StripeAppCaller } from '../stripe/verify-stripe-app-caller';
 import type { UserInfo } from '../oauth/oauth-client';
 import { LOGIN_STATE_TTL_SECONDS, loginCookieName } from '../oauth/login-states';
@@ -11,13 +12,14 @@ import { LOGIN_STATE_TTL_SECONDS, loginCookieName } from '../oauth/login-states'
  * /login (signed state; a nonce cookie for this browser) -> provider -> /authorize (code, and the same
  * browser's cookie) -> token in the Secret Store -> back to Stripe.
  */
-export function oauthRoutes(services: StripeAppServices, logger: Logger): Router {
+export function oauthRoutes(services: StripeAppServices, logger: Logger, limits: RequestHandler[] = []): Router {
   const router = Router();
-  const signed = verifyStripeAppCaller(services.appSecret, logger);
+  // The rate limits count for the caller Stripe signed for, so they run after the signature check.
+  const signed = [verifyStripeAppCaller(services.appSecret, logger), ...limits];
   router.get('/oauth/login', noStore, login(services, logger));
   router.get('/oauth/authorize', noStore, authorize(services));
-  router.get('/oauth/userinfo', signed, noStore, userInfo(services));
-  router.get('/oauth/logout', signed, noStore, logout(services));
+  router.get('/oauth/userinfo', ...signed, noStore, userInfo(services));
+  router.get('/oauth/logout', ...signed, noStore, logout(services));
   return router;
 }
 
@@ -33,7 +35,7 @@ function login(services: StripeAppServices, logger: Logger): RequestHandler {
     const caller = verifyStripeAppSignature(
       { userId: dashboardState.userId, accountId: dashboardState.accountId, signature: dashboardState.signature },
       services.appSecret,
-      req.log ?? logger,
+      refusalReport(req, res, logger),
     );
     const { state, codeVerifier, browserNonce } = await services.loginStates.begin(caller);
     const url = await services.oauth.authorizationUrl({ state, codeVerifier });

@@ -95,8 +95,18 @@ describe('the Elastic Beanstalk bundle', () => {
       throw new Error(`${(err as Error).message}\nweb:\n${web.output()}`);
     }
 
-    const jobId = await postJob(url, { steps: 2 });
-    const job = await waitForJob(url, jobId, (j) => j.state === 'completed', 30_000).catch((err: Error) => {
+    // The key comes from the bundle's own CLI, as an operator makes one on an instance (no tsx, prod deps only).
+    const cli = spawnSync(process.execPath, ['dist/cli/api-key.js', 'create', 'bundle test'], {
+      cwd: appDir,
+      env: { PATH: process.env.PATH, REDIS_URL: redis.url, REDIS_PASSWORD: AUTH_TOKEN },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    const apiKey = /hl_[0-9a-f]{16}_[0-9a-f]{64}/.exec(cli.stdout)?.[0];
+    if (cli.status !== 0 || !apiKey) throw new Error(`node dist/cli/api-key.js create failed (${cli.status}): ${cli.stdout}${cli.stderr}`);
+    const api = { url, apiKey };
+    const jobId = await postJob(api, { steps: 2 });
+    const job = await waitForJob(api, jobId, (j) => j.state === 'completed', 30_000).catch((err: Error) => {
       throw new Error(`${err.message}\nworker:\n${worker.output()}`);
     });
     expect(job.state).toBe('completed');
