@@ -91,7 +91,8 @@ export interface IntakeEntry {
   receivedAt: number;
   /** The raw body Stripe sent, exactly as signed (a thin notification's for source thin). */
   body: string;
-  source: EventSource;
+  /** Absent: `webhook` (a snapshot event the web accepted). */
+  source?: EventSource;
   /** The thin notification's own id (source thin). */
   thinId?: string;
 }

@@ -69,7 +69,7 @@ function parseEvent(entry: IntakeEntry): MovedEvent | undefined {
     if (entry.source === 'thin') return body.id === entry.thinId ? { entry, data: body, summary: summariseThin(entry, body as unknown as ThinNotification) } : undefined;
     if (body.id !== entry.eventId) return undefined;
     const event = body as unknown as Stripe.Event;
-    return { entry, data: body, summary: { ...summariseEvent(event), source: entry.source } };
+    return { entry, data: body, summary: { ...summariseEvent(event), source: entry.source ?? 'webhook' } };
   } catch {
     // Falls through: reported by the caller.
   }
@@ -308,7 +308,7 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 /** The bytes an entry's fields take in Redis's reply, as the read script counts them. */
 const entryBytes = (entry: IntakeEntry) =>
   Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length +
-  (entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0));
+  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0));
 
 /**
  * A running mover as a worker process has it: blocking reads on a connection of its own, everything else
