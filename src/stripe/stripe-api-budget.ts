@@ -161,8 +161,10 @@ export class StripeApiBudget {
   async usage(): Promise<StripeApiBudgetUsage> {
     const [window, pause, stats] = this.keys;
     const now = Date.now();
+    // A pipeline, not MULTI: Redis refuses a transaction when it is out of memory, and the console must
+    // still show the overview then (operators free memory from it).
     const results = await this.redis
-      .multi()
+      .pipeline()
       .zcount(window, now - WINDOW_MS, '+inf') // in flight, or answered within the last window
       .pttl(pause)
       .hmget(stats, 'sent', 'rateLimited')
