@@ -6,7 +6,8 @@ import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
-import { withWebhookFastPath } from './fast-path';
+import { HealthdLog, withHealthdLog } from './healthd-log';
+import { createWebListener } from './listener';
 import { closeServer } from './server';
 
 async function main(): Promise<void> {
@@ -19,8 +20,13 @@ async function main(): Promise<void> {
   await assertNoEviction(deps.redis);
 
   const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });
-  // POST /webhooks/stripe is answered on node:http before Express (the hot path); the rest goes to Express.
-  const server = createServer(withWebhookFastPath(deps, app));
+  // The origin check, then POST /webhooks/stripe on node:http before Express (the hot path), then Express.
+  const listener = createWebListener(deps, app);
+  // EB's health agent reads per-request lines that nginx would write; with Docker Compose there is no nginx.
+  const healthd = config.HEALTHD_LOG_DIR ? new HealthdLog(config.HEALTHD_LOG_DIR, { onError: (msg) => logger.warn(msg) }) : undefined;
+  const healthdFlusher = healthd?.start();
+  const server = createServer(healthd ? withHealthdLog(healthd, listener) : listener);
+  if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
       [
         { name: 'stop accepting', run: () => deps.lifecycle.beginShutdown() },
         { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
+        { name: 'flush health agent log', run: async () => healthdFlusher?.stop() },
         ...deps.closeSteps,
       ],
       logger,

@@ -4,11 +4,12 @@ import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifec
 import { createLogger } from '../logger';
 import { assertNoEviction, createRedis, logRedisErrors, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
-import { QUEUE_NAMES } from '../queues';
+import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
 import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
+import { startMetricsPublisher } from './cloudwatch-publisher';
 import { PROCESSORS } from './processor-registry';
 import { startReconciliation } from './reconcile-schedule';
 
@@ -45,6 +46,9 @@ async function main(): Promise<void> {
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
   const mover = startIntakeMover(config, connection, logger);
+  // Once a minute one worker (a Redis lock elects it) sends queue and event metrics to CloudWatch.
+  const metricsQueues = createQueues(config, connection);
+  const metrics = startMetricsPublisher({ config, redis: connection, queues: metricsQueues, logger });
   // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
   const sweep = startIndexSweep(config, connection, logger);
   // Recovers what Stripe could not deliver, on a schedule shared by every worker (RECONCILE_INTERVAL_MINUTES).
@@ -59,8 +63,10 @@ async function main(): Promise<void> {
       [
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
         { name: 'stop reconciling', run: () => reconciliation.stop() },
+        { name: 'stop publishing metrics', run: () => metrics.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
+        { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },
         { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
       ],
