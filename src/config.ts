@@ -112,6 +112,10 @@ export const configSchema = z.object({
   STRIPE_APP_SIGN_IN_RATE_LIMIT_PER_MINUTE: int(1).default(30),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   STRIPE_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  // Stripe API requests per second for every worker together (issue 18); unset: 20 live, 10 test (by the key).
+  STRIPE_API_REQUESTS_PER_SECOND: int(1, 10_000).optional(),
+  // How often workers list Stripe's events to recover missed deliveries; 0 turns reconciliation off.
+  RECONCILE_INTERVAL_MINUTES: int(0, 1440).default(15),
   STRIPE_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),
   OAUTH_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
   OAUTH_AUTHORIZATION_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -233,4 +237,10 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     }
     throw err;
   }
+}
+
+/** The shared Stripe API budget: STRIPE_API_REQUESTS_PER_SECOND, else Stripe's live or test limit halved or so. */
+export function stripeRequestsPerSecond(config: Pick<Config, 'STRIPE_API_REQUESTS_PER_SECOND' | 'STRIPE_SECRET_KEY'>): number {
+  if (config.STRIPE_API_REQUESTS_PER_SECOND) return config.STRIPE_API_REQUESTS_PER_SECOND;
+  return /^(sk|rk)_live_/.test(config.STRIPE_SECRET_KEY ?? '') ? 20 : 10;
 }

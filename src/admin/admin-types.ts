@@ -51,6 +51,18 @@ export interface IntakeOverview {
   deadLettered: number;
 }
 
+/** The Stripe API budget every worker shares (STRIPE_API_REQUESTS_PER_SECOND). */
+export interface StripeBudgetOverview {
+  perSecond: number;
+  /** Slots taken in the last second (in flight or answered). */
+  inUse: number;
+  /** A 429 from Stripe paused every worker just now. */
+  paused: boolean;
+  /** Requests sent and 429s received since Redis was last emptied. */
+  sent: number;
+  rateLimited: number;
+}
+
 /** The event index's convergence (the index sweep in every worker): records not final, and events lost. */
 export interface EventIndexOverview {
   /** Records queued or processing now. */
@@ -67,6 +79,21 @@ export interface Overview {
   intake: IntakeOverview;
   events: EventIndexOverview;
   redis: RedisMemory;
+  stripeBudget: StripeBudgetOverview;
+  /** The latest events Stripe said it failed to generate (newest first). */
+  healthAlerts: HealthAlertOverview[];
+}
+
+/** See src/events/health-alerts.ts. */
+export interface HealthAlertOverview {
+  eventId: string;
+  alertId: string | null;
+  summary: string | null;
+  severity: string | null;
+  resolvedAt: string | null;
+  eventType: string | null;
+  refetch: { id: string | null; type: string | null; url: string | null } | null;
+  receivedAt: string;
 }
 
 export interface JobSummary {

@@ -1,9 +1,10 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
+import { latestHealthAlerts } from '../events/health-alerts';
 import type { IntakeLog } from '../events/intake-log';
 import type { OpenRecords } from '../events/open-records';
-import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type WorkerInfo } from './admin-types';
+import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type StripeBudgetOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
 
 /** The console's throughput chart covers the last hour, one bar per minute. */
@@ -49,14 +50,18 @@ export async function readOverview(
   intake: Pick<IntakeLog, 'backlog'>,
   openRecords: Pick<OpenRecords, 'summary'>,
   redis: Redis,
+  stripeBudget: { usage(): Promise<StripeBudgetOverview> },
+  prefix: string,
   nowMs = Date.now(),
 ): Promise<Overview> {
-  const [perQueue, backlog, open, memory] = await Promise.all([
+  const [perQueue, backlog, open, memory, budget, healthAlerts] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
     intake.backlog(),
     openRecords.summary(nowMs),
     readRedisMemoryInfo(redis),
+    stripeBudget.usage(),
+    latestHealthAlerts(redis, prefix),
   ]);
   const events = { open: open.open, oldestOpenAgeMs: open.oldestAgeMs, lost: open.lost };
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, events, redis: memory };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, events, redis: memory, stripeBudget: budget, healthAlerts };
 }

@@ -3,6 +3,7 @@ export class StripeApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: { code?: string; doc_url?: string; message: string; param?: string; type: string },
+    readonly headers: Record<string, string> = {},
   ) {
     super(body.message);
   }
@@ -55,4 +56,17 @@ export function accountInaccessible(key: string, account: string): StripeApiErro
 /** How Stripe shows a key in an error: its prefix and last four characters. */
 export function redactKey(key: string): string {
   return `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
+}
+
+/**
+ * What Stripe's rate limiter answers: 429 with code `rate_limit` (stripe-node raises StripeRateLimitError
+ * for any 429). Stripe sends no Retry-After; clients back off on their own.
+ */
+export function rateLimited(): StripeApiError {
+  return new StripeApiError(429, {
+    code: 'rate_limit',
+    doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
+    message: 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
+    type: 'invalid_request_error',
+  });
 }

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseStripeForm } from './stripe-form';
-import { accountInaccessible, redactKey, StripeApiError } from './stripe-emulator-errors';
+import type Stripe from 'stripe';
+import { accountInaccessible, parameterMissing, redactKey, StripeApiError } from './stripe-emulator-errors';
+import { EventsEmulation } from './stripe-emulator-events';
+import { RateLimitEmulation } from './stripe-emulator-rate-limit';
 import { SecretsEmulation } from './stripe-emulator-secrets';
 
 export interface StripeEmulatorOptions {
@@ -10,6 +13,8 @@ export interface StripeEmulatorOptions {
   secretKey: string;
   port?: number;
   host?: string;
+  /** Requests per second Stripe would serve before answering 429 (unlimited when absent). */
+  rateLimitPerSecond?: number;
 }
 
 export interface StripeEmulator {
@@ -17,6 +22,10 @@ export interface StripeEmulator {
   url: string;
   port: number;
   secrets: SecretsEmulation;
+  /** Stripe's event history: what `/v1/events`, `/v2/core/events/:id` and related objects answer. */
+  events: EventsEmulation;
+  /** The 429 limiter: its limit can change while running; it counts what it served and refused. */
+  rateLimit: RateLimitEmulation;
   /**
    * The account uninstalled the app: from now on every request acting for it answers what Stripe
    * answers then (403 `account_invalid`), and its secrets are out of reach.
@@ -33,7 +42,42 @@ export interface EmulatedRequest {
   livemode: boolean;
 }
 
-type Endpoint = (request: EmulatedRequest) => unknown;
+type Endpoint = (request: EmulatedRequest, pathParam: string) => unknown;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  endpoint: Endpoint;
+}
+
+/** `'GET /v1/events/:id'` → a route whose `:id` (one path segment) is passed to the endpoint. */
+function route(spec: string, endpoint: Endpoint): Route {
+  const [method, path] = spec.split(' ') as [string, string];
+  const pattern = new RegExp(`^${path.replace(/\/:id$/, '/([^/]+)')}$`);
+  return { method, pattern, endpoint };
+}
+
+function findRoute(routes: Route[], method: string, path: string): { endpoint: Endpoint; param: string } | undefined {
+  for (const candidate of routes) {
+    if (candidate.method !== method) continue;
+    const match = candidate.pattern.exec(path);
+    if (match) return { endpoint: candidate.endpoint, param: decodeURIComponent(match[1] ?? '') };
+  }
+  return undefined;
+}
+
+function objectOr404(events: EventsEmulation, path: string): unknown {
+  const object = events.objectAt(path);
+  if (!object) throw unrecognizedUrl('GET', path);
+  return object;
+}
+
+interface HandlerContext {
+  routes: Route[];
+  key: string;
+  revoked: ReadonlySet<string>;
+  rateLimit: RateLimitEmulation;
+  events: EventsEmulation;
+}
 
 const OWN_ACCOUNT = 'acct_emulator';
 
@@ -44,15 +88,22 @@ const OWN_ACCOUNT = 'acct_emulator';
  */
 export async function startStripeEmulator(options: StripeEmulatorOptions): Promise<StripeEmulator> {
   const secrets = new SecretsEmulation();
+  const events = new EventsEmulation();
+  const rateLimit = new RateLimitEmulation(options.rateLimitPerSecond);
   const revoked = new Set<string>();
-  const routes: Record<string, Endpoint> = {
-    'POST /v1/apps/secrets': (r) => secrets.create(r),
-    'GET /v1/apps/secrets': (r) => secrets.list(r),
-    'GET /v1/apps/secrets/find': (r) => secrets.find(r),
-    'POST /v1/apps/secrets/delete': (r) => secrets.deleteWhere(r),
-  };
+  const routes: Route[] = [
+    route('POST /v1/apps/secrets', (r) => secrets.create(r)),
+    route('GET /v1/apps/secrets', (r) => secrets.list(r)),
+    route('GET /v1/apps/secrets/find', (r) => secrets.find(r)),
+    route('POST /v1/apps/secrets/delete', (r) => secrets.deleteWhere(r)),
+    route('GET /v1/events', (r) => events.list(r)),
+    route('GET /v1/events/:id', (r, id) => events.retrieve(r, id)),
+    route('GET /v2/core/events/:id', (_r, id) => events.retrieveThin(id)),
+    // Any object a recorded event refers to, at its related_object.url.
+    { method: 'GET', pattern: /^(\/v1\/[a-z_/]+\/[A-Za-z0-9_]+)$/, endpoint: (_r, path) => objectOr404(events, path) },
+  ];
   const server = createServer((req, res) => {
-    void handle(req, res, routes, options.secretKey, revoked);
+    void handle(req, res, { routes, key: options.secretKey, revoked, rateLimit, events });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,32 +114,53 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
     secrets,
+    events,
+    rateLimit,
     revokeAccess: (account) => revoked.add(account),
     stop: () => close(server),
   };
 }
 
-async function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  routes: Record<string, Endpoint>,
-  key: string,
-  revoked: ReadonlySet<string>,
-) {
+/**
+ * Not Stripe's: how `npm run webhook -- <type> --thin|--undelivered` (another process) puts an event into
+ * the emulator's history, as Stripe would have generated it. JSON in, the event (and notification) out.
+ */
+export const EMULATOR_EVENTS_PATH = '/_emulator/events';
+
+interface RecordEventRequest {
+  event: Stripe.Event;
+  delivered?: boolean;
+  thin?: boolean;
+}
+
+function recordEvent(events: EventsEmulation, request: RecordEventRequest): Record<string, unknown> {
+  if (!request.event || typeof request.event.id !== 'string') throw parameterMissing('event');
+  const delivered = request.delivered ?? true;
+  if (request.thin) return { event: request.event, notification: events.addThinFor(request.event, { delivered }) };
+  return { event: events.add(request.event, { delivered }) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, revoked, rateLimit, events }: HandlerContext) {
   res.setHeader('Request-Id', `req_${randomBytes(7).toString('hex')}`);
   const version = req.headers['stripe-version'];
   if (typeof version === 'string') res.setHeader('Stripe-Version', version);
   try {
     const url = new URL(req.url ?? '/', 'http://emulator');
     authenticate(req.headers.authorization, key);
-    const endpoint = routes[`${req.method} ${url.pathname}`];
-    if (!endpoint) throw unrecognizedUrl(req.method ?? 'GET', url.pathname);
+    // Stripe's limiter counts every authenticated request, whatever it asks for.
+    rateLimit.admit();
+    if (req.method === 'POST' && url.pathname === EMULATOR_EVENTS_PATH) {
+      send(res, 200, recordEvent(events, JSON.parse((await readBody(req)) || '{}') as RecordEventRequest));
+      return;
+    }
+    const found = findRoute(routes, req.method ?? 'GET', url.pathname);
+    if (!found) throw unrecognizedUrl(req.method ?? 'GET', url.pathname);
     const params = req.method === 'GET' ? parseStripeForm(url.search.slice(1)) : parseStripeForm(await readForm(req));
     const account = typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : OWN_ACCOUNT;
     if (revoked.has(account)) throw accountInaccessible(key, account);
-    send(res, 200, endpoint({ params, account, livemode: key.includes('_live_') }));
+    send(res, 200, found.endpoint({ params, account, livemode: key.includes('_live_') }, found.param));
   } catch (err) {
-    if (err instanceof StripeApiError) send(res, err.status, { error: err.body });
+    if (err instanceof StripeApiError) send(res, err.status, { error: err.body }, err.headers);
     else send(res, 500, { error: { message: 'An unknown error occurred', type: 'api_error' } });
   }
 }
@@ -120,10 +192,14 @@ function unrecognizedUrl(method: string, path: string): StripeApiError {
   });
 }
 
-async function readForm(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readForm(req: IncomingMessage): Promise<string> {
+  const body = await readBody(req);
   const type = req.headers['content-type'] ?? '';
   if (body && !type.startsWith('application/x-www-form-urlencoded')) {
     throw new StripeApiError(400, {
@@ -134,9 +210,9 @@ async function readForm(req: IncomingMessage): Promise<string> {
   return body;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const json = JSON.stringify(body, null, 2);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
   res.end(json);
 }
 

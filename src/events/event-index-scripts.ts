@@ -46,6 +46,13 @@ else
   redis.call('HSET', rec, 'status', 'queued', 'attempts', '0', unpack(ARGV, 12))
 end
 redis.call('EXPIRE', rec, ttl)
+-- A thin notification of this event arrived while it waited in the intake log (INTAKE_APPEND_SOURCE_SCRIPT).
+local thinLink = base .. ':thin-link:' .. id
+local thinId = redis.call('GET', thinLink)
+if thinId then
+  redis.call('HSETNX', rec, 'thinEventId', thinId)
+  redis.call('DEL', thinLink)
+end
 redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl)
 local all = base .. ':idx:all'
 redis.call('ZADD', all, 0, member)

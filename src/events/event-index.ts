@@ -71,6 +71,8 @@ function toRecord(fields: Record<string, string>): EventRecord | undefined {
     lastError: fields.lastError || null,
     jobId: fields.jobId ?? fields.id,
     replays: Number(fields.replays ?? 0),
+    source: (['thin', 'reconciled', 'replay'] as const).find((s) => s === fields.source) ?? 'webhook',
+    thinEventId: fields.thinEventId || null,
   };
 }
 
@@ -154,6 +156,8 @@ export class EventIndex {
       'jobId', summary.id,
       'replays', '0',
       'member', member,
+      'source', summary.source ?? 'webhook',
+      ...(summary.thinEventId ? ['thinEventId', summary.thinEventId] : []),
     ];
     // About 1 write in 16 sweeps the secondary indexes by age (the overall index is swept on every write).
     const sweep = receivedAtMs % 16 === 0 ? '1' : '0';

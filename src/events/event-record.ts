@@ -25,11 +25,17 @@ export interface EventRecord {
   /** The BullMQ job that processes it now: the event id, or `${id}-replay-${n}` after a replay. */
   jobId: string;
   replays: number;
+  /** Where it came from: a snapshot `webhook`, a `thin` notification, `reconciled` from Stripe's Events API, or a `replay`. */
+  source: 'webhook' | 'thin' | 'reconciled' | 'replay';
+  /** The thin notification of the same change (its own id), when one arrived. */
+  thinEventId: string | null;
 }
 
 /** The fields of an event the index needs, read defensively (a verified body can still be odd). */
 export interface EventSummary {
   id: string;
+  source?: EventRecord['source'];
+  thinEventId?: string;
   type: string;
   account: string | null;
   objectId: string | null;

@@ -17,6 +17,28 @@ return 1
 `;
 
 /**
+ * The same for a thin notification (and for reconciled events, `source` = reconciled), keyed by its
+ * snapshot event's id when it has one. A duplicate links itself to what is there: the record when it
+ * exists (`thinEventId`), else a link key the record script picks up when the entry is moved.
+ * KEYS: rec, seen, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source.
+ */
+export const INTAKE_APPEND_SOURCE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then
+  if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[1], 'thinEventId', ARGV[5]) end
+  return 0
+end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then
+  if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[4]) end
+  return 0
+end
+redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+return 1
+`;
+
+/** Where an event came from; the index records it (`source` in the events API). */
+export type EventSource = 'webhook' | 'thin' | 'reconciled' | 'replay';
+
+/**
  * XREADGROUP within a byte budget: takes new entries one at a time, looking at the next one's size first
  * (XRANGE after the group's last delivered id; the script is atomic, so it is the entry XREADGROUP gives),
  * and stops before the budget would be passed. Unless the caller already holds entries, the first is always
@@ -67,8 +89,12 @@ export interface IntakeEntry {
   eventId: string;
   /** When the web accepted it (ms since the epoch). */
   receivedAt: number;
-  /** The raw body Stripe sent, exactly as signed. */
+  /** The raw body Stripe sent, exactly as signed (a thin notification's for source thin). */
   body: string;
+  /** Absent: `webhook` (a snapshot event the web accepted). */
+  source?: EventSource;
+  /** The thin notification's own id (source thin). */
+  thinId?: string;
 }
 
 export interface IntakeBacklog {
@@ -93,6 +119,10 @@ export interface DeadLetter {
 
 type IntakeRedis = Redis & {
   hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string): Promise<number>;
+  hooklaneIntakeAppendSource(
+    rec: string, seen: string, stream: string, link: string,
+    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource,
+  ): Promise<number>;
   hooklaneIntakeReadWithin(stream: string, group: string, consumer: string, count: number, maxBytes: number, holding: '0' | '1'): Promise<StreamEntry[]>;
 };
 
@@ -106,8 +136,20 @@ export const eventIndexBase = (prefix: string) => `${prefix}:{event-index}`;
 function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
   const map = new Map<string, string>();
   for (let i = 0; fields && i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
-  return { entryId, eventId: map.get('id') ?? '', receivedAt: Number(map.get('receivedAt')) || Date.now(), body: map.get('body') ?? '' };
+  const source = (map.get('source') as EventSource | undefined) ?? 'webhook';
+  const thinId = map.get('thinId');
+  return {
+    entryId,
+    eventId: map.get('id') ?? '',
+    receivedAt: Number(map.get('receivedAt')) || Date.now(),
+    body: map.get('body') ?? '',
+    source,
+    ...(thinId ? { thinId } : {}),
+  };
 }
+
+/** Where a thin duplicate of an event still in the log leaves its id for the record (RECORD_EVENT_SCRIPT). */
+export const thinLinkKey = (base: string, eventId: string) => `${base}:thin-link:${eventId}`;
 
 export class IntakeLog {
   readonly stream: string;
@@ -125,6 +167,7 @@ export class IntakeLog {
     this.ttlSeconds = String(config.EVENT_INDEX_RETENTION_DAYS * 86_400);
     if (!('hooklaneIntakeAppend' in redis)) {
       redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
+      redis.defineCommand('hooklaneIntakeAppendSource', { numberOfKeys: 4, lua: INTAKE_APPEND_SOURCE_SCRIPT });
       redis.defineCommand('hooklaneIntakeReadWithin', { numberOfKeys: 1, lua: INTAKE_READ_WITHIN_SCRIPT });
     }
     this.redis = redis as IntakeRedis;
@@ -138,6 +181,27 @@ export class IntakeLog {
   async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
     const rec = `${this.base}:rec:${eventId}`;
     const added = await this.redis.hooklaneIntakeAppend(rec, this.seenKey(eventId), this.stream, eventId, String(receivedAtMs), body, this.ttlSeconds);
+    return added === 1;
+  }
+
+  /**
+   * Appends a thin notification under `key` (its snapshot event's id, or its own) unless the key is known;
+   * a duplicate is linked to the event it duplicates. Resolves true when this call appended it.
+   */
+  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
+    return this.appendFrom('thin', key, body, receivedAtMs, thinId);
+  }
+
+  /** Appends an event found by reconciliation (the full snapshot event's JSON) unless its id is known. */
+  async appendReconciled(eventId: string, body: string, receivedAtMs = Date.now()): Promise<boolean> {
+    return this.appendFrom('reconciled', eventId, body, receivedAtMs, '');
+  }
+
+  private async appendFrom(source: EventSource, key: string, body: Buffer | string, receivedAtMs: number, thinId: string): Promise<boolean> {
+    const added = await this.redis.hooklaneIntakeAppendSource(
+      `${this.base}:rec:${key}`, this.seenKey(key), this.stream, thinLinkKey(this.base, key),
+      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source,
+    );
     return added === 1;
   }
 

@@ -99,7 +99,9 @@ export class OpenRecords {
 
   async summary(nowMs = Date.now()): Promise<OpenRecordsSummary> {
     const key = `${this.base}:idx:open`;
-    const [[, open], [, oldest], [, lost]] = ((await this.redis.multi().zcard(key).zrange(key, 0, 0, 'WITHSCORES').get(`${this.base}:lost-total`).exec()) ?? []) as [
+    // A pipeline, not MULTI: Redis 7 refuses every command queued in a transaction while it is out of
+    // memory, and the overview must still load then (operators free memory from the console).
+    const [[, open], [, oldest], [, lost]] = ((await this.redis.pipeline().zcard(key).zrange(key, 0, 0, 'WITHSCORES').get(`${this.base}:lost-total`).exec()) ?? []) as [
       [Error | null, number],
       [Error | null, string[]],
       [Error | null, string | null],

@@ -7,12 +7,13 @@ export type StripeClientConfig = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_
  * The one place stripe-node is built. `STRIPE_API_BASE` points it at another host (the local emulator)
  * through stripe-node's own host/port/protocol options, so every request goes through the real SDK.
  */
-export function createStripeClient(config: StripeClientConfig): Stripe {
+export function createStripeClient(config: StripeClientConfig, options: { maxNetworkRetries?: number } = {}): Stripe {
   if (!config.STRIPE_SECRET_KEY) throw new Error('STRIPE_SECRET_KEY is not set');
   return new Stripe(config.STRIPE_SECRET_KEY, {
     ...apiBaseOptions(config.STRIPE_API_BASE),
     timeout: config.STRIPE_API_TIMEOUT_MS,
-    maxNetworkRetries: 2,
+    // Budgeted callers pass 0: each of their HTTP requests must take its own slot of the shared budget.
+    maxNetworkRetries: options.maxNetworkRetries ?? 2,
     appInfo: { name: 'hooklane' },
   });
 }

@@ -7,6 +7,7 @@ import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { coalesceWritesThisTurn, waitForReplicasThisTurn } from '../redis';
 import type { MemoryHighWater } from '../redis-memory-guard';
+import type { ThinNotification } from './stripe-fetcher';
 import { verifyStripeSignature } from './webhook-signature';
 
 export interface WebhookIntakeDeps {
@@ -43,6 +44,28 @@ export interface WebhookAnswer {
 // ids of our own making (bench and replay tooling).
 const EVENT_ID = /^evt_[A-Za-z0-9][A-Za-z0-9_-]{0,250}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
+// v2 types can name a sub-resource: `v2.core.account[requirements].updated`.
+const THIN_EVENT_TYPE = /^[a-z0-9_.[\]]{1,255}$/;
+
+/**
+ * The id a thin notification is stored under: its snapshot event's id when it has one (a `v1.*` type), so
+ * the snapshot and thin deliveries of the same change (both destinations live while migrating) are one
+ * event, whichever arrives first; else its own id.
+ */
+function thinEventKey(notification: ThinNotification): string {
+  const candidate = notification as unknown as { id?: unknown; type?: unknown; snapshot_event?: unknown };
+  if (typeof candidate.id !== 'string' || !EVENT_ID.test(candidate.id)) {
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event notification has no usable id.');
+  }
+  if (typeof candidate.type !== 'string' || !THIN_EVENT_TYPE.test(candidate.type)) {
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event notification has no usable type.');
+  }
+  if (candidate.snapshot_event === undefined || candidate.snapshot_event === null) return candidate.id;
+  if (typeof candidate.snapshot_event !== 'string' || !EVENT_ID.test(candidate.snapshot_event)) {
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event notification\'s snapshot_event is not a usable event id.');
+  }
+  return candidate.snapshot_event;
+}
 
 function assertStripeEvent(event: Stripe.Event): void {
   const candidate = event as unknown as { id?: unknown; type?: unknown; object?: unknown };
@@ -60,10 +83,11 @@ function assertStripeEvent(event: Stripe.Event): void {
  * Whoever appends answers duplicate: false. A worker's IntakeMover turns the entry into a job
  * (jobId = event id) and an index record within milliseconds; the web never waits for that.
  */
-async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: Buffer): Promise<boolean> {
+async function storeOnce(deps: WebhookIntakeDeps, eventId: string, rawBody: Buffer, thinId?: string): Promise<boolean> {
   // Every delivery handled in this event-loop turn shares one socket write to Redis.
   coalesceWritesThisTurn(deps.redis);
-  const appended = await intakeLogFor(deps.redis, deps.config).append(event.id, rawBody);
+  const log = intakeLogFor(deps.redis, deps.config);
+  const appended = thinId === undefined ? await log.append(eventId, rawBody) : await log.appendThin(eventId, thinId, rawBody);
   await assertReplicated(deps);
   return !appended;
 }
@@ -106,16 +130,31 @@ export async function acceptStripeWebhook(
   if (!secrets?.length) {
     throw new AppError('WEBHOOK_NOT_CONFIGURED', 'Set STRIPE_WEBHOOK_SECRET (whsec_...) to accept Stripe webhooks.');
   }
-  const event = verifyStripeSignature(rawBody, signatureHeader, {
+  const delivery = verifyStripeSignature(rawBody, signatureHeader, {
     secrets,
     toleranceSeconds: deps.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
   });
+  if (delivery.kind === 'thin') return acceptThin(deps, delivery.notification, rawBody);
+  const { event } = delivery;
   assertStripeEvent(event);
   if (deps.memoryGuard?.full) {
     throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
   }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    storeOnce(deps, event, rawBody),
+    storeOnce(deps, event.id, rawBody),
   );
   return { status: 200, body: { received: true, duplicate }, eventId: event.id, ...(event.account ? { accountId: event.account } : {}) };
+}
+
+/** A verified thin notification: stored once under its key, the raw notification kept for the worker to fetch with. */
+async function acceptThin(deps: WebhookIntakeDeps, notification: ThinNotification, rawBody: Buffer): Promise<WebhookAnswer> {
+  const key = thinEventKey(notification);
+  if (deps.memoryGuard?.full) {
+    throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
+  }
+  const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
+    storeOnce(deps, key, rawBody, notification.id),
+  );
+  const account = typeof notification.context === 'string' && notification.context.startsWith('acct_') ? notification.context : undefined;
+  return { status: 200, body: { received: true, duplicate }, eventId: key, ...(account ? { accountId: account } : {}) };
 }

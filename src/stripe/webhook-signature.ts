@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { AppError } from '../errors';
+import type { ThinNotification } from './stripe-fetcher';
 import './webhook-errors';
 
 export interface WebhookVerification {
@@ -32,16 +33,30 @@ const DETAILS: Record<SignatureFailure, string> = {
   WEBHOOK_EVENT_INVALID: 'The body is empty or not JSON.',
 };
 
+/** A verified delivery: a snapshot event, or a thin event notification (an event destination's thin payload). */
+export type VerifiedDelivery = { kind: 'snapshot'; event: Stripe.Event } | { kind: 'thin'; notification: ThinNotification };
+
+// stripe-node's constructEvent verifies the signature, then refuses a thin payload with this plain Error;
+// parseEventNotification does the opposite. Only a verified body can raise it (a unit test pins the text).
+const THIN_PAYLOAD_REFUSED = 'You passed a thin event notification';
+
+// parseEventNotification is an instance method, and an instance wants a key; this one never sends a
+// request (the web only verifies and parses; the workers fetch, with their own client).
+let thinParser: Stripe | undefined;
+const PARSE_ONLY_KEY = 'sk_test_hooklane_parse_only_never_sent';
+
 /**
  * Verifies `Stripe-Signature` over the raw body with stripe-node against each configured secret in turn
- * and returns the parsed event. A valid signature under any secret wins; otherwise the most telling
+ * and returns the parsed event. The snapshot path runs first and costs what it always did; only a body
+ * stripe-node verified and then refused as a thin payload is parsed again, with parseEventNotification
+ * under the secret that matched (each event destination has its own). A valid signature under any secret wins; otherwise the most telling
  * failure is reported (expired beats invalid: it means a secret matched but the delivery is too old).
  */
 export function verifyStripeSignature(
   rawBody: Buffer,
   signatureHeader: string | undefined,
   { secrets, toleranceSeconds }: WebhookVerification,
-): Stripe.Event {
+): VerifiedDelivery {
   if (!signatureHeader) throw new AppError('SIGNATURE_MISSING', 'Send the Stripe-Signature header Stripe computed for this body.');
   let failure: SignatureFailure = 'SIGNATURE_INVALID';
   let firstCause: unknown;
@@ -50,8 +65,11 @@ export function verifyStripeSignature(
   const payload = rawBody.toString('utf8');
   for (const secret of secrets) {
     try {
-      return Stripe.webhooks.constructEvent(payload, signatureHeader, secret, toleranceSeconds);
+      return { kind: 'snapshot', event: Stripe.webhooks.constructEvent(payload, signatureHeader, secret, toleranceSeconds) };
     } catch (err) {
+      if (err instanceof Error && err.message.startsWith(THIN_PAYLOAD_REFUSED)) {
+        return { kind: 'thin', notification: parseThin(payload, signatureHeader, secret, toleranceSeconds) };
+      }
       const kind = classify(err);
       firstCause ??= err;
       if (kind !== 'SIGNATURE_INVALID') failure = kind;
@@ -59,4 +77,15 @@ export function verifyStripeSignature(
     }
   }
   throw new AppError(failure, DETAILS[failure], { cause: firstCause });
+}
+
+function parseThin(payload: string, header: string, secret: string, toleranceSeconds: number): ThinNotification {
+  thinParser ??= new Stripe(PARSE_ONLY_KEY);
+  try {
+    const notification = thinParser.parseEventNotification(payload, header, secret, toleranceSeconds);
+    // The stored form is the JSON Stripe sent, without stripe-node's fetch functions or parsed context.
+    return JSON.parse(payload) as ThinNotification & typeof notification;
+  } catch (err) {
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The signed body is not a thin event notification stripe-node accepts.', { cause: err });
+  }
 }

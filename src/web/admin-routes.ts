@@ -1,22 +1,27 @@
-import { Router, type Request } from 'express';
-import type { Queue } from 'bullmq';
+import express, { Router, type Request } from 'express';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { JOB_STATES, type ActionResult, type AdminSession } from '../admin/admin-types';
 import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJob } from '../admin/job-admin';
 import { readOverview } from '../admin/queue-overview';
-import type { Config } from '../config';
+import { stripeRequestsPerSecond, type Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
 import { openRecordsFor } from '../events/open-records';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
+import { StripeApiBudget } from '../stripe/stripe-api-budget';
 import { ALL_QUEUES, type QueueName, type Queues } from '../queues';
+import { lastReconcileRun } from '../stripe/reconciler';
+import '../stripe/webhook-errors';
+import { nextReconcileAt, RECONCILE_JOB, RECONCILE_QUEUE, type ReconcileJobData } from '../stripe/reconcile-queue';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
 import { apiKeyAdminRoutes } from './api-key-admin-routes';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'> &
+    Partial<Pick<Config, 'STRIPE_API_REQUESTS_PER_SECOND' | 'STRIPE_SECRET_KEY' | 'RECONCILE_INTERVAL_MINUTES'>>;
   redis: Redis;
   queues: Queues;
   logger: Logger;
@@ -25,6 +30,13 @@ export interface AdminRoutesDeps {
 // Admin reads take several Redis round trips (CLIENT LIST, scripts, INFO); allow more than a producer's
 // enqueue deadline, but never hang an operator's screen on a Redis that does not answer.
 const ADMIN_READ_DEADLINE_MS = 5000;
+
+// `since`: unix seconds or an ISO date; Stripe lists 30 days of events, so older asks list from there.
+const reconcileBody = z
+  .object({
+    since: z.union([z.number().int().min(0), z.iso.datetime({ offset: true }).transform((v) => Math.floor(Date.parse(v) / 1000))]).optional(),
+  })
+  .strict();
 
 const pageQuery = z.object({
   state: z.enum(JOB_STATES).default('failed'),
@@ -72,8 +84,36 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     res.json(session);
   });
 
+  // Read-only here: the web never spends the budget, it shows what the workers spend.
+  const budget = new StripeApiBudget(redis, { perSecond: stripeRequestsPerSecond(deps.config), keyPrefix: deps.config.QUEUE_PREFIX });
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), openRecordsFor(redis, deps.config), redis)));
+    res.json(
+      await read(() =>
+        readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), openRecordsFor(redis, deps.config), redis, budget, deps.config.QUEUE_PREFIX),
+      ),
+    );
+  });
+
+  // Reconciliation runs in a worker; the web only asks for a run and reads what the last one did.
+  let reconcileQueue: Queue | undefined;
+  const reconcile = () => (reconcileQueue ??= new Queue(RECONCILE_QUEUE, { connection: redis, prefix: deps.config.QUEUE_PREFIX }));
+  router.get('/reconcile', async (_req, res) => {
+    const [lastRun, next] = await read(() => Promise.all([lastReconcileRun(redis, deps.config.QUEUE_PREFIX), nextReconcileAt(reconcile())]));
+    res.json({
+      intervalMinutes: deps.config.RECONCILE_INTERVAL_MINUTES ?? 15,
+      lastRun,
+      nextRunAt: next === null ? null : new Date(next).toISOString(),
+    });
+  });
+  // The body is optional (no `since`: from the watermark); when sent it is a small JSON object.
+  router.post('/reconcile', express.json({ limit: '4kb' }), async (req, res) => {
+    const parsed = reconcileBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw new AppError('VALIDATION_FAILED', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    if (!deps.config.STRIPE_SECRET_KEY) throw new AppError('RECONCILE_NOT_CONFIGURED', 'Set STRIPE_SECRET_KEY: reconciliation lists events from Stripe.');
+    const data: ReconcileJobData = { trigger: 'on-demand', ...(parsed.data.since !== undefined ? { since: parsed.data.since } : {}) };
+    const job = await withRedisDeadline(redis, deps.config.ENQUEUE_TIMEOUT_MS, () => reconcile().add(RECONCILE_JOB, data, { attempts: 1, removeOnComplete: 100, removeOnFail: 100 }));
+    logAdminAction(req, 'reconcile', { jobId: job.id, since: data.since ?? null });
+    res.status(202).json({ queued: true, jobId: job.id, since: data.since ?? null });
   });
 
   router.get('/queues/:queue/jobs', async (req, res) => {

@@ -151,10 +151,14 @@ export class EventStatusRecorder {
   }
 }
 
-/** The Stripe event a stripe-events job processes (a replay's job id differs from the event id). */
+/**
+ * The Stripe event a stripe-events job processes (a replay's job id differs from the event id). A thin
+ * notification's record is under the key the intake stored it by: its snapshot event's id when it has one.
+ */
 function eventIdOf(job: Job | undefined): string | undefined {
-  const id = (job?.data as { id?: unknown } | null | undefined)?.id;
-  return typeof id === 'string' ? id : undefined;
+  const data = job?.data as { id?: unknown; object?: unknown; snapshot_event?: unknown } | null | undefined;
+  if (data?.object === 'v2.core.event' && typeof data.snapshot_event === 'string') return data.snapshot_event;
+  return typeof data?.id === 'string' ? data.id : undefined;
 }
 
 /**

@@ -4,9 +4,10 @@ import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import { parseByteSize, type Config } from '../config';
 import { eventIndexFor, type EventIndex } from '../events/event-index';
-import { summariseEvent } from '../events/event-record';
+import { summariseEvent, type EventSummary } from '../events/event-record';
 import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
+import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
@@ -53,14 +54,44 @@ export interface IntakeMoverDeps {
   consumer?: string;
 }
 
-function parseEvent(entry: IntakeEntry): Stripe.Event | undefined {
+/** What becomes the job: a snapshot event, or a thin notification the processor fetches the event for. */
+interface MovedEvent {
+  entry: IntakeEntry;
+  /** The job's data: the event, or the notification (`object: 'v2.core.event'`). */
+  data: Record<string, unknown>;
+  summary: EventSummary;
+}
+
+function parseEvent(entry: IntakeEntry): MovedEvent | undefined {
   try {
-    const event = JSON.parse(entry.body) as Partial<Stripe.Event> | null;
-    if (event && event.id === entry.eventId && typeof event.type === 'string') return event as Stripe.Event;
+    const body = JSON.parse(entry.body) as Record<string, unknown> | null;
+    if (!body || typeof body.type !== 'string') return undefined;
+    if (entry.source === 'thin') return body.id === entry.thinId ? { entry, data: body, summary: summariseThin(entry, body as unknown as ThinNotification) } : undefined;
+    if (body.id !== entry.eventId) return undefined;
+    const event = body as unknown as Stripe.Event;
+    return { entry, data: body, summary: { ...summariseEvent(event), source: entry.source ?? 'webhook' } };
   } catch {
     // Falls through: reported by the caller.
   }
   return undefined;
+}
+
+/**
+ * A thin notification indexed under its key: a `v1.*` one as the snapshot event it stands for (id and
+ * type of the snapshot, so filters and the migration see one event), a v2 one as itself.
+ */
+function summariseThin(entry: IntakeEntry, notification: ThinNotification): EventSummary {
+  const created = Date.parse(notification.created);
+  const isSnapshotKey = entry.eventId === notification.snapshot_event;
+  return {
+    id: entry.eventId,
+    type: isSnapshotKey ? notification.type.replace(/^v1\./, '') : notification.type,
+    account: typeof notification.context === 'string' && notification.context.startsWith('acct_') ? notification.context : null,
+    objectId: notification.related_object?.id ?? null,
+    created: Number.isFinite(created) ? Math.floor(created / 1000) : null,
+    source: 'thin',
+    thinEventId: notification.id,
+  };
 }
 
 /**
@@ -193,11 +224,11 @@ export class IntakeMover {
 
   /** Job first, then the record, then the entry leaves the log: each step idempotent, so a repeat is safe. */
   private async move(entries: IntakeEntry[]): Promise<number> {
-    const events: ParsedEntry[] = [];
+    const events: MovedEvent[] = [];
     for (const entry of entries) {
       const event = parseEvent(entry);
       // The web stored only verified events, so this is corruption; it is logged with its id, not retried for ever.
-      if (event) events.push({ entry, event });
+      if (event) events.push(event);
       else this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId }, 'intake entry is not the Stripe event it names; dropped');
     }
     const queued = events.length ? await this.queueAll(events) : 0;
@@ -205,9 +236,9 @@ export class IntakeMover {
     return queued;
   }
 
-  private async queueAndRecord(events: readonly ParsedEntry[]): Promise<void> {
-    await this.deps.queue.addBulk(events.map(({ event }) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
-    await Promise.all(events.map(({ entry, event }) => this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt)));
+  private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
+    await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
+    await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
   }
 
   /**
@@ -216,7 +247,7 @@ export class IntakeMover {
    * still fail, so one bad entry never holds back the others. Redis being away fails the whole batch: it
    * stays in the log and is tried again. Resolves to how many were queued.
    */
-  private async queueAll(events: readonly ParsedEntry[]): Promise<number> {
+  private async queueAll(events: readonly MovedEvent[]): Promise<number> {
     try {
       await this.queueAndRecord(events);
       return events.length;
@@ -243,11 +274,11 @@ export class IntakeMover {
   private async deadLetter(failures: readonly DeadLetterCandidate[]): Promise<void> {
     if (failures.length === 0) return;
     const letters: { entry: IntakeEntry; error: string; keepBody: boolean }[] = [];
-    for (const { entry, event, error } of failures) {
+    for (const { entry, summary, error } of failures) {
       this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId, err: error }, 'intake entry cannot be queued; dead-lettered');
       const recorded = await this.tolerating(async () => {
-        await this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt);
-        await this.deps.index.setStatuses([{ id: event.id, status: 'dead-lettered', fields: { lastError: error, attempts: 0 } }]);
+        await this.deps.index.record(summary, entry.body, entry.receivedAt);
+        await this.deps.index.setStatuses([{ id: summary.id, status: 'dead-lettered', fields: { lastError: error, attempts: 0 } }]);
       });
       // The record keeps the payload; only an event without one keeps its body in the dead-letter list.
       letters.push({ entry, error, keepBody: !recorded });
@@ -270,18 +301,14 @@ export class IntakeMover {
   }
 }
 
-interface ParsedEntry {
-  entry: IntakeEntry;
-  event: Stripe.Event;
-}
-
-type DeadLetterCandidate = ParsedEntry & { error: string };
+type DeadLetterCandidate = MovedEvent & { error: string };
 
 const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 /** The bytes an entry's fields take in Redis's reply, as the read script counts them. */
 const entryBytes = (entry: IntakeEntry) =>
-  Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length;
+  Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length +
+  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0));
 
 /**
  * A running mover as a worker process has it: blocking reads on a connection of its own, everything else

@@ -11,6 +11,7 @@ import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
 import { startMetricsPublisher } from './cloudwatch-publisher';
 import { PROCESSORS } from './processor-registry';
+import { startReconciliation } from './reconcile-schedule';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
 async function drainWorkers(workers: Worker[], timeoutMs: number): Promise<void> {
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const metrics = startMetricsPublisher({ config, redis: connection, queues: metricsQueues, logger });
   // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
   const sweep = startIndexSweep(config, connection, logger);
+  // Recovers what Stripe could not deliver, on a schedule shared by every worker (RECONCILE_INTERVAL_MINUTES).
+  const reconciliation = await startReconciliation(config, connection, logger);
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     runShutdownSteps(
       [
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
+        { name: 'stop reconciling', run: () => reconciliation.stop() },
         { name: 'stop publishing metrics', run: () => metrics.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },

@@ -1,3 +1,4 @@
+import { StripeApiBudget } from '../../src/stripe/stripe-api-budget';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -109,6 +110,16 @@ describe('admin API', () => {
     expect(overview.events).toEqual({ open: 0, oldestOpenAgeMs: null, lost: 0 });
     expect(overview.redis).toMatchObject({ policy: 'noeviction', usedBytes: expect.any(Number) });
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
+  });
+
+  it('overview shows the Stripe API budget the workers spend together: in use in the last second, sent, answered 429', async () => {
+    const workerBudget = new StripeApiBudget(app.deps.redis, { perSecond: 10, keyPrefix: app.deps.config.QUEUE_PREFIX });
+    await Promise.all([1, 2, 3].map(() => workerBudget.run(async () => 'answered')));
+
+    const overview = (await (await get('/api/admin/overview')).json()) as Overview;
+
+    // No STRIPE_API_REQUESTS_PER_SECOND and a test key (or none): the test-mode default.
+    expect(overview.stripeBudget).toMatchObject({ perSecond: 10, sent: 3, rateLimited: 0, paused: false });
   });
 
   it('reports the oldest waiting job and online workers', async () => {

@@ -49,10 +49,16 @@ describe('the event status recorder with a real BullMQ worker', () => {
     }),
   ]);
 
+  // These tests deliver snapshot events only: nothing is fetched from Stripe.
+  const noStripe = {
+    snapshotEvent: () => Promise.reject(new Error('not fetched in this test')),
+    thinEvent: () => Promise.reject(new Error('not fetched in this test')),
+    relatedObject: async () => null,
+  };
   const startWorker = () => {
     const recorder = new EventStatusRecorder(index, silent);
     workerConnection = redis.duplicate({ maxRetriesPerRequest: null });
-    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => ({ users: 0, accountGone: false }) }, logger: silent }), {
+    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => ({ users: 0, accountGone: false }), recordHealthAlert: async () => undefined, stripe: noStripe }, logger: silent }), {
       connection: workerConnection,
       prefix,
       concurrency: 4,
@@ -97,6 +103,17 @@ describe('the event status recorder with a real BullMQ worker', () => {
     expect(await waitForRecord(index, unhandled.id, { status: 'ignored' })).toMatchObject({ attempts: 1 });
     const page = await index.list({ status: 'succeeded', limit: 10 });
     expect(page.events.map((e) => e.id)).toEqual([handled.id]);
+  });
+
+  it('a thin notification\'s job updates the record it was stored under (its snapshot event id), not one named after the notification', async () => {
+    startWorker();
+    const snapshot = buildStripeEvent('plan.created');
+    const notification = { id: 'evt_test_65statusthin', object: 'v2.core.event', type: 'v1.plan.created', created: new Date().toISOString(), snapshot_event: snapshot.id, related_object: null };
+    await queue.add(notification.type, notification, { jobId: snapshot.id, attempts: 1 });
+    await index.record({ ...summariseEvent(snapshot), source: 'thin', thinEventId: notification.id }, JSON.stringify(notification));
+
+    expect(await waitForRecord(index, snapshot.id, { status: 'ignored' })).toMatchObject({ attempts: 1, source: 'thin' });
+    expect(await index.get(notification.id)).toBeUndefined();
   });
 
   it('a job still running when statuses are written shows as processing, then as its outcome', async () => {

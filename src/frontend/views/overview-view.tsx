@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { JOB_STATES, type Overview, type QueueOverview } from '../../admin/admin-types';
 import { useApi } from '../components/api-context';
 import { Link } from '../components/link';
@@ -118,6 +119,118 @@ function EventIndexCard({ overview }: { overview: Overview }) {
   );
 }
 
+/** Stripe API requests per second the workers spend together, out of STRIPE_API_REQUESTS_PER_SECOND. */
+function StripeBudgetCard({ overview }: { overview: Overview }) {
+  const budget = overview.stripeBudget;
+  const percent = budget.perSecond > 0 ? Math.round((budget.inUse / budget.perSecond) * 100) : 0;
+  return (
+    <section class="card" aria-labelledby="budget-title" data-testid="stripe-budget-card">
+      <header class="card-header">
+        <h2 id="budget-title">Stripe API budget</h2>
+        <span class={`badge ${budget.paused ? 'badge-warn' : 'badge-ok'}`}>{budget.paused ? 'backing off (429)' : 'ok'}</span>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>In use, last second</dt>
+          <dd class="num" data-testid="stripe-budget-in-use">
+            {formatCount(budget.inUse)} / {formatCount(budget.perSecond)} per second ({percent} %)
+          </dd>
+        </div>
+        <div>
+          <dt>Requests sent · answered 429</dt>
+          <dd class="num" data-testid="stripe-budget-totals">
+            {formatCount(budget.sent)} · {formatCount(budget.rateLimited)}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+interface ReconcileStatus {
+  intervalMinutes: number;
+  nextRunAt: string | null;
+  lastRun: { startedAt: string; finishedAt: string; listed: number; recovered: number; errors: number; error: string | null; trigger: string } | null;
+}
+
+/** Reconciliation: what the last run listed and recovered, when the next runs, and a button to run one now. */
+function ReconcileCard() {
+  const api = useApi();
+  const poll = usePoll(() => api.get<ReconcileStatus>('/api/admin/reconcile'), 'reconcile');
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const runNow = async () => {
+    setBusy(true);
+    try {
+      const queued = await api.post<{ jobId: string }>('/api/admin/reconcile');
+      setMessage(`Reconciliation queued (job ${queued.jobId}); the last run below updates when it is done.`);
+      poll.refresh();
+    } catch (err) {
+      setMessage(`Could not start reconciliation: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const status = poll.data;
+  const last = status?.lastRun ?? null;
+  return (
+    <section class="card" aria-labelledby="reconcile-title" data-testid="reconcile-card">
+      <header class="card-header">
+        <h2 id="reconcile-title">Reconciliation</h2>
+        <button type="button" class="button" disabled={busy} onClick={() => void runNow()}>
+          Run now
+        </button>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>Last run</dt>
+          <dd class={`num ${last?.error ? 'text-danger' : ''}`} data-testid="reconcile-last">
+            {last
+              ? `${formatTimestamp(last.finishedAt)} · listed ${formatCount(last.listed)} · recovered ${formatCount(last.recovered)} · errors ${formatCount(last.errors)}${last.error ? ` (${last.error})` : ''}`
+              : 'never'}
+          </dd>
+        </div>
+        <div>
+          <dt>Next run</dt>
+          <dd class="num" data-testid="reconcile-next">
+            {status?.nextRunAt ? formatTimestamp(status.nextRunAt) : 'off (RECONCILE_INTERVAL_MINUTES=0 or no STRIPE_SECRET_KEY)'}
+          </dd>
+        </div>
+      </dl>
+      {message && <p class="hint" role="status">{message}</p>}
+    </section>
+  );
+}
+
+/** Events Stripe failed to generate (never delivered, never listed): the objects to re-fetch. */
+function HealthAlertsCard({ overview }: { overview: Overview }) {
+  const alerts = overview.healthAlerts ?? [];
+  return (
+    <section class="card" aria-labelledby="health-title" data-testid="health-alerts-card">
+      <header class="card-header">
+        <h2 id="health-title">Events Stripe failed to generate</h2>
+        <span class={`badge ${alerts.length ? 'badge-warn' : 'badge-ok'}`}>{alerts.length ? `${alerts.length} recent` : 'none'}</span>
+      </header>
+      {alerts.length === 0 ? (
+        <p class="muted">No v2.core.health.event_generation_failure.resolved received.</p>
+      ) : (
+        <ul class="plain-list" data-testid="health-alerts">
+          {alerts.map((alert) => (
+            <li key={alert.eventId}>
+              <span class="num">{formatTimestamp(alert.resolvedAt ?? alert.receivedAt)}</span> {alert.summary ?? alert.eventType ?? 'events not generated'}
+              {alert.refetch?.url && (
+                <span class="hint">
+                  {' '}— re-fetch <code>{alert.refetch.url}</code>
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -164,6 +277,9 @@ export function OverviewView() {
         ))}
         <IntakeCard overview={overview} />
         <EventIndexCard overview={overview} />
+        <StripeBudgetCard overview={overview} />
+        <ReconcileCard />
+        <HealthAlertsCard overview={overview} />
         <RedisCard overview={overview} />
       </div>
     </div>

@@ -1,6 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import type Stripe from 'stripe';
+import type { HealthAlert } from '../../events/health-alerts';
 import type { Logger } from '../../logger';
+import type { FetchedThinEvent, ThinNotification } from '../../stripe/stripe-fetcher';
 
 /** The event of one type, narrowed from stripe-node's union: `EventOfType<'customer.created'>`. */
 export type EventOfType<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
@@ -12,6 +14,14 @@ export interface HandlerServices {
    * users had some, and whether Stripe said the account is no longer reachable (then nothing was left to delete).
    */
   deleteAccountSecrets(accountId: string): Promise<{ users: number; accountGone: boolean }>;
+  /** Keeps a Stripe health alert for the console (`v2.core.health.event_generation_failure.resolved`). */
+  recordHealthAlert(alert: HealthAlert): Promise<void>;
+  /** Reads from Stripe's API through the budget every worker shares (StripeFetcher). */
+  stripe: {
+    snapshotEvent(id: string, account?: string | null): Promise<Stripe.Event>;
+    thinEvent(notification: ThinNotification): Promise<FetchedThinEvent>;
+    relatedObject(notification: ThinNotification): Promise<Record<string, unknown> | null>;
+  };
 }
 
 export interface HandlerContext {
@@ -22,14 +32,21 @@ export interface HandlerContext {
   progress(percent: number): Promise<void>;
   logger: Logger;
   services: HandlerServices;
+  /**
+   * The current state of the object the event is about, fetched from Stripe now (through the shared
+   * budget; concurrent asks share one request). null when the event is about no retrievable object.
+   */
+  relatedObject(): Promise<Record<string, unknown> | null>;
+  /** How the event reached hooklane: `thin` when a notification was turned into this full event. */
+  delivery: 'snapshot' | 'thin';
 }
 
 /** What a handler returns becomes the job's return value. */
 export type HandlerResult = Record<string, unknown>;
 
 export interface EventHandler {
-  type: Stripe.Event.Type;
-  handle(event: Stripe.Event, ctx: HandlerContext): Promise<HandlerResult>;
+  type: string;
+  handle(event: Stripe.Event | FetchedThinEvent, ctx: HandlerContext): Promise<HandlerResult>;
 }
 
 /**
@@ -42,6 +59,17 @@ export function defineHandler<T extends Stripe.Event.Type>(
   handle: (event: EventOfType<T>, ctx: HandlerContext) => Promise<HandlerResult>,
 ): EventHandler {
   return { type, handle: (event, ctx) => handle(event as EventOfType<T>, ctx) };
+}
+
+/**
+ * Declares the handler of a v2 event type (`v2.core.account.updated`, ...): Stripe sends these only as thin
+ * notifications, so the event arrives fetched (`GET /v2/core/events/:id`), with `data` when the type has some.
+ */
+export function defineV2Handler(
+  type: `v2.${string}`,
+  handle: (event: FetchedThinEvent, ctx: HandlerContext) => Promise<HandlerResult>,
+): EventHandler {
+  return { type, handle: (event, ctx) => handle(event as FetchedThinEvent, ctx) };
 }
 
 /** Data that no retry can fix: the job fails at once (BullMQ's UnrecoverableError). */
@@ -68,8 +96,9 @@ export class HandlerRegistry {
     }
   }
 
+  /** The handler of `type`; a thin `v1.x` notification is the event `x`, so `x`'s handler runs for it. */
   get(type: string): EventHandler | undefined {
-    return this.byType.get(type);
+    return this.byType.get(type) ?? (type.startsWith('v1.') ? this.byType.get(type.slice(3)) : undefined);
   }
 
   types(): string[] {

@@ -1,11 +1,13 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
-import { loadConfig } from '../../config';
+import { loadConfig, stripeRequestsPerSecond } from '../../config';
 import { createLogger, type Logger } from '../../logger';
 import { createRedis, waitForRedis } from '../../redis';
 import type { SecretStore } from '../../stripe/secret-store';
-import type { HandlerRegistry, HandlerServices } from '../handlers/handler-registry';
+import type { EventHandler, HandlerRegistry, HandlerServices } from '../handlers/handler-registry';
+import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../stripe/stripe-fetcher';
+import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
 import { exitWithParent } from './exit-with-parent';
@@ -29,7 +31,42 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
   let connected: Promise<void> | undefined;
+  let fetcher: StripeFetcher | undefined;
+  const processorRedis = (): Redis => {
+    if (!redis) {
+      // The processor role waits for Redis to come back rather than failing the job over a blip.
+      redis = createRedis(config, 'processor');
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'processor redis error'));
+    }
+    return redis;
+  };
+  const stripeFetcher = (): StripeFetcher => {
+    if (!fetcher) {
+      if (!config.STRIPE_SECRET_KEY) throw new UnrecoverableError('STRIPE_SECRET_KEY is not set: a thin event cannot be fetched');
+      const { StripeFetcher: Fetcher } = require('../../stripe/stripe-fetcher') as typeof import('../../stripe/stripe-fetcher');
+      const { StripeApiBudget } = require('../../stripe/stripe-api-budget') as typeof import('../../stripe/stripe-api-budget');
+      const { createStripeClient } = require('../../stripe/stripe-client') as typeof import('../../stripe/stripe-client');
+      const connection = processorRedis();
+      const budget = new StripeApiBudget(connection, {
+        perSecond: stripeRequestsPerSecond(config),
+        keyPrefix: config.QUEUE_PREFIX,
+        requestTimeoutMs: config.STRIPE_API_TIMEOUT_MS,
+      });
+      // No retries inside stripe-node: each attempt must take its own slot of the budget.
+      fetcher = new Fetcher(createStripeClient(config, { maxNetworkRetries: 0 }), budget, connection, config.QUEUE_PREFIX);
+    }
+    return fetcher;
+  };
   return {
+    recordHealthAlert: async (alert) => {
+      const { recordHealthAlert } = require('../../events/health-alerts') as typeof import('../../events/health-alerts');
+      await recordHealthAlert(processorRedis(), config.QUEUE_PREFIX, alert);
+    },
+    stripe: {
+      snapshotEvent: (id, account) => stripeFetcher().snapshotEvent(id, account),
+      thinEvent: (notification) => stripeFetcher().thinEvent(notification),
+      relatedObject: (notification) => stripeFetcher().relatedObject(notification),
+    },
     deleteAccountSecrets: async (accountId) => {
       if (!config.STRIPE_SECRET_KEY) {
         // Without STRIPE_SECRET_KEY (never in production) the Stripe App cannot have stored any token.
@@ -40,12 +77,9 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
         // Built here rather than through the Stripe App services, which would load the OAuth client too.
         const { SecretStore } = require('../../stripe/secret-store') as typeof import('../../stripe/secret-store');
         const { createStripeClient } = require('../../stripe/stripe-client') as typeof import('../../stripe/stripe-client');
-        // The processor role waits for Redis to come back rather than failing the job over a blip.
-        redis = createRedis(config, 'processor');
-        redis.on('error', (err) => logger.warn({ err: err.message }, 'secret store redis error'));
         store = new SecretStore({
           stripe: createStripeClient(config),
-          redis,
+          redis: processorRedis(),
           keyPrefix: config.QUEUE_PREFIX,
           redisDeadlineMs: config.ENQUEUE_TIMEOUT_MS,
         });
@@ -79,6 +113,71 @@ function defaultRuntime(): StripeEventRuntime {
   return runtime;
 }
 
+/** A thin notification the intake stored (the processor fetches the full event for it). */
+function isThin(data: unknown): data is ThinNotification {
+  return (data as { object?: unknown } | null)?.object === 'v2.core.event';
+}
+
+/**
+ * What a job runs: the handler and the full event it gets. A thin `v1.x` notification with a snapshot
+ * event is the snapshot event `x` (fetched, `GET /v1/events/:id`), so `x`'s handler runs once for either
+ * shape; a v2 notification is its v2 event (`fetchEvent()`). Nothing is fetched for a type nobody handles.
+ */
+async function resolve(data: unknown, rt: StripeEventRuntime): Promise<Resolved | undefined> {
+  if (!isThin(data)) {
+    const event = readEvent(data);
+    const handler = rt.handlers.get(event.type);
+    if (!handler) return undefined;
+    const object = event.data.object as { id?: unknown; object?: unknown };
+    const related = typeof object.id === 'string' && typeof object.object === 'string'
+      ? { id: object.id, type: object.object, url: objectUrl({ id: object.id, object: object.object }) }
+      : null;
+    const asNotification = { id: event.id, object: 'v2.core.event', type: event.type, created: '', related_object: related, ...(event.account ? { context: event.account } : {}) } as ThinNotification;
+    return { handler, event, account: event.account ?? null, delivery: 'snapshot', notification: asNotification };
+  }
+  const notification = readNotification(data);
+  const handler = rt.handlers.get(notification.type);
+  if (!handler) return undefined;
+  const account = notification.context?.startsWith('acct_') ? notification.context : null;
+  const event = await fetching<Stripe.Event | FetchedThinEvent>(() =>
+    notification.snapshot_event && notification.type.startsWith('v1.')
+      ? rt.services.stripe.snapshotEvent(notification.snapshot_event, account)
+      : rt.services.stripe.thinEvent(notification),
+  );
+  return { handler, event, account, delivery: 'thin', notification };
+}
+
+interface Resolved {
+  handler: EventHandler;
+  event: Stripe.Event | FetchedThinEvent;
+  account: string | null;
+  delivery: 'snapshot' | 'thin';
+  /** Where the related object is (a snapshot event's `data.object` in the same shape). */
+  notification: ThinNotification;
+}
+
+function readNotification(data: ThinNotification): ThinNotification {
+  if (typeof data.id !== 'string' || typeof data.type !== 'string') {
+    throw new UnrecoverableError('malformed event: the job data is a thin notification without id or type');
+  }
+  return data;
+}
+
+/**
+ * Stripe keeps events 30 days: an event it no longer has (404) will never come back, so the job fails at
+ * once; anything else (a 429 after the budget's retries, a timeout, a 5xx) retries with backoff.
+ */
+async function fetching<T>(fetch: () => Promise<T>): Promise<T> {
+  try {
+    return await fetch();
+  } catch (err) {
+    if ((err as { statusCode?: unknown }).statusCode === 404) {
+      throw new UnrecoverableError(`Stripe no longer has the event: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
 function readEvent(data: unknown): Stripe.Event {
   const event = data as { id?: unknown; type?: unknown; data?: { object?: unknown } } | null;
   if (!event || typeof event.id !== 'string' || typeof event.type !== 'string' || typeof event.data?.object !== 'object') {
@@ -93,17 +192,19 @@ function readEvent(data: unknown): Stripe.Event {
  * and one with a handler only what the handler logs and reports.
  */
 export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
-  const event = readEvent(job.data);
-  const handler = rt.handlers.get(event.type);
+  const resolved = await resolve(job.data, rt);
   // The job's data, name and id already say which event it was: the result says only what became of it.
-  if (!handler) return { status: 'ignored' };
+  if (!resolved) return { status: 'ignored' };
+  const { handler, event, account, delivery, notification } = resolved;
   const attempt = job.attemptsMade + 1;
   const result = await handler.handle(event, {
     attempt,
     log: async (line) => job.log(line),
     progress: (percent) => job.updateProgress(percent),
-    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(event.account ? { accountId: event.account } : {}) }),
+    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}) }),
     services: rt.services,
+    relatedObject: () => fetching(() => rt.services.stripe.relatedObject(notification)),
+    delivery,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
   return { status: 'succeeded', result };

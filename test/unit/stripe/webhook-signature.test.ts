@@ -21,10 +21,15 @@ function codeOf(fn: () => unknown): string {
   throw new Error('expected an AppError');
 }
 
+const typeOf = (delivery: ReturnType<typeof verifyStripeSignature>) =>
+  delivery.kind === 'snapshot' ? delivery.event.type : delivery.notification.type;
+
 describe('verifyStripeSignature', () => {
   it('when the signature is valid, returns the parsed event', () => {
     const { body, header } = signed();
-    const event = verifyStripeSignature(body, header, options);
+    const delivery = verifyStripeSignature(body, header, options);
+    if (delivery.kind !== 'snapshot') throw new Error('expected a snapshot event');
+    const { event } = delivery;
     expect(event.type).toBe('payment_intent.succeeded');
     expect(event.id).toMatch(/^evt_/);
   });
@@ -48,7 +53,7 @@ describe('verifyStripeSignature', () => {
 
   it('when the signature is within the tolerance, accepts it', () => {
     const { body, header } = signed(SECRET, Math.floor(Date.now() / 1000) - 200);
-    expect(verifyStripeSignature(body, header, options).type).toBe('payment_intent.succeeded');
+    expect(typeOf(verifyStripeSignature(body, header, options))).toBe('payment_intent.succeeded');
   });
 
   it('when the header is missing or empty, answers SIGNATURE_MISSING', () => {
@@ -69,14 +74,14 @@ describe('verifyStripeSignature', () => {
     const { body, header } = signed();
     const [t, v1] = header.split(',');
     const several = `${t},v1=${'0'.repeat(64)},${v1},v1=${'f'.repeat(64)},v0=${'a'.repeat(64)}`;
-    expect(verifyStripeSignature(body, several, options).type).toBe('payment_intent.succeeded');
+    expect(typeOf(verifyStripeSignature(body, several, options))).toBe('payment_intent.succeeded');
   });
 
   it('when several secrets are configured (rotation), accepts a signature under any of them', () => {
     const rotating = { secrets: [SECRET, OLD_SECRET], toleranceSeconds: 300 };
     for (const secret of [SECRET, OLD_SECRET]) {
       const { body, header } = signed(secret);
-      expect(verifyStripeSignature(body, header, rotating).type).toBe('payment_intent.succeeded');
+      expect(typeOf(verifyStripeSignature(body, header, rotating))).toBe('payment_intent.succeeded');
     }
     const { body, header } = signed(OLD_SECRET);
     expect(codeOf(() => verifyStripeSignature(body, header, options))).toBe('SIGNATURE_INVALID');
@@ -88,7 +93,7 @@ describe('verifyStripeSignature', () => {
     const withOld = signStripePayload(payload, OLD_SECRET, timestamp);
     const withNew = signStripePayload(payload, SECRET, timestamp);
     const header = `${withOld},${withNew.split(',')[1]}`;
-    expect(verifyStripeSignature(Buffer.from(payload), header, options).type).toBe('customer.created');
+    expect(typeOf(verifyStripeSignature(Buffer.from(payload), header, options))).toBe('customer.created');
   });
 
   it('when an expired delivery is checked against several secrets, still answers SIGNATURE_EXPIRED', () => {
@@ -105,5 +110,18 @@ describe('verifyStripeSignature', () => {
   it('when the body is empty, answers WEBHOOK_EVENT_INVALID', () => {
     const header = signStripePayload('', SECRET);
     expect(codeOf(() => verifyStripeSignature(Buffer.alloc(0), header, options))).toBe('WEBHOOK_EVENT_INVALID');
+  });
+
+  it('a thin event notification signed by a thin destination\'s secret (the second one) is verified and returned as thin', () => {
+    const notification = { id: 'evt_test_65thin', object: 'v2.core.event', type: 'v1.customer.created', created: '2026-12-01T00:00:00.000Z', livemode: false, related_object: { id: 'cus_1', type: 'customer', url: '/v1/customers/cus_1' }, snapshot_event: 'evt_snap1' };
+    const payload = JSON.stringify(notification);
+    const thinSecret = 'whsec_thindestination';
+    const delivery = verifyStripeSignature(Buffer.from(payload), signStripePayload(payload, thinSecret), { ...options, secrets: [SECRET, thinSecret] });
+    expect(delivery).toEqual({ kind: 'thin', notification });
+  });
+
+  it('a thin notification under a wrong secret is SIGNATURE_INVALID, like a snapshot event', () => {
+    const payload = JSON.stringify({ id: 'evt_test_1', object: 'v2.core.event', type: 'v1.customer.created', created: '2026-12-01T00:00:00.000Z' });
+    expect(codeOf(() => verifyStripeSignature(Buffer.from(payload), signStripePayload(payload, 'whsec_other'), options))).toBe('SIGNATURE_INVALID');
   });
 });

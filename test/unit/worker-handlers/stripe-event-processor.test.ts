@@ -35,6 +35,16 @@ describe('the stripe-events processor and its handlers', () => {
       deleted.push(accountId);
       return { users: 2, accountGone: accountId === 'acct_1Uninstalled' };
     },
+    recordHealthAlert: async () => undefined,
+    stripe: {
+      snapshotEvent: async () => {
+        throw new Error('a snapshot event is never fetched');
+      },
+      thinEvent: async () => {
+        throw new Error('a snapshot event is never fetched');
+      },
+      relatedObject: async () => null,
+    },
   };
   const runtime = (handlers = STRIPE_EVENT_HANDLERS) => ({ handlers, services, logger: pino({ level: 'silent' }) });
   const eventOf = async (type: string, options: { account?: string } = {}) => buildStripeEvent(type, options);

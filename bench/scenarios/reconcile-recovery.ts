@@ -1,0 +1,63 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { startEmbeddedRedis } from '../../src/dev/embedded-redis';
+import { startStripeEmulator } from '../../src/dev/stripe-emulator';
+import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
+import { eventIndexFor } from '../../src/events/event-index';
+import { IntakeLog } from '../../src/events/intake-log';
+import { Reconciler } from '../../src/stripe/reconciler';
+import { StripeApiBudget } from '../../src/stripe/stripe-api-budget';
+import { createStripeClient } from '../../src/stripe/stripe-client';
+import { StripeFetcher } from '../../src/stripe/stripe-fetcher';
+import { IntakeMover } from '../../src/worker/intake-mover';
+
+/**
+ * Reconciliation's recovery: N events the web never saw (undelivered in the emulator), recovered at the
+ * default test-mode budget (10 requests/s) with the emulator answering 429 above 10/s; a second run
+ * recovers nothing, and every event becomes exactly one job.
+ * Run: `npx tsx bench/scenarios/reconcile-recovery.ts --events 10000`
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { events: { type: 'string' }, limit: { type: 'string' } } });
+  const count = Number(values.events ?? 10_000);
+  const limit = Number(values.limit ?? 10);
+  const server = await startEmbeddedRedis({ dataDir: mkdtempSync(path.join(tmpdir(), 'reconcile-bench-')), appendOnly: false });
+  const key = 'sk_test_reconcilebench01';
+  const emulator = await startStripeEmulator({ secretKey: key, rateLimitPerSecond: limit });
+  const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  const config = { QUEUE_PREFIX: 'reconbench', EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1_000_000 };
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < count; i += 1) emulator.events.add(buildStripeEvent('customer.created', { created: now - Math.floor(i / 50) }), { delivered: false });
+  const stripe = createStripeClient({ STRIPE_SECRET_KEY: key, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 10_000 }, { maxNetworkRetries: 0 });
+  const budget = new StripeApiBudget(redis, { perSecond: limit, keyPrefix: config.QUEUE_PREFIX });
+  const fetcher = new StripeFetcher(stripe, budget, redis, config.QUEUE_PREFIX);
+  const log = new IntakeLog(redis, config);
+  const logger = pino({ level: 'warn' });
+  const reconciler = new Reconciler({ listEvents: (p) => fetcher.listEvents(p), intake: log, redis, keyPrefix: config.QUEUE_PREFIX, logger });
+  const started = performance.now();
+  const first = await reconciler.run({ since: now - 86_400 });
+  const seconds = (performance.now() - started) / 1000;
+  const second = await reconciler.run({ since: now - 86_400 });
+  const queue = new Queue('stripe-events', { connection: redis, prefix: config.QUEUE_PREFIX });
+  const mover = new IntakeMover({ reader: log, log, index: eventIndexFor(redis, config), queue, logger, consumer: 'bench' });
+  const moved = await mover.moveAvailable();
+  const jobs = await queue.count();
+  process.stdout.write(`${JSON.stringify({
+    events: count, limitPerSecond: limit, recovered: first.recovered, listed: first.listed, seconds: Number(seconds.toFixed(1)),
+    secondRunRecovered: second.recovered, moved, jobs, emulator429: emulator.rateLimit.refused, requests: emulator.rateLimit.admitted,
+  })}\n`);
+  await queue.close();
+  redis.disconnect();
+  await emulator.stop();
+  await server.stop();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
