@@ -110,6 +110,9 @@ describe('the OpenAPI document (src/web/openapi.json)', () => {
     await call('GET', `/api/admin/queues/jobs/jobs/${jobId}`, { headers: admin });
     await call('POST', '/api/admin/queues/jobs/retry-failed', { headers: admin });
     await call('GET', '/api/admin/queues/no-such-queue/jobs', { headers: admin });
+    expect((await call('GET', '/api/admin/reconcile', { headers: admin })).status).toBe(200);
+    expect((await call('POST', '/api/admin/reconcile', { headers: { ...admin, ...json }, body: '{"since":"yesterday"}' })).status).toBe(400);
+    expect((await call('POST', '/api/admin/reconcile', { headers: { ...admin, ...json }, body: '{"since":1700000000}' })).status).toBe(202);
 
     // API keys: created, listed, used, revoked (then refused with 403), and the problems of each.
     const made = await call('POST', '/api/admin/api-keys', { headers: { ...admin, ...json }, body: '{"name":"openapi","scopes":["jobs:read"]}' });
