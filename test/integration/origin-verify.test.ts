@@ -93,7 +93,7 @@ describe('origin verification (only requests through our CloudFront distribution
       });
       expect(viaCloudFront.status).toBe(200);
       expect(await app.moveIntake()).toBe(1);
-      expect((await send(app.url, '/api/jobs/nope', { 'x-origin-verify': CURRENT })).body.code).toBe('JOB_NOT_FOUND');
+      expect((await send(app.url, '/api/no-such-route', { 'x-origin-verify': CURRENT })).body.code).toBe('NOT_FOUND');
     });
 
     it.each(['/healthz', '/readyz'])('answers the load balancer health check %s without the header', async (path) => {
@@ -105,15 +105,15 @@ describe('origin verification (only requests through our CloudFront distribution
     lines = [];
     app = await startServer(redis.url, lines, { ORIGIN_VERIFY_SECRET: `${NEXT},${CURRENT}` });
     for (const value of [CURRENT, NEXT]) {
-      expect((await send(app.url, '/api/jobs/nope', { 'x-origin-verify': value })).status).toBe(404);
+      expect((await send(app.url, '/api/no-such-route', { 'x-origin-verify': value })).status).toBe(404);
     }
-    expect((await send(app.url, '/api/jobs/nope', { 'x-origin-verify': `${NEXT},${CURRENT}` })).status).toBe(403);
+    expect((await send(app.url, '/api/no-such-route', { 'x-origin-verify': `${NEXT},${CURRENT}` })).status).toBe(403);
   });
 
   it('without ORIGIN_VERIFY_SECRET (local runs), checks nothing', async () => {
     lines = [];
     app = await startServer(redis.url, lines, {});
-    expect((await send(app.url, '/api/jobs/nope')).status).toBe(404);
+    expect((await send(app.url, '/api/no-such-route')).status).toBe(404);
   });
 });
 

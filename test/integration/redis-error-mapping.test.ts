@@ -11,7 +11,7 @@ type Line = Record<string, unknown> & { level: string; msg: string };
 // The problem handler's own line: 'request failed' at error for a bug, 'request rejected' at warn otherwise
 // (pino-http's closing line is at error for any 5xx either way).
 const failedLines = () => lines.filter((line) => line.level === 'error' && line.msg === 'request failed');
-const rejectedLines = (code: string) => lines.filter((line) => line.level === 'warn' && line.msg === 'request rejected' && line.code === code);
+const rejectedLines = (code: string) => lines.filter((line) => line.msg === 'request rejected' && line.code === code);
 
 const ADMIN_TOKEN = 'redis-error-mapping-admin-token-01';
 

@@ -20,7 +20,7 @@ describe('the services a sandboxed stripe-events handler gets', () => {
     // An account that installed nothing: the store reads Redis first (and would call Stripe for each user).
     const services = servicesFromConfig(config, pino({ level: 'silent' }));
     try {
-      expect(await services.deleteAccountSecrets('acct_1NoUsers')).toBe(0);
+      expect(await services.deleteAccountSecrets('acct_1NoUsers')).toEqual({ users: 0, accountGone: false });
     } finally {
       await services.close();
     }
