@@ -45,6 +45,8 @@ export const configSchema = z.object({
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
   METRICS_ENABLED: bool.default(true),
+  // Set by `npm start`'s supervisor only: mounts /dev (it signs Stripe App calls). Refused in production.
+  DEV_ROUTES: bool.default(false),
 
   // Stripe webhooks (issue 3). Comma-separated so a secret can be rotated: every listed one is accepted.
   STRIPE_WEBHOOK_SECRET: z
@@ -98,6 +100,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.NODE_ENV === 'production' && !config.STRIPE_WEBHOOK_SECRET) {
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production']);
+  }
+  if (config.NODE_ENV === 'production' && config.DEV_ROUTES) {
+    throw new ConfigError(['DEV_ROUTES: must not be set when NODE_ENV=production (it mounts a signer for Stripe App calls)']);
   }
   if (config.NODE_ENV === 'production') {
     const issues = stripeAppProductionIssues(config);

@@ -6,20 +6,27 @@ import { DASHBOARD_HTML, DASHBOARD_SCRIPT } from './dashboard-page-assets';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
-/** A signing oracle must never be reachable from another machine, even in development. */
+// Headers a reverse proxy adds: a request that carries one came from somewhere else, whatever the socket says.
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
+
+/**
+ * A signing oracle must never be reachable from another machine, even in development: loopback clients
+ * only, and not through a proxy on the same host (its socket is loopback too).
+ */
 const loopbackOnly: RequestHandler = (req, _res, next) => {
-  if (!LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new AppError('NOT_FOUND');
+  const proxied = PROXY_HEADERS.some((header) => req.headers[header] !== undefined);
+  if (proxied || !LOOPBACK.has(req.socket.remoteAddress ?? '')) throw new AppError('NOT_FOUND');
   next();
 };
 
 /**
- * GET /dev/dashboard: a page that plays the Stripe Dashboard for `npm start`. It asks the server for a
- * signature over {user_id, account_id} (what `fetchStripeSignature` returns inside Stripe) and calls the
+ * GET /dev/dashboard: a page that plays the Stripe Dashboard for `npm start` (web/main.ts mounts it only
+ * when the local supervisor sets DEV_ROUTES). It asks the server for a signature over {user_id, account_id} (what `fetchStripeSignature` returns inside Stripe) and calls the
  * Stripe App routes with it: sign in, see the connected user, sign out, look up a payment's events.
  */
 export function devDashboardRoutes(config: Pick<Config, 'STRIPE_APP_SECRET'>): Router {
   const router = Router();
-  router.use('/dashboard', loopbackOnly);
+  router.use(loopbackOnly);
   router.get('/dashboard', (_req, res) => {
     res.type('html').send(DASHBOARD_HTML);
   });

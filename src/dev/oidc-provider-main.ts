@@ -64,6 +64,9 @@ function providerConfiguration(settings: ProviderSettings): Record<string, unkno
     interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: [settings.cookieKey] },
     jwks: { keys: [{ ...signingKey, kid: 'dev-rs256', use: 'sig', alg: 'RS256' }] },
+    // Every refresh returns a new refresh token and a reused one revokes the whole grant (oidc-provider's
+    // reuse detection), as strict providers do: hooklane must never refresh twice with the same token.
+    rotateRefreshToken: true,
     ttl: { AccessToken: 3600, AuthorizationCode: 300, Grant: 86_400, IdToken: 3600, Interaction: 600, Session: 86_400, RefreshToken: 86_400 },
   };
 }

@@ -23,7 +23,13 @@ async function main(): Promise<void> {
   }
   const port = Number(process.env.PORT ?? 3000);
   const publicUrl = `http://localhost:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), NODE_ENV: process.env.NODE_ENV ?? 'development' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    // Only here, where the emulators run, does the web process mount /dev (the dev Stripe Dashboard).
+    DEV_ROUTES: 'true',
+  };
 
   let redis: EmbeddedRedis | undefined;
   if (!env.REDIS_URL) {

@@ -37,3 +37,22 @@ export function parameterInvalid(param: string, message: string): StripeApiError
     type: 'invalid_request_error',
   });
 }
+
+/**
+ * What Stripe answers a platform key acting for an account (`Stripe-Account`) it no longer has access
+ * to, e.g. after the account uninstalled the app: 403 (stripe-node's StripePermissionError) with
+ * `account_invalid` and the key shown redacted.
+ */
+export function accountInaccessible(key: string, account: string): StripeApiError {
+  return new StripeApiError(403, {
+    code: 'account_invalid',
+    doc_url: 'https://stripe.com/docs/error-codes/account-invalid',
+    message: `The provided key '${redactKey(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
+    type: 'invalid_request_error',
+  });
+}
+
+/** How Stripe shows a key in an error: its prefix and last four characters. */
+export function redactKey(key: string): string {
+  return `${key.slice(0, 8)}${'*'.repeat(Math.max(0, key.length - 12))}${key.slice(-4)}`;
+}

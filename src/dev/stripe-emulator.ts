@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseStripeForm } from './stripe-form';
-import { StripeApiError } from './stripe-emulator-errors';
+import { accountInaccessible, redactKey, StripeApiError } from './stripe-emulator-errors';
 import { SecretsEmulation } from './stripe-emulator-secrets';
 
 export interface StripeEmulatorOptions {
@@ -17,6 +17,11 @@ export interface StripeEmulator {
   url: string;
   port: number;
   secrets: SecretsEmulation;
+  /**
+   * The account uninstalled the app: from now on every request acting for it answers what Stripe
+   * answers then (403 `account_invalid`), and its secrets are out of reach.
+   */
+  revokeAccess(account: string): void;
   stop(): Promise<void>;
 }
 
@@ -39,6 +44,7 @@ const OWN_ACCOUNT = 'acct_emulator';
  */
 export async function startStripeEmulator(options: StripeEmulatorOptions): Promise<StripeEmulator> {
   const secrets = new SecretsEmulation();
+  const revoked = new Set<string>();
   const routes: Record<string, Endpoint> = {
     'POST /v1/apps/secrets': (r) => secrets.create(r),
     'GET /v1/apps/secrets': (r) => secrets.list(r),
@@ -46,17 +52,29 @@ export async function startStripeEmulator(options: StripeEmulatorOptions): Promi
     'POST /v1/apps/secrets/delete': (r) => secrets.deleteWhere(r),
   };
   const server = createServer((req, res) => {
-    void handle(req, res, routes, options.secretKey);
+    void handle(req, res, routes, options.secretKey, revoked);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${options.host ?? '127.0.0.1'}:${port}`, port, secrets, stop: () => close(server) };
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    secrets,
+    revokeAccess: (account) => revoked.add(account),
+    stop: () => close(server),
+  };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<string, Endpoint>, key: string) {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: Record<string, Endpoint>,
+  key: string,
+  revoked: ReadonlySet<string>,
+) {
   res.setHeader('Request-Id', `req_${randomBytes(7).toString('hex')}`);
   const version = req.headers['stripe-version'];
   if (typeof version === 'string') res.setHeader('Stripe-Version', version);
@@ -67,6 +85,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Record<
     if (!endpoint) throw unrecognizedUrl(req.method ?? 'GET', url.pathname);
     const params = req.method === 'GET' ? parseStripeForm(url.search.slice(1)) : parseStripeForm(await readForm(req));
     const account = typeof req.headers['stripe-account'] === 'string' ? req.headers['stripe-account'] : OWN_ACCOUNT;
+    if (revoked.has(account)) throw accountInaccessible(key, account);
     send(res, 200, endpoint({ params, account, livemode: key.includes('_live_') }));
   } catch (err) {
     if (err instanceof StripeApiError) send(res, err.status, { error: err.body });
@@ -88,7 +107,7 @@ function authenticate(header: string | undefined, key: string): void {
   }
   if (provided !== key) {
     throw new StripeApiError(401, {
-      message: `Invalid API Key provided: ${provided.slice(0, 8)}${'*'.repeat(Math.max(0, provided.length - 12))}${provided.slice(-4)}`,
+      message: `Invalid API Key provided: ${redactKey(provided)}`,
       type: 'invalid_request_error',
     });
   }

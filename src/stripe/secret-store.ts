@@ -13,6 +13,26 @@ export interface StoredTokens {
   refreshToken?: string;
 }
 
+export interface AccountCleanup {
+  /** How many users of the account had tokens indexed. */
+  users: number;
+  /** Stripe said the platform has no access to the account any more; nothing could be, or needed to be, deleted. */
+  accountGone: boolean;
+}
+
+/**
+ * Stripe's answer to a request for an account the platform no longer has access to (the app was
+ * uninstalled, or the account is gone): 403 with `account_invalid` and "does not have access to account".
+ * A 403 about a key's missing permissions, or a refused key (401), is not this.
+ */
+export function isAccountGone(err: unknown): boolean {
+  return (
+    err instanceof Stripe.errors.StripeError &&
+    err.statusCode === 403 &&
+    (err.code === 'account_invalid' || /does not have access to account/.test(err.message))
+  );
+}
+
 export interface SecretStoreDeps {
   stripe: Stripe;
   redis: Redis;
@@ -55,14 +75,25 @@ export class SecretStore {
 
   /**
    * Deletes the tokens of every user of `accountId` (on `account.application.deauthorized`).
-   * Returns how many users had tokens.
+   * When Stripe answers that the platform no longer has access to the account (it uninstalled the app),
+   * its secrets are out of everyone's reach and went with the installation: that is done, not a failure
+   * to retry (`accountGone`). Any other failure throws, and the users stay indexed for the retry.
    */
-  async deleteAccountSecrets(accountId: string): Promise<number> {
+  async deleteAccountSecrets(accountId: string): Promise<AccountCleanup> {
     const key = this.accountUsersKey(accountId);
     const userIds = await this.redis((r) => r.smembers(key));
-    for (const userId of userIds) await this.deleteUserSecrets({ userId, accountId });
+    let accountGone = false;
+    for (const userId of userIds) {
+      try {
+        await this.deleteUserSecrets({ userId, accountId });
+      } catch (err) {
+        if (!(err instanceof AppError) || !isAccountGone(err.cause)) throw err;
+        accountGone = true;
+        break;
+      }
+    }
     await this.redis((r) => r.del(key));
-    return userIds.length;
+    return { users: userIds.length, accountGone };
   }
 
   private async put(caller: StripeAppCaller, name: string, payload: string): Promise<void> {

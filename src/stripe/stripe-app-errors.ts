@@ -6,6 +6,7 @@ export const STRIPE_APP_ERROR_CODES = {
   STRIPE_APP_BAD_SIGNATURE: { status: 400, title: 'Could not verify signature' },
   STRIPE_APP_NOT_CONFIGURED: { status: 503, title: 'The Stripe App back-end is not configured' },
   OAUTH_STATE_INVALID: { status: 400, title: 'Unknown or already used sign-in state' },
+  OAUTH_BROWSER_MISMATCH: { status: 400, title: 'The sign-in was started in another browser' },
   OAUTH_NOT_CONNECTED: { status: 401, title: 'No account is connected' },
   OAUTH_PROVIDER_REJECTED: { status: 401, title: 'The authentication server refused the request' },
   OAUTH_EMAIL_NOT_VERIFIED: { status: 401, title: 'The email address is not verified' },

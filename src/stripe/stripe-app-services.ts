@@ -3,6 +3,8 @@ import { missingStripeAppKeys, type Config } from '../config';
 import type { Logger } from '../logger';
 import { LoginStates } from '../oauth/login-states';
 import { OAuthClient } from '../oauth/oauth-client';
+import { RefreshLock } from '../oauth/refresh-lock';
+import { TokenRefresher } from '../oauth/token-refresh';
 import { SecretStore } from './secret-store';
 import { paymentEventsFromIndex } from './payment-events';
 import { createStripeClient } from './stripe-client';
@@ -15,6 +17,8 @@ export interface StripeAppServices {
   secretStore: SecretStore;
   oauth: OAuthClient;
   loginStates: LoginStates;
+  /** Renews a refused access token once across all instances (refresh tokens may be single-use). */
+  tokenRefresher: TokenRefresher;
   /** The event index, for the payment status route. */
   paymentEvents?: PaymentEventsLookup;
 }
@@ -28,17 +32,21 @@ export function createStripeAppServices(
   const missing = missingStripeAppKeys(config);
   if (missing.length) return { missing };
   const stripe = createStripeClient(config);
+  const secretStore = new SecretStore({ stripe, redis, keyPrefix: config.QUEUE_PREFIX, redisDeadlineMs: config.ENQUEUE_TIMEOUT_MS });
+  const oauth = new OAuthClient(config, logger);
   return {
     services: {
       appSecret: config.STRIPE_APP_SECRET!,
       redirectUrl: config.STRIPE_REDIRECT_URL!,
-      secretStore: new SecretStore({
-        stripe,
-        redis,
-        keyPrefix: config.QUEUE_PREFIX,
-        redisDeadlineMs: config.ENQUEUE_TIMEOUT_MS,
+      secretStore,
+      oauth,
+      tokenRefresher: new TokenRefresher({
+        secretStore,
+        oauth,
+        lock: new RefreshLock(redis, config.QUEUE_PREFIX, config.ENQUEUE_TIMEOUT_MS),
+        // Under the lock: two Secret Store reads, the provider's token call, then the new tokens stored.
+        lockTtlMs: config.OAUTH_TIMEOUT_MS + 4 * config.STRIPE_API_TIMEOUT_MS,
       }),
-      oauth: new OAuthClient(config, logger),
       loginStates: new LoginStates(redis, config.QUEUE_PREFIX, config.ENQUEUE_TIMEOUT_MS),
       paymentEvents: paymentEventsFromIndex(redis, config, config.ENQUEUE_TIMEOUT_MS),
     },

@@ -15,7 +15,6 @@ import { requestContext } from './request-context';
 import { webhookRoute } from './webhook-route';
 import { stripeAppRoutes } from './stripe-app-routes';
 import type { StripeAppServices } from '../stripe/stripe-app-services';
-import { devDashboardRoutes } from '../dev/dashboard-page';
 
 export interface AppDeps {
   config: Config;
@@ -26,6 +25,11 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** Stripe App back-end services; built from config when absent. */
   stripeApp?: StripeAppServices;
+  /**
+   * The local-only pages under /dev (the dev Stripe Dashboard). Only web/main.ts passes them, and only
+   * when `npm start`'s supervisor set DEV_ROUTES; this module never imports dev/.
+   */
+  devRoutes?: Router;
 }
 
 /** While shutting down, every answer asks the client (or the load balancer) to stop reusing the connection. */
@@ -57,8 +61,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(stripeAppRoutes(deps));
   api.use('/admin', adminRoutes(deps));
   app.use('/api', api);
-  // The page that plays the Stripe Dashboard for `npm start`; never mounted in production.
-  if (config.NODE_ENV !== 'production') app.use('/dev', devDashboardRoutes(config));
+  if (deps.devRoutes) app.use('/dev', deps.devRoutes);
   app.use(consoleStatic());
 
   app.use(notFoundHandler);

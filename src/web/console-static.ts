@@ -7,8 +7,8 @@ import { CONSOLE_CSP_DIRECTIVES } from '../console-csp';
 /** Where `vite build` writes the console; the same path from src/web (tests) and dist/web (the build). */
 export const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'dist', 'public');
 
-/** Paths the SPA never owns: a miss there is a real 404, not a console route. */
-const NOT_CONSOLE = /^\/(api|webhooks)(\/|$)/;
+/** Paths the SPA never owns: a miss there is a real 404, not a console route (/dev exists only under `npm start`). */
+const NOT_CONSOLE = /^\/(api|webhooks|dev)(\/|$)/;
 
 /** A console route is an extension-less path; a missing /assets/x.js must 404, not come back as HTML. */
 function isConsoleRoute(urlPath: string): boolean {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import { loadConfigOrExit } from '../config';
+import type { Router } from 'express';
+import { loadConfigOrExit, type Config } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS);
   await assertNoEviction(deps.redis);
 
-  const app = createApp(deps);
+  const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });
   // POST /webhooks/stripe is answered on node:http before Express (the hot path); the rest goes to Express.
   const server = createServer(withWebhookFastPath(deps, app));
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
@@ -42,6 +43,15 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     logger.info({ port }, 'web listening');
   });
+}
+
+/**
+ * The dev Stripe Dashboard, loaded only when `npm start`'s supervisor asked for it (DEV_ROUTES, which config
+ * refuses in production): an explicit flag, never a consequence of NODE_ENV being unset.
+ */
+function loadDevRoutes(config: Config): Router {
+  const { devDashboardRoutes } = require('../dev/dashboard-page') as typeof import('../dev/dashboard-page');
+  return devDashboardRoutes(config);
 }
 
 main().catch((err: unknown) => {

@@ -52,7 +52,7 @@ describe('the event status recorder with a real BullMQ worker', () => {
   const startWorker = () => {
     const recorder = new EventStatusRecorder(index, silent);
     workerConnection = redis.duplicate({ maxRetriesPerRequest: null });
-    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => 0 }, logger: silent }), {
+    worker = new Worker('stripe-events', (job: Job) => runStripeEvent(job, { handlers, services: { deleteAccountSecrets: async () => ({ users: 0, accountGone: false }) }, logger: silent }), {
       connection: workerConnection,
       prefix,
       concurrency: 4,

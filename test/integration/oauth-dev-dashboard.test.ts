@@ -1,4 +1,6 @@
+import { devDashboardRoutes } from '../../src/dev/dashboard-page';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
+import { createApp } from '../../src/web/app';
 import { startRedis, type TestRedis } from '../support/redis';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -29,7 +31,12 @@ afterEach(async () => {
 
 describe('the dev page that plays the Stripe Dashboard', () => {
   test('serves the page and its script, and signs calls the Stripe App routes accept', async () => {
-    app = await startTestApp(redis.url, { ...stripeAppEnv, STRIPE_API_BASE: stripe.url });
+    // As web/main.ts builds it when npm start's supervisor sets DEV_ROUTES (test/integration/dev-routes.test.ts runs that).
+    app = await startTestApp(
+      redis.url,
+      { ...stripeAppEnv, STRIPE_API_BASE: stripe.url },
+      { listener: (deps) => createApp({ ...deps, devRoutes: devDashboardRoutes(deps.config) }) },
+    );
     const ids = { userId: 'usr_dev', accountId: 'acct_dev' };
 
     const page = await fetch(`${app.url}/dev/dashboard`);
@@ -48,7 +55,7 @@ describe('the dev page that plays the Stripe Dashboard', () => {
     expect(((await userinfo.json()) as { code: string }).code).toBe('OAUTH_NOT_CONNECTED');
   });
 
-  test('is not there in production', async () => {
+  test('is not there when the entry point does not mount it (production)', async () => {
     app = await startTestApp(redis.url, {
       ...stripeAppEnv,
       NODE_ENV: 'production',
@@ -59,7 +66,8 @@ describe('the dev page that plays the Stripe Dashboard', () => {
     const page = await fetch(`${app.url}/dev/dashboard`);
     const signing = await fetch(`${app.url}/dev/dashboard/signature?userId=u&accountId=a`);
 
-    // Whatever else answers these paths (the console's SPA fallback), it is not the dev page or a signer.
+    expect(page.status).toBe(404);
+    expect(signing.status).toBe(404);
     expect(await page.text()).not.toContain('development stand-in');
     expect(await signing.text()).not.toContain('"signature"');
   });

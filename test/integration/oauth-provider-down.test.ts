@@ -5,7 +5,7 @@ import { freePort } from '../../src/dev/embedded-redis';
 import { startOidcProvider } from '../../src/dev/oidc-provider';
 import { startRedis, type TestRedis } from '../support/redis';
 import { startTestApp, type TestApp } from '../support/app';
-import { REDIRECT_URI, STRIPE_REDIRECT_URL, loginUrl, newDashboardUser } from './oauth-support';
+import { Browser, REDIRECT_URI, STRIPE_REDIRECT_URL, loginUrl, newDashboardUser } from './oauth-support';
 
 const APP_SECRET = `absec_${randomBytes(8).toString('hex')}`;
 let redis: TestRedis;
@@ -54,11 +54,12 @@ describe('when the authentication server cannot be reached', () => {
       OAUTH_TOKEN_ENDPOINT: `${dead}/token`,
       OAUTH_USERINFO_ENDPOINT: `${dead}/userinfo`,
     });
-    const login = await fetch(loginUrl(app.url, newDashboardUser(), APP_SECRET), { redirect: 'manual' });
+    const browser = new Browser();
+    const login = await browser.request(loginUrl(app.url, newDashboardUser(), APP_SECRET));
     expect(login.status).toBe(303);
     const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
 
-    const res = await fetch(`${app.url}/api/oauth/authorize?code=abc&state=${state}`, { redirect: 'manual' });
+    const res = await browser.request(`${app.url}/api/oauth/authorize?code=abc&state=${state}`);
 
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ code: 'OAUTH_PROVIDER_UNREACHABLE', title: 'Cannot contact authentication server' });
@@ -78,10 +79,11 @@ describe('when the authentication server cannot be reached', () => {
         OAUTH_TOKEN_ENDPOINT: `${base}/token`,
         OAUTH_USERINFO_ENDPOINT: `${base}/userinfo`,
       });
-      const login = await fetch(loginUrl(app.url, newDashboardUser(), APP_SECRET), { redirect: 'manual' });
+      const browser = new Browser();
+      const login = await browser.request(loginUrl(app.url, newDashboardUser(), APP_SECRET));
       const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
 
-      const res = await fetch(`${app.url}/api/oauth/authorize?code=abc&state=${state}`, { redirect: 'manual' });
+      const res = await browser.request(`${app.url}/api/oauth/authorize?code=abc&state=${state}`);
 
       expect(res.status).toBe(502);
       expect(((await res.json()) as { code: string }).code).toBe('OAUTH_PROVIDER_UNREACHABLE');

@@ -59,12 +59,40 @@ describe('SecretStore', () => {
     await store.storeTokens({ userId: 'usr_2', accountId: 'acct_gone' }, { accessToken: 'a2' });
     await store.storeTokens({ userId: 'usr_3', accountId: 'acct_stays' }, { accessToken: 'a3' });
 
-    const users = await store.deleteAccountSecrets('acct_gone');
+    const result = await store.deleteAccountSecrets('acct_gone');
 
-    expect(users).toBe(2);
+    expect(result).toEqual({ users: 2, accountGone: false });
     expect(emulator.secrets.all('acct_gone')).toEqual([]);
     expect(emulator.secrets.all('acct_stays').map((s) => s.name)).toEqual(['access_token']);
-    expect(await store.deleteAccountSecrets('acct_gone')).toBe(0);
+    expect(await store.deleteAccountSecrets('acct_gone')).toEqual({ users: 0, accountGone: false });
+  });
+
+  test('deauthorization cleanup of an account that uninstalled the app (Stripe answers 403 account_invalid) is done, not retried for ever', async () => {
+    await store.storeTokens({ userId: 'usr_1', accountId: 'acct_uninstalled' }, { accessToken: 'a1', refreshToken: 'r1' });
+    await store.storeTokens({ userId: 'usr_2', accountId: 'acct_uninstalled' }, { accessToken: 'a2' });
+    emulator.revokeAccess('acct_uninstalled');
+
+    const result = await store.deleteAccountSecrets('acct_uninstalled');
+
+    expect(result).toEqual({ users: 2, accountGone: true });
+    // Nothing is left to retry: the account's user index went with it.
+    expect(await store.deleteAccountSecrets('acct_uninstalled')).toEqual({ users: 0, accountGone: false });
+  });
+
+  test('a real failure during deauthorization cleanup (the key is refused) still fails and keeps the users for the retry', async () => {
+    const prefix = `test-refused-${Date.now()}`;
+    const good = createSecretStore({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: prefix }, redis)!;
+    const refused = createSecretStore(
+      { STRIPE_SECRET_KEY: 'sk_test_rotatedaway', STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: prefix },
+      redis,
+    )!;
+    await good.storeTokens({ userId: 'usr_1', accountId: 'acct_leaving' }, { accessToken: 'a1' });
+
+    const err = await refused.deleteAccountSecrets('acct_leaving').catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'SECRET_STORE_UNAVAILABLE', status: 502 });
+    expect(await good.deleteAccountSecrets('acct_leaving')).toEqual({ users: 1, accountGone: false });
+    expect(emulator.secrets.all('acct_leaving')).toEqual([]);
   });
 
   test('when Stripe refuses the key, the caller gets SECRET_STORE_UNAVAILABLE (502)', async () => {

@@ -81,6 +81,10 @@ export function loginUrl(appUrl: string, user: DashboardUser, appSecret: string,
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
+  cookieNames(): string[] {
+    return [...this.cookies.keys()];
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));

@@ -29,6 +29,8 @@ describe('npm start (dist/dev/start-local.js)', () => {
         body: '{"steps":1}',
       });
       expect(res.status).toBe(202);
+      // npm start's supervisor (and only it) mounts the dev Stripe Dashboard.
+      expect((await fetch(`http://127.0.0.1:${port}/dev/dashboard`)).status).toBe(200);
 
       const exit = await local.kill('SIGTERM');
       expect(exit.code).toBe(0);

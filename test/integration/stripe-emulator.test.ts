@@ -87,6 +87,27 @@ describe('the Stripe API emulator, through stripe-node', () => {
 });
 
 describe('the Stripe API emulator on the wire', () => {
+  test('an account whose access was revoked (the app uninstalled) answers 403 account_invalid: a StripePermissionError', async () => {
+    await stripe.apps.secrets.create({ name: 'access_token', payload: 'tok', scope: userScope('usr_a') }, { stripeAccount: 'acct_left' });
+    emulator.revokeAccess('acct_left');
+
+    const err = await stripe.apps.secrets
+      .find({ name: 'access_token', scope: userScope('usr_a') }, { stripeAccount: 'acct_left' })
+      .catch((e: unknown) => e);
+    const raw = await fetch(`${emulator.url}/v1/apps/secrets/find?name=access_token&scope[type]=user&scope[user]=usr_a`, {
+      headers: { authorization: `Bearer ${KEY}`, 'stripe-account': 'acct_left' },
+    });
+    const other = await stripe.apps.secrets.list({ scope: userScope('usr_a') }, { stripeAccount: 'acct_stays' });
+
+    expect(err).toBeInstanceOf(Stripe.errors.StripePermissionError);
+    expect(err).toMatchObject({ statusCode: 403, code: 'account_invalid', type: 'StripePermissionError' });
+    expect(raw.status).toBe(403);
+    const body = (await raw.json()) as { error: { type: string; code: string; message: string } };
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', code: 'account_invalid' });
+    expect(body.error.message).toMatch(/^The provided key 'sk_test_\*+0001' does not have access to account 'acct_left' \(or that account does not exist\)\. Application access may have been revoked\.$/);
+    expect(other.data).toEqual([]);
+  });
+
   test('takes form-encoded scope[type]/scope[user] and returns the payload only for expand[]=payload', async () => {
     const created = await fetch(`${emulator.url}/v1/apps/secrets`, form({ name: 'n', payload: 'p', 'scope[type]': 'user', 'scope[user]': 'usr_w' }));
     const query = 'name=n&scope[type]=user&scope[user]=usr_w';

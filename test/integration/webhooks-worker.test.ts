@@ -105,7 +105,31 @@ describe('Stripe events through a real worker process', () => {
       for (const user of users) expect(await store.findAccessToken(user)).toBeUndefined();
       expect(await store.findAccessToken(staying)).toBe('at-usr_3');
       const job = await app.deps.queues[QUEUE_NAMES.stripeEvents].getJob(event.id);
-      expect(job?.returnvalue).toMatchObject({ result: { account: 'acct_1Leaving', usersWithTokensDeleted: 2 } });
+      expect(job?.returnvalue).toMatchObject({ result: { account: 'acct_1Leaving', usersWithTokensDeleted: 2, accountGone: false } });
+    } finally {
+      redisClient.disconnect();
+    }
+  });
+
+  it('account.application.deauthorized for an account that uninstalled the app (Stripe answers 403 account_invalid) succeeds instead of failing', async () => {
+    const redisClient = new Redis(redis.url);
+    await waitForRedis(redisClient, 5000);
+    try {
+      const store = createSecretStore(
+        { STRIPE_SECRET_KEY: STRIPE_KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: prefix },
+        redisClient,
+      )!;
+      await store.storeTokens({ userId: 'usr_1', accountId: 'acct_1Uninstalled' }, { accessToken: 'at-usr_1' });
+      emulator.revokeAccess('acct_1Uninstalled');
+
+      const { event, payload } = fixtureEvent('account.application.deauthorized', { account: 'acct_1Uninstalled' });
+      expect((await deliver(app.url, payload)).status).toBe(200);
+      const [record] = (await waitForOutcomes(index, [event.id])).values();
+
+      expect(record?.status).toBe('succeeded');
+      const job = await app.deps.queues[QUEUE_NAMES.stripeEvents].getJob(event.id);
+      expect(job?.attemptsMade).toBe(1);
+      expect(job?.returnvalue).toMatchObject({ result: { account: 'acct_1Uninstalled', usersWithTokensDeleted: 1, accountGone: true } });
     } finally {
       redisClient.disconnect();
     }

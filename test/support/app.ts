@@ -30,6 +30,8 @@ export interface TestAppOptions {
   listener?: (deps: WebDeps) => RequestListener;
   /** Where the app logs; silent (or TEST_LOG_LEVEL) by default. */
   logger?: Logger;
+  /** The port to listen on (127.0.0.1); a free one by default. */
+  port?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface TestAppOptions {
 export async function startTestApp(
   redisUrl: string,
   env: Record<string, string> = {},
-  { listener = createApp, logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) }: TestAppOptions = {},
+  { listener = createApp, logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), port: wanted = 0 }: TestAppOptions = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -50,7 +52,7 @@ export async function startTestApp(
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, 5000);
   const server = createServer(listener(deps));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(wanted, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const log = intakeLogFor(deps.redis, config);
   const mover = new IntakeMover({

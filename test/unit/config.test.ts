@@ -38,6 +38,22 @@ describe('loadConfig', () => {
     expect(issuesOf({ ...valid, NODE_ENV: 'production' }).join('\n')).toContain('ADMIN_TOKEN');
   });
 
+  test('the dev routes are off unless asked for, whatever NODE_ENV (unset means development)', () => {
+    expect(loadConfig(valid).DEV_ROUTES).toBe(false);
+    expect(loadConfig({ ...valid, DEV_ROUTES: 'true' }).DEV_ROUTES).toBe(true);
+  });
+
+  test('production refuses DEV_ROUTES', () => {
+    const production = {
+      ...valid,
+      NODE_ENV: 'production',
+      ADMIN_TOKEN: 'a'.repeat(32),
+      STRIPE_WEBHOOK_SECRET: 'whsec_test',
+      DEV_ROUTES: 'true',
+    };
+    expect(issuesOf(production)).toEqual([expect.stringMatching(/^DEV_ROUTES: must not be set when NODE_ENV=production/)]);
+  });
+
   test('empty values count as unset, so defaults apply', () => {
     expect(loadConfig({ ...valid, PORT: '' }).PORT).toBe(3000);
   });

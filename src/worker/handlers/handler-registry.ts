@@ -7,8 +7,11 @@ export type EventOfType<T extends Stripe.Event.Type> = Extract<Stripe.Event, { t
 
 /** Outside systems a handler may use; built lazily by the processor, replaced by fakes in unit tests. */
 export interface HandlerServices {
-  /** Deletes every stored OAuth token of the account's users (the Stripe App's Secret Store); resolves to how many users had some. */
-  deleteAccountSecrets(accountId: string): Promise<number>;
+  /**
+   * Deletes every stored OAuth token of the account's users (the Stripe App's Secret Store): how many
+   * users had some, and whether Stripe said the account is no longer reachable (then nothing was left to delete).
+   */
+  deleteAccountSecrets(accountId: string): Promise<{ users: number; accountGone: boolean }>;
 }
 
 export interface HandlerContext {

@@ -34,7 +34,7 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
       if (!config.STRIPE_SECRET_KEY) {
         // Without STRIPE_SECRET_KEY (never in production) the Stripe App cannot have stored any token.
         logger.warn({ accountId }, 'STRIPE_SECRET_KEY is not set; no stored tokens to delete');
-        return 0;
+        return { users: 0, accountGone: false };
       }
       if (!store) {
         // Built here rather than through the Stripe App services, which would load the OAuth client too.

@@ -33,7 +33,7 @@ describe('the stripe-events processor and its handlers', () => {
   const services: HandlerServices = {
     deleteAccountSecrets: async (accountId) => {
       deleted.push(accountId);
-      return 2;
+      return { users: 2, accountGone: accountId === 'acct_1Uninstalled' };
     },
   };
   const runtime = (handlers = STRIPE_EVENT_HANDLERS) => ({ handlers, services, logger: pino({ level: 'silent' }) });
@@ -71,7 +71,21 @@ describe('the stripe-events processor and its handlers', () => {
     const event = await eventOf('account.application.deauthorized', { account: 'acct_1Gone' });
     const result = await runStripeEvent(jobFor(event), runtime());
     expect(deleted).toEqual(['acct_1Gone']);
-    expect(result).toMatchObject({ result: { account: 'acct_1Gone', usersWithTokensDeleted: 2 } });
+    expect(result).toMatchObject({ result: { account: 'acct_1Gone', usersWithTokensDeleted: 2, accountGone: false } });
+  });
+
+  it('account.application.deauthorized for an account Stripe no longer grants access to completes, logged at info', async () => {
+    const event = await eventOf('account.application.deauthorized', { account: 'acct_1Uninstalled' });
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const job = jobFor(event);
+
+    const result = await runStripeEvent(job, { ...runtime(), logger });
+
+    expect(result).toMatchObject({ result: { account: 'acct_1Uninstalled', usersWithTokensDeleted: 2, accountGone: true } });
+    expect(job.logs.join('\n')).toContain('no longer reachable');
+    const line = lines.find((l) => l.msg.includes('no longer grants access'));
+    expect(line?.level).toBe(30);
   });
 
   it('account.application.deauthorized without an account fails at once (UnrecoverableError)', async () => {
