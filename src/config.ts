@@ -32,6 +32,17 @@ export const configSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  // The X-Origin-Verify value(s) CloudFront sends (infra/lib/origin-verify.ts); two comma-separated while rotating.
+  ORIGIN_VERIFY_SECRET: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(
+      z
+        .array(z.string().regex(/^[\x21-\x7e]{32,}$/, 'each value must be 32+ visible ASCII characters'))
+        .min(1, 'at least one value')
+        .max(2, 'at most two values (the new and the old one while rotating)'),
+    )
+    .optional(),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),
@@ -45,6 +56,10 @@ export const configSchema = z.object({
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
   METRICS_ENABLED: bool.default(true),
+  // Application metrics to CloudWatch (src/worker/cloudwatch-publisher.ts): on wherever AWS_REGION is set.
+  METRICS_CLOUDWATCH: bool.default(true),
+  METRICS_ENVIRONMENT: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., _ and -').default('local'),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
   // Set by `npm start`'s supervisor only: mounts /dev (it signs Stripe App calls). Refused in production.
   DEV_ROUTES: bool.default(false),
 

@@ -15,6 +15,7 @@ export const ERROR_CATALOGUE = {
   SHUTTING_DOWN: { status: 503, title: 'Server is shutting down' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  ORIGIN_NOT_VERIFIED: { status: 403, title: 'Request did not come through the CDN' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -8,6 +8,7 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../src/metrics/cloudwatch-metrics';
 import { AppSecrets } from './app-secrets';
 import { acknowledge } from './nag';
 
@@ -23,8 +24,14 @@ export interface AppProps {
   readonly maxInstances: number;
   readonly redisUrl: string;
   readonly redisAuthToken: secretsmanager.ISecret;
+  /** Secrets made elsewhere in the stack, by the environment variable that receives each one. */
+  readonly moreSecrets?: Record<string, secretsmanager.ISecret>;
   /** Non-secret settings passed as plain environment properties (e.g. OAUTH_ISSUER). */
   readonly plainEnvironment: Record<string, string>;
+  /** The SNS topic of the alarms .ebextensions defines (they read it as the AlarmTopicArn custom option). */
+  readonly alarmTopicArn: string;
+  /** Fail (rather than warn) when plainEnvironment lacks a setting the app requires in production. */
+  readonly production: boolean;
   /** Regional ACM certificate: the load balancer then listens on HTTPS 443 only. */
   readonly listenerCertificateArn?: string;
 }
@@ -58,7 +65,11 @@ export class App extends Construct {
       description: 'hooklane: Stripe webhooks and Stripe App back-end (web + worker)',
     });
     const serviceRole = this.createServiceRole();
-    this.instanceRole = this.createInstanceRole(name, [props.redisAuthToken, ...this.secrets.all()]);
+    this.instanceRole = this.createInstanceRole(name, [
+      props.redisAuthToken,
+      ...this.secrets.all(),
+      ...Object.values(props.moreSecrets ?? {}),
+    ]);
     const profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { roles: [this.instanceRole.roleName] });
 
     this.environment = new elasticbeanstalk.CfnEnvironment(this, 'Environment', {
@@ -71,15 +82,16 @@ export class App extends Construct {
         ...this.capacityOptions(props, profile, serviceRole),
         ...this.operationsOptions(),
         ...this.environmentOptions(props),
+        option('aws:elasticbeanstalk:customoption', 'AlarmTopicArn', props.alarmTopicArn),
       ],
     });
     this.environment.addResourceDependency(this.application);
     const missing = REQUIRED_PLAIN_ENV.filter((key) => !props.plainEnvironment[key]);
     if (missing.length) {
-      Annotations.of(this).addWarningV2(
-        'hooklane:app-environment',
-        `appEnvironment lacks ${missing.join(', ')}: the app refuses to start in production without them`,
-      );
+      const message = `appEnvironment lacks ${missing.join(', ')}: the app refuses to start in production without them`;
+      // A production stage would deploy instances that never boot; a sandbox may synthesize without them.
+      if (props.production) throw new Error(`Invalid CDK context: ${message}`);
+      Annotations.of(this).addWarningV2('hooklane:app-environment', message);
     }
     acknowledge(
       serviceRole,
@@ -94,6 +106,11 @@ export class App extends Construct {
       'IAM5[Resource::arn:<AWS::Partition>:s3:::elasticbeanstalk-<AWS::Region>-<AWS::AccountId>/*]',
       'IAM5[Resource::arn:<AWS::Partition>:s3:::elasticbeanstalk-<AWS::Region>-<AWS::AccountId>/resources/environments/logs/*]',
       `IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/elasticbeanstalk/${name}/*]`,
+    );
+    acknowledge(
+      this.instanceRole,
+      'cloudwatch:PutMetricData supports no resource-level permission; the cloudwatch:namespace condition limits it to hooklane.',
+      'IAM5[Resource::*]',
     );
   }
 
@@ -151,7 +168,8 @@ export class App extends Construct {
       option('aws:elasticbeanstalk:healthreporting:system', 'SystemType', 'enhanced'),
       option('aws:elasticbeanstalk:managedactions', 'ManagedActionsEnabled', 'true'),
       option('aws:elasticbeanstalk:managedactions', 'PreferredStartTime', 'Sun:03:00'),
-      option('aws:elasticbeanstalk:managedactions:platformupdate', 'UpdateLevel', 'minor'),
+      // A minor platform version can bring a new Docker version; those are applied by an operator (npm run deploy warns).
+      option('aws:elasticbeanstalk:managedactions:platformupdate', 'UpdateLevel', 'patch'),
       option('aws:elasticbeanstalk:managedactions:platformupdate', 'InstanceRefreshEnabled', 'true'),
       option('aws:elasticbeanstalk:hostmanager', 'LogPublicationControl', 'true'),
     ];
@@ -163,10 +181,14 @@ export class App extends Construct {
       REDIS_URL: props.redisUrl,
       // CloudFront and the ALB each add one X-Forwarded-For hop.
       TRUST_PROXY: '2',
+      // The Environment dimension of the hooklane metrics; the alarms and .ebextensions' scaling policy read it.
+      METRICS_ENVIRONMENT: props.namePrefix,
+      // The SDK does not read the region from instance metadata; without it the worker publishes nothing.
+      AWS_REGION: Stack.of(this).region,
       ...props.plainEnvironment,
     };
     const secrets: Record<string, string> = { REDIS_PASSWORD: props.redisAuthToken.secretArn };
-    for (const [envName, secret] of Object.entries(this.secrets.byEnvName)) secrets[envName] = secret.secretArn;
+    for (const [envName, secret] of Object.entries({ ...this.secrets.byEnvName, ...props.moreSecrets })) secrets[envName] = secret.secretArn;
     return [
       ...Object.entries(plain).map(([k, v]) => option('aws:elasticbeanstalk:application:environment', k, v)),
       // EB fetches each secret by ARN on the instance at deploy time; the value is never stored in EB's configuration.
@@ -216,6 +238,15 @@ export class App extends Construct {
           stack.formatArn({ service: 'elasticbeanstalk', resource: 'application', resourceName: name }),
           stack.formatArn({ service: 'elasticbeanstalk', resource: 'environment', resourceName: `${name}/${name}` }),
         ],
+      }),
+    );
+    // Application metrics (src/worker/cloudwatch-publisher.ts): PutMetricData has no resource to scope, so
+    // the namespace condition is the scope.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
       }),
     );
     for (const secret of secrets) secret.grantRead(role);

@@ -8,12 +8,24 @@ export interface CacheProps {
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   readonly nodeType: string;
   readonly namePrefix: string;
+  readonly engine: CacheEngine;
 }
+
+export type CacheEngine = 'valkey' | 'redis';
+
+/**
+ * Valkey is the default: ElastiCache prices its nodes below Redis OSS's, it speaks the same protocol and
+ * BullMQ's own CI runs against it. Both get their own parameter group family, each with noeviction.
+ */
+export const CACHE_ENGINES: Record<CacheEngine, { engine: string; version: string; family: string }> = {
+  valkey: { engine: 'valkey', version: '8.0', family: 'valkey8' },
+  redis: { engine: 'redis', version: '7.1', family: 'redis7' },
+};
 
 const REDIS_PORT = 6379;
 
 /**
- * ElastiCache Redis replication group for BullMQ: primary + replica in two AZs with automatic
+ * ElastiCache (Valkey or Redis OSS) replication group for BullMQ: primary + replica in two AZs with automatic
  * failover, TLS in transit, encryption at rest, an AUTH token from Secrets Manager, and a parameter
  * group with `maxmemory-policy noeviction` (under any eviction policy BullMQ silently loses jobs).
  */
@@ -43,16 +55,17 @@ export class Cache extends Construct {
       description: 'hooklane Redis (isolated subnets)',
       subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }).subnetIds,
     });
+    const engine = CACHE_ENGINES[props.engine];
     const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
-      cacheParameterGroupFamily: 'redis7',
+      cacheParameterGroupFamily: engine.family,
       description: 'hooklane: BullMQ needs noeviction',
       properties: { 'maxmemory-policy': 'noeviction' },
     });
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupDescription: `${props.namePrefix} BullMQ queues`,
-      engine: 'redis',
-      engineVersion: '7.1',
+      engine: engine.engine,
+      engineVersion: engine.version,
       cacheNodeType: props.nodeType,
       numCacheClusters: 2,
       multiAzEnabled: true,

@@ -16,6 +16,8 @@ export interface CdnProps {
   readonly apiOriginDomainName: string;
   /** Whether the load balancer answers HTTPS (with a certificate for apiOriginDomainName). */
   readonly apiOriginHttps: boolean;
+  /** Headers CloudFront adds to every request to the load balancer (the origin-verify secret). */
+  readonly apiOriginHeaders: Record<string, string>;
   readonly logBucket: s3.IBucket;
   readonly priceClass: cloudfront.PriceClass;
   /** Optional custom domain; its ACM certificate must be in us-east-1. */
@@ -60,6 +62,8 @@ export class Cdn extends Construct {
         protocolPolicy: props.apiOriginHttps ? cloudfront.OriginProtocolPolicy.HTTPS_ONLY : cloudfront.OriginProtocolPolicy.HTTP_ONLY,
         originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
         readTimeout: Duration.seconds(30),
+        // CloudFront replaces a viewer's header of the same name, so a viewer cannot forge it.
+        customHeaders: props.apiOriginHeaders,
       }),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,

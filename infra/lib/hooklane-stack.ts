@@ -1,11 +1,13 @@
 import { aws_cloudfront as cloudfront, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { Alarms } from './alarms';
 import { App } from './app';
 import { Cache } from './cache';
 import { Cdn } from './cdn';
 import { ImageRepository } from './image-repository';
 import { LogBucket } from './log-bucket';
 import { Network } from './network';
+import { ORIGIN_VERIFY_HEADER, OriginVerify } from './origin-verify';
 import { Pipeline } from './pipeline';
 import type { HooklaneSettings } from './settings';
 
@@ -29,12 +31,23 @@ export class HooklaneStack extends Stack {
       cloudFrontPrefixListId: s.cloudFrontPrefixListId,
       instancePort: INSTANCE_PORT,
       listenerPort: s.originCertificateArn ? 443 : 80,
+      interfaceEndpoints: s.interfaceEndpoints,
     });
     const cache = new Cache(this, 'Cache', {
       vpc: network.vpc,
       clientSecurityGroup: network.appSecurityGroup,
       nodeType: s.cacheNodeType,
+      engine: s.cacheEngine,
       namePrefix,
+    });
+    const originVerify = new OriginVerify(this, 'OriginVerify', {
+      namePrefix,
+      ...(s.originVerifyHeaderVersion && { headerVersionId: s.originVerifyHeaderVersion }),
+    });
+    const alarms = new Alarms(this, 'Alarms', {
+      environmentName: namePrefix,
+      replicationGroupId: cache.replicationGroup.ref,
+      ...(s.alarmEmail && { email: s.alarmEmail }),
     });
     const app = new App(this, 'App', {
       namePrefix,
@@ -47,7 +60,10 @@ export class HooklaneStack extends Stack {
       maxInstances: s.maxInstances,
       redisUrl: cache.url,
       redisAuthToken: cache.authToken,
+      moreSecrets: { ORIGIN_VERIFY_SECRET: originVerify.acceptedSecret },
       plainEnvironment: s.appEnvironment,
+      production: s.production,
+      alarmTopicArn: alarms.topic.topicArn,
       ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
     // The image is built, tested and pushed once per commit by the pipeline; instances only pull it.
@@ -57,6 +73,7 @@ export class HooklaneStack extends Stack {
       // With a certificate, CloudFront must ask for the name on it (a DNS record pointing at the environment).
       apiOriginDomainName: s.originDomainName ?? app.environment.attrEndpointUrl,
       apiOriginHttps: Boolean(s.originCertificateArn),
+      apiOriginHeaders: { [ORIGIN_VERIFY_HEADER]: originVerify.headerValue },
       logBucket: logs.bucket,
       priceClass: s.priceClass as cloudfront.PriceClass,
       ...(s.domainNames && s.certificateArn && { domain: { names: s.domainNames, certificateArn: s.certificateArn } }),
@@ -69,6 +86,7 @@ export class HooklaneStack extends Stack {
       ...(s.connectionArn && { connectionArn: s.connectionArn }),
       buildImage: s.buildImage,
       imageRepository: images,
+      requireApproval: s.requireApproval,
       applicationName: namePrefix,
       environmentName: namePrefix,
       siteBucket: cdn.bucket,

@@ -10,6 +10,8 @@ export interface NetworkProps {
   readonly instancePort: number;
   /** The load balancer's listener: 443 when it has a certificate, else 80. */
   readonly listenerPort: number;
+  /** Interface endpoints for the app subnets (e.g. `ecr.api`, `ecr.dkr`, `logs`): each costs per hour and AZ. */
+  readonly interfaceEndpoints: string[];
 }
 
 /**
@@ -33,6 +35,11 @@ export class Network extends Construct {
         { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
         { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 26 },
       ],
+    });
+    // Free: S3 traffic (EB bundles, logs, console files, ECR image layers) stays off the NAT gateways' bill.
+    this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
     });
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
@@ -66,5 +73,26 @@ export class Network extends Construct {
       ec2.Port.tcp(props.instancePort),
       'to the web container',
     );
+    this.addInterfaceEndpoints(props.interfaceEndpoints);
+  }
+
+  /** Reached by the app instances only, on 443 (not by the whole VPC CIDR, CDK's default). */
+  private addInterfaceEndpoints(names: string[]): void {
+    if (!names.length) return;
+    const sg = new ec2.SecurityGroup(this, 'EndpointsSg', {
+      vpc: this.vpc,
+      description: 'hooklane interface endpoints: the app instances only',
+      allowAllOutbound: false,
+    });
+    sg.addIngressRule(this.appSecurityGroup, ec2.Port.tcp(443), 'hooklane app to AWS APIs');
+    for (const name of names) {
+      this.vpc.addInterfaceEndpoint(`Endpoint-${name}`, {
+        service: new ec2.InterfaceVpcEndpointAwsService(name),
+        subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        privateDnsEnabled: true,
+        securityGroups: [sg],
+        open: false,
+      });
+    }
   }
 }

@@ -26,6 +26,8 @@ export interface PipelineProps {
   readonly buildImage: string;
   /** Where the build pushes the app image (tagged with the commit) that the EB bundle pins by digest. */
   readonly imageRepository: ImageRepository;
+  /** An Approve stage between Build and Deploy (see README: the first run waits there for the real secrets). */
+  readonly requireApproval: boolean;
   readonly applicationName: string;
   readonly environmentName: string;
   readonly siteBucket: s3.IBucket;
@@ -33,14 +35,20 @@ export interface PipelineProps {
   readonly logBucket: s3.IBucket;
 }
 
-/** Build-output names, shared with buildspec.yml's secondary-artifacts. */
-export const BUILD_ARTIFACTS = { bundle: 'bundle', frontend: 'frontend' } as const;
+/**
+ * Build-output names, shared with buildspec.yml's secondary-artifacts: the EB bundle, the console's
+ * content-hashed files (dist/public/assets) and the rest of it (index.html, favicon: names that never change).
+ */
+export const BUILD_ARTIFACTS = { bundle: 'bundle', consoleAssets: 'console_assets', consolePages: 'console_pages' } as const;
+
+/** Vite names every file under assets/ by its content hash, so a name never serves two contents. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
  * CodePipeline V2: a push to the branch -> CodeBuild (buildspec.yml: builds the image once, runs every
  * test including the container tests against that image, pushes it to ECR, and writes the EB bundle
- * whose compose file pins it by digest, plus the console files)
- * -> Elastic Beanstalk deploy and S3 deploy of the console -> CloudFront invalidation.
+ * whose compose file pins it by digest, plus the console files) -> Elastic Beanstalk deploy, S3 deploy
+ * of the console -> CloudFront invalidation.
  */
 export class Pipeline extends Construct {
   readonly pipeline: codepipeline.Pipeline;
@@ -66,7 +74,8 @@ export class Pipeline extends Construct {
     const [owner, repo] = props.repository.split('/') as [string, string];
     const source = new codepipeline.Artifact('source');
     const bundle = new codepipeline.Artifact(BUILD_ARTIFACTS.bundle);
-    const frontend = new codepipeline.Artifact(BUILD_ARTIFACTS.frontend);
+    const consoleAssets = new codepipeline.Artifact(BUILD_ARTIFACTS.consoleAssets);
+    const consolePages = new codepipeline.Artifact(BUILD_ARTIFACTS.consolePages);
     const sourceAction = new actions.CodeStarConnectionsSourceAction({
       actionName: 'GitHub',
       connectionArn: props.connectionArn ?? this.createConnection(props.namePrefix),
@@ -99,10 +108,11 @@ export class Pipeline extends Construct {
               actionName: 'TestAndBundle',
               project: build,
               input: source,
-              outputs: [bundle, frontend],
+              outputs: [bundle, consoleAssets, consolePages],
             }),
           ],
         },
+        ...(props.requireApproval ? [this.approvalStage(props)] : []),
         {
           stageName: 'Deploy',
           actions: [
@@ -113,20 +123,30 @@ export class Pipeline extends Construct {
               input: bundle,
               runOrder: 1,
             }),
+            // Run orders make each step wait for the previous one's success: the console never gets ahead
+            // of the API it calls, and index.html never names an asset that is not uploaded yet.
             new actions.S3DeployAction({
-              actionName: 'Console',
+              actionName: 'ConsoleAssets',
               bucket: props.siteBucket,
-              input: frontend,
+              input: consoleAssets,
               extract: true,
-              // Vite's hashed assets never change; index.html must be revalidated soon after a deploy.
-              cacheControl: [actions.CacheControl.setPublic(), actions.CacheControl.maxAge(Duration.minutes(1))],
-              runOrder: 1,
+              cacheControl: [actions.CacheControl.fromString(IMMUTABLE)],
+              runOrder: 2,
+            }),
+            new actions.S3DeployAction({
+              actionName: 'ConsolePages',
+              bucket: props.siteBucket,
+              input: consolePages,
+              extract: true,
+              // Revalidated on every load, so a deploy shows at once; the hashed assets it names are cached for good.
+              cacheControl: [actions.CacheControl.noCache()],
+              runOrder: 3,
             }),
             new actions.CodeBuildAction({
               actionName: 'InvalidateCdn',
               project: invalidate,
-              input: frontend,
-              runOrder: 2,
+              input: consolePages,
+              runOrder: 4,
             }),
           ],
         },
@@ -171,6 +191,21 @@ export class Pipeline extends Construct {
     );
   }
 
+  private approvalStage(props: PipelineProps): codepipeline.StageProps {
+    return {
+      stageName: 'Approve',
+      actions: [
+        new actions.ManualApprovalAction({
+          actionName: 'Deploy',
+          additionalInformation:
+            `Approve once the real values are in Secrets Manager (${props.namePrefix}/*) and the build is the one to ship. ` +
+            'The first run starts when the pipeline is created, before any secret is set.',
+          timeout: Duration.days(7),
+        }),
+      ],
+    };
+  }
+
   private createConnection(namePrefix: string): string {
     return new codestarconnections.CfnConnection(this, 'GitHub', {
       connectionName: namePrefix.slice(0, 32),
@@ -199,13 +234,15 @@ export class Pipeline extends Construct {
 
   private invalidationProject(props: PipelineProps, key: kms.IKey): codebuild.PipelineProject {
     const project = new codebuild.PipelineProject(this, 'Invalidate', {
-      description: 'CloudFront invalidation after a console deploy',
+      description: 'CloudFront invalidation of the console files that are not content-hashed',
       buildSpec: codebuild.BuildSpec.fromObject({
         version: '0.2',
         phases: {
           build: {
             commands: [
-              'aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION_ID" --paths "/*"',
+              // The input is the pages artifact: exactly the files whose names do not change (and / for
+              // the default root object); hashed assets are new names and need no invalidation.
+              `aws cloudfront create-invalidation --distribution-id "$DISTRIBUTION_ID" --paths / $(find . -type f -printf '/%P\\n')`,
             ],
           },
         },

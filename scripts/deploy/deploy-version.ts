@@ -9,6 +9,7 @@ import {
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DeployError } from './errors';
 import { describe, watchDeployment, type Runtime } from './environment-watch';
+import { warnIfPlatformIsBehind } from './platform-check';
 import type { DeployOptions } from './options';
 
 export interface DeployDeps extends Runtime {
@@ -55,6 +56,7 @@ export async function deployVersion(options: DeployOptions, deps: DeployDeps): P
   const application = options.application ?? env.ApplicationName;
   if (!application) throw new DeployError(`cannot tell the application of ${options.environment}; pass --app`);
   if (env.Status !== 'Ready') throw new DeployError(`${options.environment} is ${env.Status}; wait until it is Ready`);
+  await warnIfPlatformIsBehind(deps.eb, env, deps.print);
 
   let image = options.image;
   if (!options.skipBuild && !image) {

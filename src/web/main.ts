@@ -6,7 +6,7 @@ import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
-import { withWebhookFastPath } from './fast-path';
+import { createWebListener } from './listener';
 import { closeServer } from './server';
 
 async function main(): Promise<void> {
@@ -19,8 +19,9 @@ async function main(): Promise<void> {
   await assertNoEviction(deps.redis);
 
   const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });
-  // POST /webhooks/stripe is answered on node:http before Express (the hot path); the rest goes to Express.
-  const server = createServer(withWebhookFastPath(deps, app));
+  // The origin check, then POST /webhooks/stripe on node:http before Express (the hot path), then Express.
+  const server = createServer(createWebListener(deps, app));
+  if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

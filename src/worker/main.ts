@@ -4,10 +4,11 @@ import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifec
 import { createLogger } from '../logger';
 import { assertNoEviction, createRedis, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
-import { QUEUE_NAMES } from '../queues';
+import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
 import { startIntakeMover } from './intake-mover';
+import { startMetricsPublisher } from './cloudwatch-publisher';
 import { PROCESSORS } from './processor-registry';
 
 /** Lets active jobs finish; past the deadline, what is left is recovered by another worker's stalled check. */
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
   const mover = startIntakeMover(config, connection, logger);
+  // Once a minute one worker (a Redis lock elects it) sends queue and event metrics to CloudWatch.
+  const metricsQueues = createQueues(config, connection);
+  const metrics = startMetricsPublisher({ config, redis: connection, queues: metricsQueues, logger });
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -52,8 +56,10 @@ async function main(): Promise<void> {
     runShutdownSteps(
       [
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
+        { name: 'stop publishing metrics', run: () => metrics.stop() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
+        { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },
         { name: 'close redis', run: () => connection.quit() },
       ],
       logger,

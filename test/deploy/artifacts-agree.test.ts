@@ -179,11 +179,13 @@ describe('buildspec.yml', () => {
     expect(packageJson().scripts.bundle).toMatch(/build-bundle/);
   });
 
-  it('names its secondary artifacts as the pipeline expects, from the bundle staging dir and dist/public', () => {
+  it('names its secondary artifacts as the pipeline expects: the bundle staging dir, dist/public/assets and the rest of dist/public', () => {
     const secondary = spec.artifacts['secondary-artifacts'];
     expect(Object.keys(secondary).sort()).toEqual(Object.values(BUILD_ARTIFACTS).sort());
     expect(secondary[BUILD_ARTIFACTS.bundle]!['base-directory']).toBe(BUNDLE_STAGING_DIR);
-    expect(secondary[BUILD_ARTIFACTS.frontend]!['base-directory']).toBe('dist/public');
+    expect(secondary[BUILD_ARTIFACTS.consoleAssets]).toEqual({ 'base-directory': 'dist/public', files: ['assets/**/*'] });
+    expect(secondary[BUILD_ARTIFACTS.consolePages]).toEqual({ 'base-directory': 'build/console-pages', files: ['**/*'] });
+    expect(commands).toContain('find dist/public -mindepth 1 -maxdepth 1 ! -name assets -exec cp -R {} build/console-pages/ \\;');
     expect(spec.artifacts['base-directory']).toBe(BUNDLE_STAGING_DIR);
   });
 

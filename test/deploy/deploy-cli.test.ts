@@ -7,7 +7,9 @@ import {
   DescribeApplicationVersionsCommand,
   DescribeEnvironmentsCommand,
   DescribeEventsCommand,
+  DescribePlatformVersionCommand,
   ElasticBeanstalkClient,
+  ListPlatformVersionsCommand,
   UpdateEnvironmentCommand,
   type EnvironmentDescription,
 } from '@aws-sdk/client-elastic-beanstalk';
@@ -235,6 +237,49 @@ describe('npm run deploy', () => {
     expect(await h.run('--image', image)).toBe(2);
     expect(h.err.join('\n')).toMatch(/--image must name an image by digest[\s\S]*Usage: npm run deploy/);
     expect(eb.calls()).toHaveLength(0);
+  });
+
+  describe('platform check', () => {
+    const BRANCH = 'Docker running on 64bit Amazon Linux 2023';
+    const arn = (v: string) => `arn:aws:elasticbeanstalk:eu-west-1::platform/${BRANCH}/${v}`;
+    const onPlatform = (version: string, latest: string) => {
+      environmentsSequence({ Status: 'Ready', Health: 'Green', VersionLabel: LABEL, PlatformArn: arn(version) });
+      eb.on(DescribeEnvironmentsCommand).resolves({
+        Environments: [environment({ Status: 'Ready', Health: 'Green', VersionLabel: LABEL, PlatformArn: arn(version) })],
+      });
+      eb.on(DescribePlatformVersionCommand, { PlatformArn: arn(version) }).resolves({
+        PlatformDescription: { PlatformArn: arn(version), PlatformBranchName: BRANCH, PlatformVersion: version, SolutionStackName: `64bit Amazon Linux 2023 v${version} running Docker` },
+      });
+      eb.on(DescribePlatformVersionCommand, { PlatformArn: arn(latest) }).resolves({
+        PlatformDescription: { PlatformArn: arn(latest), PlatformBranchName: BRANCH, PlatformVersion: latest, SolutionStackName: `64bit Amazon Linux 2023 v${latest} running Docker` },
+      });
+      eb.on(ListPlatformVersionsCommand).resolves({
+        PlatformSummaryList: [{ PlatformArn: arn(latest), PlatformVersion: latest, PlatformBranchName: BRANCH, PlatformLifecycleState: 'Recommended' }],
+      });
+    };
+
+    it('warns, and still deploys, when the environment runs an older platform version than the latest of its branch', async () => {
+      const h = harness();
+      onPlatform('4.9.3', '4.10.1');
+      // A deploy started with the environment already Ready and Green on LABEL: the first poll ends it.
+      expect(await h.run()).toBe(0);
+      const printed = h.out.join('\n');
+      expect(printed).toMatch(/warning: hooklane-prod runs platform 4\.9\.3; the latest of "Docker running on 64bit Amazon Linux 2023" is 4\.10\.1/);
+      expect(printed).toMatch(/solutionStackName=64bit Amazon Linux 2023 v4\.10\.1 running Docker/);
+      expect(eb.commandCalls(ListPlatformVersionsCommand)[0]!.args[0].input.Filters).toEqual(
+        expect.arrayContaining([
+          { Type: 'PlatformBranchName', Operator: '=', Values: [BRANCH] },
+          { Type: 'PlatformLifecycleState', Operator: '=', Values: ['recommended'] },
+        ]),
+      );
+    });
+
+    it('says nothing when the environment is on the latest platform version', async () => {
+      const h = harness();
+      onPlatform('4.10.1', '4.10.1');
+      expect(await h.run()).toBe(0);
+      expect(h.out.join('\n')).not.toMatch(/warning/);
+    });
   });
 
   it('exits 2 with the usage when --env is missing', async () => {

@@ -90,6 +90,20 @@ export function ebextensionOptions(): Map<string, unknown> {
   return options;
 }
 
+/** Every CloudFormation resource .ebextensions adds to (or changes in) EB's template, by logical id. */
+export function ebextensionResources(): Record<string, { Type?: string; Properties?: Record<string, any> }> {
+  const resources: Record<string, { Type?: string; Properties?: Record<string, any> }> = {};
+  const dir = path.join(repoRoot, '.ebextensions');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.config')).sort()) {
+    const doc = parseYaml(readFileSync(path.join(dir, file), 'utf8')) as { Resources?: typeof resources };
+    for (const [id, resource] of Object.entries(doc.Resources ?? {})) {
+      if (resources[id]) throw new Error(`resource ${id} is defined twice in .ebextensions (${file})`);
+      resources[id] = resource;
+    }
+  }
+  return resources;
+}
+
 export function optionEntries(settings: unknown): [string, unknown][] {
   if (!settings) return [];
   if (Array.isArray(settings)) {

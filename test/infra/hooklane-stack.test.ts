@@ -52,7 +52,6 @@ describe('network', () => {
 describe('cache', () => {
   it('is a Multi-AZ replication group with failover, TLS required, encrypted at rest and an AUTH token from Secrets Manager', () => {
     synth.template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
-      Engine: 'redis',
       NumCacheClusters: 2,
       MultiAZEnabled: true,
       AutomaticFailoverEnabled: true,
@@ -131,10 +130,10 @@ describe('Elastic Beanstalk environment', () => {
     expect(options.get('aws:elasticbeanstalk:application:environment/NODE_ENV')).toBe('production');
   });
 
-  it('enables enhanced health, managed platform updates, S3 log publication and IMDSv2 only', () => {
+  it('enables enhanced health, managed platform updates of patch level only (a minor one can change Docker), S3 log publication and IMDSv2 only', () => {
     expect(options.get('aws:elasticbeanstalk:healthreporting:system/SystemType')).toBe('enhanced');
     expect(options.get('aws:elasticbeanstalk:managedactions/ManagedActionsEnabled')).toBe('true');
-    expect(options.get('aws:elasticbeanstalk:managedactions:platformupdate/UpdateLevel')).toBe('minor');
+    expect(options.get('aws:elasticbeanstalk:managedactions:platformupdate/UpdateLevel')).toBe('patch');
     expect(options.get('aws:elasticbeanstalk:hostmanager/LogPublicationControl')).toBe('true');
     expect(options.get('aws:autoscaling:launchconfiguration/DisableIMDSv1')).toBe('true');
   });
@@ -168,22 +167,28 @@ describe('app settings the production config requires', () => {
 describe('instance role (least privilege)', () => {
   const statements = () => {
     const policy = resourcesOfType(synth.json, 'AWS::IAM::Policy').find(([id]) => id.startsWith('AppInstanceRole'));
-    return policy![1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+    return policy![1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
   };
 
-  it('has no managed policies and no wildcard actions or "*" resources', () => {
+  it('has no managed policies, no wildcard actions, and "*" resources only for PutMetricData under a namespace condition and the ECR token', () => {
     const role = resourcesOfType(synth.json, 'AWS::IAM::Role').find(([id]) => id.startsWith('AppInstanceRole'))![1];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     for (const s of statements()) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*$/);
-      expect([s.Resource].flat()).not.toContain('*');
+      // ecr:GetAuthorizationToken has no resource-level permissions; pulls are limited to one repository.
+      if ([s.Resource].flat().includes('*') && s.Action !== 'ecr:GetAuthorizationToken') {
+        expect(s).toMatchObject({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'hooklane' } } });
+      }
     }
   });
 
-  it('reads exactly the app secrets and the Redis AUTH token', () => {
+  it('reads exactly the app secrets and the Redis AUTH token, not the header CloudFront sends', () => {
     const secretReads = statements().filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'));
     const refs = secretReads.flatMap((s) => [s.Resource].flat()).map((r) => (r as { Ref: string }).Ref).sort();
-    const secrets = resourcesOfType(synth.json, 'AWS::SecretsManager::Secret').map(([id]) => id).sort();
+    const secrets = resourcesOfType(synth.json, 'AWS::SecretsManager::Secret')
+      .map(([id]) => id)
+      .filter((id) => !id.startsWith('OriginVerifyHeader'))
+      .sort();
     expect(refs).toEqual(secrets);
   });
 });
@@ -294,7 +299,7 @@ describe('pipeline', () => {
     });
   });
 
-  it('builds with buildspec.yml, then deploys to EB and S3, then invalidates CloudFront', () => {
+  it('builds with buildspec.yml, waits for approval, then deploys to EB, then S3, then invalidates CloudFront', () => {
     const stages = resourcesOfType(synth.json, 'AWS::CodePipeline::Pipeline')[0]![1].Properties.Stages as {
       Name: string;
       Actions: { Name: string; ActionTypeId: { Provider: string }; RunOrder: number; OutputArtifacts?: { Name: string }[] }[];
@@ -303,9 +308,10 @@ describe('pipeline', () => {
     expect(providers).toEqual([
       ['Source', ['CodeStarSourceConnection@1']],
       ['Build', ['CodeBuild@1']],
-      ['Deploy', ['ElasticBeanstalk@1', 'S3@1', 'CodeBuild@2']],
+      ['Approve', ['Manual@1']],
+      ['Deploy', ['ElasticBeanstalk@1', 'S3@2', 'S3@3', 'CodeBuild@4']],
     ]);
-    expect(stages[1]!.Actions[0]!.OutputArtifacts!.map((a) => a.Name)).toEqual(['bundle', 'frontend']);
+    expect(stages[1]!.Actions[0]!.OutputArtifacts!.map((a) => a.Name)).toEqual(['bundle', 'console_assets', 'console_pages']);
     synth.template.hasResourceProperties('AWS::CodeBuild::Project', {
       Source: Match.objectLike({ Type: 'CODEPIPELINE', BuildSpec: 'buildspec.yml' }),
       EncryptionKey: Match.anyValue(),
@@ -330,8 +336,10 @@ describe('no secret values in the template', () => {
     const text = JSON.stringify(synth.json);
     expect(text).not.toMatch(/sk_(live|test)_|whsec_|rk_(live|test)_/);
     for (const [, secret] of resourcesOfType(synth.json, 'AWS::SecretsManager::Secret')) {
-      expect(secret.Properties.SecretString).toBeUndefined();
-      expect(secret.Properties.GenerateSecretString).toBeDefined();
+      // Generated, or a dynamic reference to another secret (resolved by CloudFormation, never in the template).
+      const initial = secret.Properties.SecretString as { 'Fn::Join': [string, unknown[]] } | undefined;
+      if (initial) expect(initial['Fn::Join'][1][0]).toBe('{{resolve:secretsmanager:');
+      else expect(secret.Properties.GenerateSecretString).toBeDefined();
     }
   });
 });
