@@ -5,13 +5,15 @@ import { parseArgs } from 'node:util';
 import { startStack, type Stack } from '../src/dev/stack';
 import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { ROOT } from '../bench/lib/processes';
-import { malformedFlood, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
+import { CHAOS_INDEX_BOUND_MS, CHAOS_SWEEP, type IndexReport } from './lib/verify-index';
+import { malformedFlood, redisFull, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
 
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
 /**
  * The fault suite's stack: 2 web + 2 worker behind HAProxy, production config, and stalled-job recovery
- * shortened (lock 3 s, check every 1 s; production: 30 s) so a killed worker's jobs come back within the run.
+ * shortened (lock 3 s, check every 1 s; production: 30 s) so a killed worker's jobs come back within the run;
+ * the index sweep likewise (every 2 s, records 5 s old; production: 15 s and 30 s).
  */
 export const CHAOS_ENV: Record<string, string> = {
   ...HOOKLANE_ENV,
@@ -19,27 +21,40 @@ export const CHAOS_ENV: Record<string, string> = {
   WORKER_STALLED_INTERVAL_MS: '1000',
   SHUTDOWN_TIMEOUT_MS: '5000',
   WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+  INDEX_SWEEP_INTERVAL_MS: String(CHAOS_SWEEP.intervalMs),
+  INDEX_SWEEP_AFTER_MS: String(CHAOS_SWEEP.afterMs),
 };
+
+/** Index outcome in one cell: final (succeeded + ignored / failed), lost, not final, time to converge, sweep repairs. */
+function indexCell(i: IndexReport | undefined): string {
+  if (!i) return '';
+  const converged = i.convergedAfterMs === null ? 'never' : `${i.convergedAfterMs} ms`;
+  return `${i.succeeded + i.ignored} / ${i.failed} / ${i.lost} / ${i.notFinal + i.missing} / ${converged} / ${i.repairedBySweep}`;
+}
 
 type Scenario = { key: string; run: (stack: Stack) => Promise<ScenarioResult> };
 
 function line(r: ScenarioResult): string {
   const p = r.processing;
   const processing = p ? ` | accepted ${p.accepted}, processed ${p.processed}, lost ${p.lost}, failed ${p.failed}, started twice ${p.startedMoreThanOnce}, stalled-recovered ${p.stalledRecovered}` : '';
-  return `${r.passed ? 'PASS' : 'FAIL'} ${r.name}: sent ${r.load.sent}, statuses ${JSON.stringify(r.load.byStatus)}${Object.keys(r.load.byCode).length ? ` ${JSON.stringify(r.load.byCode)}` : ''}${Object.keys(r.load.errors).length ? `, errors ${JSON.stringify(r.load.errors)}` : ''}${processing} | ${JSON.stringify(r.details)}`;
+  const i = r.index;
+  const index = i ? ` | index: succeeded ${i.succeeded}, ignored ${i.ignored}, failed ${i.failed}, LOST ${i.lost}, not final ${i.notFinal}, missing ${i.missing}, converged after ${i.convergedAfterMs ?? 'never'} ms (bound ${CHAOS_INDEX_BOUND_MS}), repaired by sweep ${i.repairedBySweep}` : '';
+  return `${r.passed ? 'PASS' : 'FAIL'} ${r.name}: sent ${r.load.sent}, statuses ${JSON.stringify(r.load.byStatus)}${Object.keys(r.load.byCode).length ? ` ${JSON.stringify(r.load.byCode)}` : ''}${Object.keys(r.load.errors).length ? `, errors ${JSON.stringify(r.load.errors)}` : ''}${processing}${index} | ${JSON.stringify(r.details)}`;
 }
 
 function markdown(results: ScenarioResult[], startedAt: string, scale: Scale): string {
   const rows = results.map((r) => {
     const p = r.processing;
-    return `| ${r.name} | ${r.passed ? 'pass' : '**fail**'} | ${r.load.sent} | ${Object.entries(r.load.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')} | ${p ? `${p.accepted} / ${p.processed} / ${p.lost} / ${p.startedMoreThanOnce}` : ''} | ${Object.entries(r.details).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('; ')} |`;
+    return `| ${r.name} | ${r.passed ? 'pass' : '**fail**'} | ${r.load.sent} | ${Object.entries(r.load.byStatus).map(([s, n]) => `${s}: ${n}`).join(', ')} | ${p ? `${p.accepted} / ${p.processed} / ${p.lost} / ${p.startedMoreThanOnce}` : ''} | ${indexCell(r.index)} | ${Object.entries(r.details).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('; ')} |`;
   });
   return [
     `Fault suite run ${startedAt}: 2 web + 2 worker behind HAProxy, steady load ${scale.rate} req/s for ${scale.seconds} s per scenario (unique signed events, loopback only).`,
     '',
-    '| Scenario | result | requests | answers | accepted / processed / lost / started twice | details |',
-    '| --- | --- | ---: | --- | --- | --- |',
+    '| Scenario | result | requests | answers | accepted / processed / lost / started twice | index: final / failed / lost / not final / converged / repaired by sweep | details |',
+    '| --- | --- | ---: | --- | --- | --- | --- |',
     ...rows,
+    '',
+    `Index: once BullMQ had finished every accepted event's job, each record must be final within the stated bound (${CHAOS_INDEX_BOUND_MS} ms with INDEX_SWEEP_AFTER_MS=${CHAOS_SWEEP.afterMs}, INDEX_SWEEP_INTERVAL_MS=${CHAOS_SWEEP.intervalMs}); any lost event fails the scenario. "Repaired by sweep" counts records whose worker's status write was lost.`,
     '',
   ].join('\n');
 }
@@ -54,6 +69,7 @@ async function main(): Promise<void> {
     { key: 'web-sigkill', run: (s) => webSigkill(s, scale) },
     { key: 'redis-restart', run: (s) => redisRestart(s, scale) },
     { key: 'malformed', run: (s) => malformedFlood(s, malformedCount) },
+    { key: 'redis-full', run: (s) => redisFull(s, scale) },
   ];
   const only = values.only ? new Set(values.only.split(',')) : undefined;
   const startedAt = new Date().toISOString();
@@ -75,7 +91,8 @@ async function main(): Promise<void> {
   }
   const md = markdown(results, startedAt, scale);
   const dir = path.join(ROOT, 'bench', 'results');
-  const name = values.quick ? 'chaos-quick' : 'chaos';
+  // A run of some scenarios (--only) keeps its own files: chaos-latest stays the whole suite's.
+  const name = `${values.quick ? 'chaos-quick' : 'chaos'}${values.only ? `-only-${[...only!].join('+')}` : ''}`;
   const json = `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), scale, malformedCount, env: CHAOS_ENV, results }, null, 2)}\n`;
   mkdirSync(dir, { recursive: true });
   const bases = values.quick ? [`${name}-latest`] : [`${name}-${startedAt.replace(/[:.]/g, '-')}`, `${name}-latest`];

@@ -1,9 +1,13 @@
+import { loadavg } from 'node:os';
 import type { Stack } from '../src/dev/stack';
 import { BENCH_WEBHOOK_SECRET } from '../bench/lib/signed-events';
 import { sendMalformed, type MalformedReport } from './lib/malformed';
 import { rssOf } from './lib/process-memory';
+import { addJobPile, readMemory, setMaxmemory } from './lib/redis-memory';
+import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { SteadyLoad, summarise, type LoadSummary } from '../bench/lib/steady-load';
 import { verifyProcessing, type ProcessingReport } from './lib/verify';
+import { indexConverged, verifyIndex, type IndexReport } from './lib/verify-index';
 
 export interface ScenarioResult {
   name: string;
@@ -12,6 +16,8 @@ export interface ScenarioResult {
   expectation: string;
   load: Omit<LoadSummary, 'accepted'>;
   processing?: ProcessingReport;
+  /** What the event index says about the accepted events, once their jobs finished. */
+  index?: IndexReport;
   details: Record<string, unknown>;
 }
 
@@ -21,6 +27,13 @@ export interface Scale {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** BullMQ's job hashes first (every job finished), then the event index (every record final within the bound). */
+async function verifyAccepted(stack: Stack, accepted: string[]): Promise<{ processing: ProcessingReport; index: IndexReport; indexOk: boolean }> {
+  const processing = await verifyProcessing(stack.redis.url, accepted);
+  const index = await verifyIndex(stack.redis.url, accepted, stack.worker.map((w) => w.logFile));
+  return { processing, index, indexOk: indexConverged(index, processing.failed) };
+}
 const trimmed = ({ accepted: _accepted, ...rest }: LoadSummary) => rest;
 
 function load(stack: Stack, scale: Scale, prefix: string): SteadyLoad {
@@ -46,13 +59,14 @@ export async function workerSigkill(stack: Stack, scale: Scale): Promise<Scenari
   await victim.kill('SIGKILL');
   const outcomes = [...burst.outcomes, ...(await steady.done)];
   const summary = summarise(outcomes);
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGKILL a worker mid-drain',
-    expectation: 'every accepted event processed (lost = 0); handlers started twice are reported',
-    passed: processing.lost === 0 && processing.failed === 0,
+    expectation: 'every accepted event processed (lost = 0) and final in the index within the bound; handlers started twice are reported',
+    passed: processing.lost === 0 && processing.failed === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { killedPid, replacementStarted: victim.starts > 1 },
   };
 }
@@ -66,13 +80,14 @@ export async function webSigterm(stack: Stack, scale: Scale): Promise<ScenarioRe
   const exit = await victim.kill('SIGTERM');
   const summary = summarise(await steady.done);
   await victim.waitForReplacement(starts, 30_000).catch(() => undefined);
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGTERM a web instance under load',
-    expectation: 'zero failed requests through HAProxy; every accepted event processed',
-    passed: summary.failed === 0 && processing.lost === 0,
+    expectation: 'zero failed requests through HAProxy; every accepted event processed and final in the index',
+    passed: summary.failed === 0 && processing.lost === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { exit },
   };
 }
@@ -100,13 +115,14 @@ export async function webSigkill(stack: Stack, scale: Scale): Promise<ScenarioRe
   const summary = summarise(outcomes);
   const failures = outcomes.filter((o) => o.status < 200 || o.status >= 300);
   const lastFailureMs = failures.length ? Math.round(Math.max(...failures.map((o) => o.at + o.ms)) - killedAtLoadMs) : 0;
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   return {
     name: 'SIGKILL a web instance under load',
-    expectation: 'HAProxy routes around it; failed requests and recovery time reported; accepted events processed',
-    passed: processing.lost === 0,
+    expectation: 'HAProxy routes around it; failed requests and recovery time reported; accepted events processed and final in the index',
+    passed: processing.lost === 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: { failedRequests: failures.length, lastFailureAfterKillMs: lastFailureMs, replacementBackInRotationMs: backInRotationMs },
   };
 }
@@ -124,15 +140,16 @@ export async function redisRestart(stack: Stack, scale: Scale, downMs = 3000): P
   const outcomes = await steady.done;
   const summary = summarise(outcomes);
   const unexpected = Object.keys(summary.byStatus).filter((s) => s !== '200' && s !== '503');
-  const processing = await verifyProcessing(stack.redis.url, summary.accepted);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
   const acceptedAfterRestart = outcomes.filter((o) => o.status === 200 && o.at > restartedAtMs).length;
   const unavailable = outcomes.filter((o) => o.status === 503);
   return {
     name: 'Restart Redis under load',
-    expectation: 'only 200 and 503 answers; zero acknowledged events lost; workers resume by themselves',
-    passed: unexpected.length === 0 && processing.lost === 0 && Object.keys(summary.errors).length === 0 && acceptedAfterRestart > 0,
+    expectation: 'only 200 and 503 answers; zero acknowledged events lost; workers resume by themselves; the index converges',
+    passed: unexpected.length === 0 && processing.lost === 0 && Object.keys(summary.errors).length === 0 && acceptedAfterRestart > 0 && indexOk,
     load: trimmed(summary),
     processing,
+    index,
     details: {
       redisDownMs: Math.round(restartedAtMs - stoppedAtMs),
       unexpectedStatuses: unexpected,
@@ -141,6 +158,168 @@ export async function redisRestart(stack: Stack, scale: Scale, downMs = 3000): P
       acceptedAfterRestart,
     },
   };
+}
+
+/** Bounded wait for `condition`, checked every 50 ms; resolves to whether it held before `timeoutMs`. */
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) return false;
+    await pause(50);
+  }
+  return true;
+}
+
+let adminRetries = 0;
+
+/**
+ * One admin API call through the load balancer, as the console makes it. When HAProxy has no web in
+ * rotation (both failed a health check: seen on an overloaded machine) it is sent again, as an operator
+ * would reload; those retries are counted.
+ */
+async function adminCall(stack: Stack, method: string, path: string): Promise<{ status: number; ms: number; body: unknown }> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt += 1) {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${HOOKLANE_ENV.ADMIN_TOKEN}` },
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    const fromHaproxy = res.status === 503 && text.includes('<html>');
+    if (fromHaproxy && attempt < 20) {
+      adminRetries += 1;
+      await pause(500);
+      continue;
+    }
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // an HTML answer from HAProxy: kept as text
+    }
+    return { status: res.status, ms: Math.round(performance.now() - started), body };
+  }
+}
+
+// 16 MiB of big jobs. A page of them is read whole from Redis (BullMQ reads each job's hash), so the
+// operator lists a few at a time, as the console's pages do.
+const PILE_JOBS = 32;
+const PILE_JOB_BYTES = 512 * 1024;
+const PAGE_SIZE = 8;
+
+/**
+ * Redis reaches its maxmemory (noeviction, as ElastiCache must run) under webhook load, with a pile of big
+ * jobs in the jobs queue. Webhooks must answer 503 (never 500, never 200 without storing); the operator,
+ * with the admin token, reads the overview and removes the pile through the admin API; intake then resumes
+ * (up to INTAKE_MEMORY_HIGH_WATER, so the workers keep room to drain), and every event acknowledged before,
+ * during or after is processed.
+ */
+export async function redisFull(stack: Stack, scale: Scale, fullForMs = 2000, resumedForMs = 3000): Promise<ScenarioResult> {
+  const loadAverage = loadavg()[0];
+  adminRetries = 0;
+  const pile = await addJobPile(stack.redis.url, PILE_JOBS, PILE_JOB_BYTES);
+  // Runs until a few seconds after intake resumed (stopped below), bounded at two minutes.
+  const steady = new SteadyLoad({
+    url: stack.url,
+    rate: scale.rate,
+    maxRequests: scale.rate * 120,
+    maxDurationMs: 120_000,
+    secret: BENCH_WEBHOOK_SECRET,
+    prefix: `rf${Date.now().toString(36)}`,
+  });
+  try {
+    // Under load, Redis reaches its maxmemory: set to what it uses now, every write from here on is OOM.
+    await waitFor(() => steady.outcomes.filter((o) => o.status === 200).length >= scale.rate, 30_000);
+    const atFull = await readMemory(stack.redis.url);
+    const maxmemory = atFull.usedBytes;
+    await setMaxmemory(stack.redis.url, maxmemory);
+    const fullAtMs = steady.elapsedMs;
+    const refusedByWeb = (o: { status: number; code?: string; at: number }) => o.status === 503 && o.code === 'REDIS_UNAVAILABLE' && o.at > fullAtMs;
+    const becameFull = await waitFor(() => steady.outcomes.some(refusedByWeb), 10_000);
+    const firstRefusedAtMs = Math.min(...steady.outcomes.filter(refusedByWeb).map((o) => o.at)) - fullAtMs;
+    await pause(fullForMs);
+
+    // The operator's console: the overview, the pile listed, each job removed.
+    const overview = await adminCall(stack, 'GET', '/api/admin/overview');
+    const memoryInOverview = (overview.body as { redis?: unknown }).redis ?? null;
+    const removalStartedAtMs = steady.elapsedMs;
+    const listings: Array<{ status: number; ms: number }> = [];
+    const removals: number[] = [];
+    const removalMs: number[] = [];
+    let firstRemovedAtMs: number | undefined;
+    // Page by page, as an operator would: list the first page of delayed jobs, remove them, again.
+    for (let round = 0; round <= PILE_JOBS / PAGE_SIZE + 1; round += 1) {
+      const listed = await adminCall(stack, 'GET', `/api/admin/queues/jobs/jobs?state=delayed&pageSize=${PAGE_SIZE}`);
+      listings.push({ status: listed.status, ms: listed.ms });
+      const ids = ((listed.body as { jobs?: Array<{ id: string }> }).jobs ?? []).map((j) => j.id);
+      if (listed.status !== 200 || ids.length === 0) break;
+      for (const id of ids) {
+        const removed = await adminCall(stack, 'DELETE', `/api/admin/queues/jobs/jobs/${encodeURIComponent(id)}`);
+        removals.push(removed.status);
+        removalMs.push(removed.ms);
+        if (removed.status === 200) firstRemovedAtMs ??= steady.elapsedMs;
+      }
+    }
+    const removedAtMs = steady.elapsedMs;
+    const afterRemoval = await readMemory(stack.redis.url);
+    // Intake resumes as soon as a removal takes Redis under the high-water mark, often while the operator is
+    // still removing (and then it fills the freed memory up to the mark again).
+    const resumedAfter = firstRemovedAtMs ?? removedAtMs;
+    const resumed = await waitFor(() => steady.outcomes.some((o) => o.status === 200 && o.at > resumedAfter), 30_000);
+    // Then the load stops, so the workers drain what was accepted into the memory the removal freed.
+    await pause(resumedForMs);
+    const outcomes = await steady.stop();
+    const summary = summarise(outcomes);
+    const unexpected = Object.keys(summary.byStatus).filter((status) => status !== '200' && status !== '503');
+    // 503 from HAProxy: both webs failed a health check (a 1 s timeout; seen only on an overloaded machine).
+    const unexpectedCodes = Object.keys(summary.byCode).filter((code) => code !== '503 REDIS_UNAVAILABLE' && code !== '503 haproxy');
+    const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
+    const acceptedAfterRemoval = outcomes.filter((o) => o.status === 200 && o.at > resumedAfter);
+    const removalStatuses = removals.reduce<Record<string, number>>((by, status) => ({ ...by, [status]: (by[status] ?? 0) + 1 }), {});
+    return {
+      name: 'Redis full (maxmemory, noeviction) under load',
+      expectation:
+        'webhooks answer only 200 or 503 REDIS_UNAVAILABLE while full; the admin overview and job removal work; intake resumes after the removal; zero acknowledged events lost',
+      passed:
+        becameFull &&
+        unexpected.length === 0 &&
+        unexpectedCodes.length === 0 &&
+        Object.keys(summary.errors).length === 0 &&
+        overview.status === 200 &&
+        listings.every((l) => l.status === 200) &&
+        removals.length === pile.length &&
+        removals.every((status) => status === 200) &&
+        resumed &&
+        processing.lost === 0 &&
+        processing.failed === 0 &&
+        indexOk,
+      load: trimmed(summary),
+      processing,
+      index,
+      details: {
+        loadAverageAtStart: Math.round(loadAverage! * 10) / 10,
+        adminRetriesWhileNoWebInRotation: adminRetries,
+        pileMiB: mib(PILE_JOBS * PILE_JOB_BYTES),
+        maxmemoryMiB: mib(maxmemory),
+        firstRefusedAfterFullMs: Number.isFinite(firstRefusedAtMs) ? Math.round(firstRefusedAtMs) : null,
+        acceptedBeforeFull: outcomes.filter((o) => o.status === 200 && o.at <= fullAtMs).length,
+        refusedWhileFull: summary.byCode['503 REDIS_UNAVAILABLE'] ?? 0,
+        haproxyNoServer: summary.byCode['503 haproxy'] ?? 0,
+        overview: { status: overview.status, ms: overview.ms, redis: memoryInOverview },
+        listings: { statuses: listings.map((l) => l.status), maxMs: Math.max(0, ...listings.map((l) => l.ms)) },
+        removals: { statuses: removalStatuses, totalMs: Math.round(removedAtMs - removalStartedAtMs), maxMs: Math.max(0, ...removalMs) },
+        usedAfterRemovalMiB: mib(afterRemoval.usedBytes),
+        firstAcceptedAfterFirstRemovalMs: acceptedAfterRemoval.length ? Math.round(Math.min(...acceptedAfterRemoval.map((o) => o.at)) - resumedAfter) : null,
+        acceptedAfterFirstRemoval: acceptedAfterRemoval.length,
+        unexpectedStatuses: unexpected,
+        unexpectedCodes,
+      },
+    };
+  } finally {
+    await steady.stop();
+    await setMaxmemory(stack.redis.url, 0).catch(() => undefined);
+  }
 }
 
 /** 10,000 malformed requests: zero 5xx, zero crashes, memory back to baseline. */

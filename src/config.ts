@@ -25,9 +25,15 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb')
     .default('1mb'),
+  // POST /api/jobs: far below BODY_LIMIT (which webhooks need), so a key holder cannot fill Redis quickly.
+  JOBS_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb')
+    .default('64kb'),
   REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
   ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
+  INTAKE_MEMORY_HIGH_WATER: z.coerce.number().min(0.5).max(1).default(0.9),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -43,6 +49,8 @@ export const configSchema = z.object({
         .max(2, 'at most two values (the new and the old one while rotating)'),
     )
     .optional(),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
+  API_KEY_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),
@@ -72,10 +80,20 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(1, 86_400).default(300),
   EVENT_INDEX_RETENTION_DAYS: int(1, 3650).default(30),
   EVENT_INDEX_MAX_EVENTS: int(100).default(100_000),
+  // How long a worker holds an event status update so others share its write (one round trip per batch).
+  EVENT_STATUS_FLUSH_MS: int(1, 60_000).default(5),
+  // The index sweep (src/worker/index-sweep.ts): how often each worker tries a run, and how long a record
+  // stays queued/processing before a run checks it against its job. A record converges within
+  // INDEX_SWEEP_AFTER_MS + 2 × INDEX_SWEEP_INTERVAL_MS after its job finished.
+  INDEX_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  INDEX_SWEEP_AFTER_MS: int(100, 86_400_000).default(30_000),
 
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
   STRIPE_APP_SECRET: z.string().regex(/^absec_/, "the app's signing secret (absec_...)").optional(),
+  STRIPE_APP_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  STRIPE_APP_USER_RATE_LIMIT_PER_MINUTE: int(1).default(60),
+  STRIPE_APP_SIGN_IN_RATE_LIMIT_PER_MINUTE: int(1).default(30),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   STRIPE_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
   STRIPE_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -49,10 +49,21 @@ export interface IntakeOverview {
   pending: number;
 }
 
+/** The event index's convergence (the index sweep in every worker): records not final, and events lost. */
+export interface EventIndexOverview {
+  /** Records queued or processing now. */
+  open: number;
+  /** How long the oldest of them has been so (a stuck one grows until the sweep settles it), or null. */
+  oldestOpenAgeMs: number | null;
+  /** Events marked lost, ever: their job was gone and had never finished. Anything above 0 needs a look. */
+  lost: number;
+}
+
 export interface Overview {
   generatedAt: string;
   queues: QueueOverview[];
   intake: IntakeOverview;
+  events: EventIndexOverview;
   redis: RedisMemory;
 }
 

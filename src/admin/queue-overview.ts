@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readRedisMemoryInfo } from '../redis';
 import type { IntakeLog } from '../events/intake-log';
+import type { OpenRecords } from '../events/open-records';
 import { JOB_STATES, type JobCounts, type Overview, type QueueOverview, type WorkerInfo } from './admin-types';
 import { perMinuteCounts, seriesStart } from './throughput';
 
@@ -46,13 +47,16 @@ async function readQueueOverview(queue: Queue, nowMs: number): Promise<QueueOver
 export async function readOverview(
   queues: readonly Queue[],
   intake: Pick<IntakeLog, 'backlog'>,
+  openRecords: Pick<OpenRecords, 'summary'>,
   redis: Redis,
   nowMs = Date.now(),
 ): Promise<Overview> {
-  const [perQueue, backlog, memory] = await Promise.all([
+  const [perQueue, backlog, open, memory] = await Promise.all([
     Promise.all(queues.map((q) => readQueueOverview(q, nowMs))),
     intake.backlog(),
+    openRecords.summary(nowMs),
     readRedisMemoryInfo(redis),
   ]);
-  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, redis: memory };
+  const events = { open: open.open, oldestOpenAgeMs: open.oldestAgeMs, lost: open.lost };
+  return { generatedAt: new Date(nowMs).toISOString(), queues: perQueue, intake: backlog, events, redis: memory };
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { localDataDir, removeLocalRedisUrl, writeLocalRedisUrl } from '../cli/local-redis-url';
 import { DEV_SERVICES, type DevService } from './dev-services';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readProcfile } from './procfile';
@@ -7,7 +8,7 @@ import { waitForHttp } from './wait-for-http';
 
 const root = path.resolve(__dirname, '..', '..');
 // HOOKLANE_DATA_DIR lets tests keep their data away from a developer's own .data/.
-const dataDir = path.resolve(process.env.HOOKLANE_DATA_DIR ?? path.join(root, '.data'));
+const dataDir = localDataDir(root);
 
 function say(line: string): void {
   process.stdout.write(`[hooklane] ${line}\n`);
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
       () => startEmbeddedRedis(redisOptions),
     );
     env.REDIS_URL = redis.url;
+    // For `npm run api-key` and other tools run beside us: they find this Redis with zero flags.
+    writeLocalRedisUrl(dataDir, redis.url);
     say(`embedded Redis on ${redis.url} (pid ${redis.process.pid}, data in ${path.relative(root, dataDir) || '.'}/redis, AOF on, noeviction)`);
   } else {
     say('using REDIS_URL from the environment; no embedded Redis');
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
     await stopAll(processes);
     await Promise.allSettled(services.map((s) => s.stop()));
     await redis?.stop();
+    if (redis) removeLocalRedisUrl(dataDir);
     say('stopped');
     process.exit(code);
   };
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 60_000 });
   say(`started ${processes.map((p) => `${p.name} (pid ${p.child.pid})`).join(', ')}`);
   for (const line of banner) say(line);
+  say('jobs API keys: npm run api-key -- create <name>  (or the console\'s API keys page)');
   say(`hooklane is up at ${publicUrl}  (Ctrl-C stops everything)`);
 }
 

@@ -43,6 +43,8 @@ redis.call('EXPIRE', all, ttl)
 index(base .. ':idx:type:' .. eventType, member, cutoff, max, ttl, sweep)
 if account ~= '' then index(base .. ':idx:account:' .. account, member, cutoff, max, ttl, sweep) end
 if objectId ~= '' then index(base .. ':idx:object:' .. objectId, member, cutoff, max, ttl, sweep) end
+-- Not final yet: in the open set, scored by when it was received, for the index sweep (open-records.ts).
+if status == 'queued' or status == 'processing' then redis.call('ZADD', base .. ':idx:open', string.sub(member, 1, 13), id) end
 -- Only failures have a status index (see EventIndex.indexKey); a worker may have failed it already.
 if status == 'failed' then index(base .. ':idx:status:failed', member, cutoff, max, ttl, true) end
 -- The count cap holds for records too, not only for the index: drop the oldest beyond it.
@@ -58,9 +60,10 @@ return 1
 `;
 
 /**
- * Sets the status (and given fields) of one or more records: one HSET per record, the worker's whole batch
- * in one call. A record that fails enters the failed index; one that leaves `failed` stays there until a
- * failed listing drops it (REPAIR_FAILED_INDEX_SCRIPT): reading each record's old status first would
+ * Sets the status (and given fields) of one or more records: one HSET per record (and its place in the open
+ * set: a ZADD, or a ZREM once final), the worker's whole batch in one call. A record that fails enters the
+ * failed index; one that leaves `failed` stays there until a failed listing drops it
+ * (REPAIR_STATUS_INDEX_SCRIPT): reading each record's old status first would
  * double the Redis work of every job for the rare record that leaves `failed`.
  * ARGV: base, cutoff, max, ttl, then per update: id, status, n, and n field/value pairs (flat arguments:
  * no decoding in the script).
@@ -69,7 +72,9 @@ export const UPDATE_STATUSES_SCRIPT = `
 local base, cutoff = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local failedKey = base .. ':idx:status:failed'
+local openKey = base .. ':idx:open'
 local failedAdded = false
+local now
 local i = 5
 while i <= #ARGV do
   local id, status, count = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
@@ -79,6 +84,16 @@ while i <= #ARGV do
   -- record landed (the record script keeps this status), or the record is gone; either way the hash must
   -- not outlive the retention.
   if added == count + 1 then redis.call('EXPIRE', rec, ttl) end
+  -- The open set holds what is not final, scored by its last status change (Redis's clock): the sweep's work list.
+  if status == 'queued' or status == 'processing' then
+    if not now then
+      local t = redis.call('TIME')
+      now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    redis.call('ZADD', openKey, now, id)
+  else
+    redis.call('ZREM', openKey, id)
+  end
   if status == 'failed' then
     local member = redis.call('HGET', rec, 'member')
     if member then
@@ -97,18 +112,18 @@ return 1
 `;
 
 /**
- * Drops from the failed index the members whose record is no longer failed (a retry or replay took it
- * elsewhere) or is gone. Checked here, atomically, so a record that fails again meanwhile keeps its entry.
- * ARGV: base, then the members a listing found stale. Returns how many it dropped.
+ * Drops from a status index (failed, or lost) the members whose record no longer has that status (a retry
+ * or replay took it elsewhere) or is gone. Checked here, atomically, so a record that fails again meanwhile
+ * keeps its entry. ARGV: base, status, then the members a listing found stale. Returns how many it dropped.
  */
-export const REPAIR_FAILED_INDEX_SCRIPT = `
-local base = ARGV[1]
-local failedKey = base .. ':idx:status:failed'
+export const REPAIR_STATUS_INDEX_SCRIPT = `
+local base, wanted = ARGV[1], ARGV[2]
+local statusKey = base .. ':idx:status:' .. wanted
 local dropped = 0
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local member = ARGV[i]
   local status = redis.call('HGET', base .. ':rec:' .. string.sub(member, 15), 'status')
-  if status ~= 'failed' then dropped = dropped + redis.call('ZREM', failedKey, member) end
+  if status ~= wanted then dropped = dropped + redis.call('ZREM', statusKey, member) end
 end
 return dropped
 `;

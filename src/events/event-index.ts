@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { RECORD_EVENT_SCRIPT, REPAIR_FAILED_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
+import { RECORD_EVENT_SCRIPT, REPAIR_STATUS_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
 import { onePerConnection } from '../redis';
 import { eventIndexBase } from './intake-log';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
@@ -38,7 +38,7 @@ export interface EventPage {
 type IndexRedis = Redis & {
   hooklaneRecordEvent(...args: string[]): Promise<number>;
   hooklaneUpdateEventStatuses(...args: string[]): Promise<number>;
-  hooklaneRepairFailedIndex(...args: string[]): Promise<number>;
+  hooklaneRepairStatusIndex(...args: string[]): Promise<number>;
 };
 
 const MEMBER = /^\d{13}:[A-Za-z0-9_-]{1,255}$/;
@@ -92,8 +92,9 @@ function matches(record: EventRecord, query: EventQuery): boolean {
  */
 export class EventIndex {
   private readonly base: string;
-  /** Failed events, the one status with a set of its own (see indexKey). */
+  /** Failed and lost events, the statuses with a set of their own (see indexKey). */
   private readonly failedKey: string;
+  private readonly lostKey: string;
   private readonly redis: IndexRedis;
   private readonly ttlSeconds: number;
 
@@ -101,11 +102,12 @@ export class EventIndex {
     // The hash tag keeps every key of the index in one cluster slot, as the Lua scripts need.
     this.base = eventIndexBase(config.QUEUE_PREFIX);
     this.failedKey = `${this.base}:idx:status:failed`;
+    this.lostKey = `${this.base}:idx:status:lost`;
     this.ttlSeconds = config.EVENT_INDEX_RETENTION_DAYS * 86_400;
     if (!('hooklaneRecordEvent' in redis)) {
       redis.defineCommand('hooklaneRecordEvent', { numberOfKeys: 0, lua: RECORD_EVENT_SCRIPT });
       redis.defineCommand('hooklaneUpdateEventStatuses', { numberOfKeys: 0, lua: UPDATE_STATUSES_SCRIPT });
-      redis.defineCommand('hooklaneRepairFailedIndex', { numberOfKeys: 0, lua: REPAIR_FAILED_INDEX_SCRIPT });
+      redis.defineCommand('hooklaneRepairStatusIndex', { numberOfKeys: 0, lua: REPAIR_STATUS_INDEX_SCRIPT });
     }
     this.redis = redis as IndexRedis;
   }
@@ -122,9 +124,11 @@ export class EventIndex {
     if (query.objectId) return `${this.base}:idx:object:${query.objectId}`;
     if (query.account) return `${this.base}:idx:account:${query.account}`;
     if (query.type) return `${this.base}:idx:type:${query.type}`;
-    // Failures are rare and sought: they have their own index. The other statuses are dense (most events
-    // are succeeded or ignored) or short-lived, so filtering the newest records finds them quickly.
+    // Failures and lost events are rare and sought: they have their own index (lost ones are written by the
+    // index sweep). The other statuses are dense (most events are succeeded or ignored) or short-lived, so
+    // filtering the newest records finds them quickly.
     if (query.status === 'failed') return this.failedKey;
+    if (query.status === 'lost') return this.lostKey;
     return `${this.base}:idx:all`;
   }
 
@@ -199,14 +203,14 @@ export class EventIndex {
   /** Newest first. Uses the most selective index and filters the rest on the records. */
   async list(query: EventQuery): Promise<EventPage> {
     const key = this.indexKey(query);
-    const failedIndex = key === this.failedKey;
+    const statusIndex = key === this.failedKey || key === this.lostKey ? query.status : undefined;
     const events: EventRecord[] = [];
     const batch = Math.max(query.limit * 2, 50);
     let start = query.cursor ? `(${decodeCursor(query.cursor)}` : '+';
     for (let round = 0; round < MAX_SCAN_BATCHES; round += 1) {
       const members = await this.redis.zrevrangebylex(key, start, '-', 'LIMIT', 0, batch);
       const records = await this.readRecords(members);
-      if (failedIndex) await this.repairFailedIndex(members.filter((_, i) => records[i]?.status !== 'failed'));
+      if (statusIndex) await this.repairStatusIndex(statusIndex, members.filter((_, i) => records[i]?.status !== statusIndex));
       for (let i = 0; i < members.length; i += 1) {
         const record = records[i];
         if (!record || !matches(record, query)) continue;
@@ -223,9 +227,9 @@ export class EventIndex {
     return { events, nextCursor: encodeCursor(start.slice(1)) };
   }
 
-  /** The failed index keeps a record that left `failed` until a listing finds it (see UPDATE_STATUSES_SCRIPT). */
-  private async repairFailedIndex(stale: string[]): Promise<void> {
-    if (stale.length > 0) await this.redis.hooklaneRepairFailedIndex(this.base, ...stale);
+  /** A status index keeps a record that left its status until a listing finds it (see UPDATE_STATUSES_SCRIPT). */
+  private async repairStatusIndex(status: EventStatus, stale: string[]): Promise<void> {
+    if (stale.length > 0) await this.redis.hooklaneRepairStatusIndex(this.base, status, ...stale);
   }
 
   private async readRecords(members: string[]): Promise<(EventRecord | undefined)[]> {

@@ -119,7 +119,9 @@ export class IntakeLog {
   }
 
   async backlog(): Promise<IntakeBacklog> {
-    const [[, waiting], [, pending]] = ((await this.redis.multi().xlen(this.stream).xpending(this.stream, INTAKE_GROUP).exec()) ?? [
+    // A pipeline, not MULTI: Redis refuses every command queued in a transaction while it is over maxmemory,
+    // and the console must show the backlog exactly then. Two reads a moment apart are close enough here.
+    const [[, waiting], [, pending]] = ((await this.redis.pipeline().xlen(this.stream).xpending(this.stream, INTAKE_GROUP).exec()) ?? [
       [null, 0],
       [null, [0]],
     ]) as [[Error | null, number], [Error | null, [number] | null]];

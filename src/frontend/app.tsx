@@ -5,6 +5,7 @@ import { useRoute } from './components/navigation';
 import { createApiClient } from './logic/api-client';
 import { hrefFor, sectionOf, titleFor, type Route } from './logic/routes';
 import { forgetToken, readToken, saveToken } from './logic/session';
+import { ApiKeysView } from './views/api-keys-view';
 import { EventDetailView } from './views/event-detail-view';
 import { EventsView } from './views/events-view';
 import { JobDetailView } from './views/job-detail-view';
@@ -24,6 +25,8 @@ function RouteView({ route }: { route: Route }) {
       return <JobsView queue={route.queue} state={route.state} page={route.page} />;
     case 'job':
       return <JobDetailView queue={route.queue} id={route.id} />;
+    case 'api-keys':
+      return <ApiKeysView />;
     case 'not-found':
       return (
         <div class="view">
@@ -40,6 +43,7 @@ const SECTIONS = [
   { id: 'overview', label: 'Overview', href: '/' },
   { id: 'events', label: 'Events', href: '/events' },
   { id: 'jobs', label: 'Jobs', href: hrefFor({ name: 'jobs', queue: 'jobs', state: 'failed', page: 1 }) },
+  { id: 'api-keys', label: 'API keys', href: hrefFor({ name: 'api-keys' }) },
 ] as const;
 
 export function App() {

@@ -6,6 +6,7 @@ import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { coalesceWritesThisTurn } from '../redis';
+import type { MemoryHighWater } from '../redis-memory-guard';
 import { verifyStripeSignature } from './webhook-signature';
 
 export interface WebhookIntakeDeps {
@@ -20,6 +21,8 @@ export interface WebhookIntakeDeps {
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
   logger: Logger;
+  /** Redis over its high-water mark: nothing is appended (absent: no mark but maxmemory itself). */
+  memoryGuard?: MemoryHighWater;
 }
 
 /** What to answer, independent of any HTTP framework, and the ids the caller's log line carries. */
@@ -62,8 +65,8 @@ async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: 
 /**
  * The webhook hot path, free of Express so a bare node:http server can call it: verifies the signature
  * against every configured secret, then stores the event exactly once within ENQUEUE_TIMEOUT_MS.
- * Throws AppError (400 SIGNATURE_*, 503 WEBHOOK_NOT_CONFIGURED or REDIS_UNAVAILABLE); never stores an
- * unverified body.
+ * Throws AppError (400 SIGNATURE_*, 503 WEBHOOK_NOT_CONFIGURED or REDIS_UNAVAILABLE, also while Redis is over
+ * its memory high-water mark); never stores an unverified body.
  */
 export async function acceptStripeWebhook(
   deps: WebhookIntakeDeps,
@@ -79,6 +82,9 @@ export async function acceptStripeWebhook(
     toleranceSeconds: deps.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
   });
   assertStripeEvent(event);
+  if (deps.memoryGuard?.full) {
+    throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
+  }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
     storeOnce(deps, event, rawBody),
   );

@@ -1,15 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
+import { clientAddressKey, redisFailureLimit, redisRateLimit, type FailureLimit } from './rate-limit';
 
 export interface AdminAuthDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS'>;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
   logger: Logger;
@@ -38,9 +36,16 @@ function tokenMatches(presented: string, expected: string): boolean {
   return timingSafeEqual(sha256(presented), sha256(expected));
 }
 
-function checkBearer(config: AdminAuthDeps['config']): RequestHandler {
+interface AdminLimits {
+  /** Wrong tokens per client address: past the limit every call from it is refused before its token is read. */
+  failures: FailureLimit;
+  /** Calls with the right token, per token and client address. */
+  calls: RequestHandler;
+}
+
+function checkBearer(config: AdminAuthDeps['config'], failures: FailureLimit): RequestHandler {
   const expected = config.ADMIN_TOKEN;
-  return (req, res, next) => {
+  return async (req, res, next) => {
     if (!expected) {
       next(unauthorized('Admin routes are disabled: set ADMIN_TOKEN (16+ characters) to enable them.'));
       return;
@@ -51,6 +56,8 @@ function checkBearer(config: AdminAuthDeps['config']): RequestHandler {
       return;
     }
     if (!tokenMatches(presented, expected)) {
+      // Counted before answering, so a guesser's next attempt already sees this one.
+      await failures.recordFailure(req, res);
       next(unauthorized('The bearer token is not valid.'));
       return;
     }
@@ -60,61 +67,47 @@ function checkBearer(config: AdminAuthDeps['config']): RequestHandler {
   };
 }
 
-/**
- * rate-limit-redis loads its Lua scripts once, at start-up; if Redis was away then, the stored promise stays
- * rejected and every later call would fail. This store reloads them on the next call instead, and turns
- * Redis trouble into REDIS_UNAVAILABLE (503) within the producer deadline rather than a 500 or a hang.
- */
-class ResilientRedisStore extends RedisStore {
-  constructor(
-    private readonly redis: Redis,
-    private readonly deadlineMs: number,
-    prefix: string,
-  ) {
-    super({
-      prefix,
-      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-    });
-  }
+const MINUTE = 60_000;
 
-  override async increment(key: string) {
-    this.incrementScriptSha = this.incrementScriptSha.catch(() => this.loadIncrementScript());
-    return withRedisDeadline(this.redis, this.deadlineMs, () => super.increment(key));
-  }
+function adminLimits(deps: AdminAuthDeps): AdminLimits {
+  const { config } = deps;
+  return {
+    failures: redisFailureLimit(deps, {
+      name: 'admin-failures',
+      limit: config.ADMIN_AUTH_FAILURES_PER_MINUTE,
+      windowMs: MINUTE,
+      key: (req) => clientAddressKey(req),
+      detail: 'Too many wrong admin tokens from this address; see the Retry-After header.',
+    }),
+    calls: redisRateLimit(deps, {
+      name: 'admin',
+      limit: config.ADMIN_RATE_LIMIT_PER_MINUTE,
+      windowMs: MINUTE,
+      key: (req, res) => `${(res.locals.admin as AdminIdentity).tokenId}:${clientAddressKey(req) ?? ''}`,
+      detail: 'Too many admin requests from this address; see the RateLimit and Retry-After headers.',
+    }),
+  };
 }
 
-function adminRateLimit({ config, redis, logger }: AdminAuthDeps): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: config.ADMIN_RATE_LIMIT_PER_MINUTE,
-    // Per client IP (req.ip honours TRUST_PROXY, i.e. the ALB); IPv6 clients are grouped by /56.
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    identifier: 'admin',
-    store: new ResilientRedisStore(redis, config.ENQUEUE_TIMEOUT_MS, `${config.QUEUE_PREFIX}:rate-limit:admin:`),
-    logger: {
-      warn: (err, message) => logger.warn({ err }, message ?? 'admin rate limiter'),
-      error: (err, message) => logger.warn({ err }, message ?? 'admin rate limiter'),
-    },
-    handler: (_req, _res, next) => {
-      next(new AppError('RATE_LIMITED', 'Too many admin requests from this address; see the RateLimit and Retry-After headers.'));
-    },
-  });
-}
-
-// One limiter per Redis connection: calling adminAuth(deps) for several routers shares one store, as
-// express-rate-limit requires, and the count is the same whichever admin route is hit.
+// One set of limiters per Redis connection: calling adminAuth(deps) for several routers shares them, so the
+// count is the same whichever admin route is hit.
 const built = new WeakMap<Redis, RequestHandler[]>();
 
 /**
- * Guards admin routes: a Redis-backed per-IP rate limit (so it holds across instances) first, then
- * `Authorization: Bearer <ADMIN_TOKEN>`. Failures go to the problem handler (401 UNAUTHORIZED with
- * `WWW-Authenticate: Bearer`, 429 RATE_LIMITED); success sets `res.locals.admin` ({@link AdminIdentity}).
+ * Guards admin routes, checking the token before anything is written to Redis, so the admin API keeps
+ * working while Redis refuses writes (OOM under noeviction: exactly when operators must remove jobs):
+ * 1. a client address that sent too many wrong tokens this minute is refused (429; a Redis read only);
+ * 2. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; a wrong one is counted (401);
+ * 3. a Redis-backed limit per token and address on the calls that passed (429).
+ * The limits hold across instances; when Redis cannot count they hold in this process instead of refusing.
+ * Failures go to the problem handler (401 UNAUTHORIZED with `WWW-Authenticate: Bearer`, 429 RATE_LIMITED);
+ * success sets `res.locals.admin` ({@link AdminIdentity}).
  */
 export function adminAuth(deps: AdminAuthDeps): RequestHandler[] {
   const existing = built.get(deps.redis);
   if (existing) return existing;
-  const handlers = [adminRateLimit(deps), checkBearer(deps.config)];
+  const { failures, calls } = adminLimits(deps);
+  const handlers = [failures.gate, checkBearer(deps.config, failures), calls];
   built.set(deps.redis, handlers);
   return handlers;
 }

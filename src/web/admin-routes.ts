@@ -7,14 +7,16 @@ import { listJobs, promoteJob, readJobDetail, removeJob, retryAllFailed, retryJo
 import { readOverview } from '../admin/queue-overview';
 import type { Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
+import { openRecordsFor } from '../events/open-records';
 import { AppError } from '../errors';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { ALL_QUEUES, type QueueName, type Queues } from '../queues';
 import { adminAuth, logAdminAction, type AdminIdentity } from './admin-auth';
+import { apiKeyAdminRoutes } from './api-key-admin-routes';
 
 export interface AdminRoutesDeps {
-  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
+  config: Pick<Config, 'ADMIN_TOKEN' | 'ADMIN_RATE_LIMIT_PER_MINUTE' | 'ADMIN_AUTH_FAILURES_PER_MINUTE' | 'QUEUE_PREFIX' | 'ENQUEUE_TIMEOUT_MS' | 'EVENT_INDEX_RETENTION_DAYS'>;
   redis: Redis;
   queues: Queues;
   logger: Logger;
@@ -63,13 +65,15 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     next();
   });
 
+  router.use('/api-keys', apiKeyAdminRoutes(deps));
+
   router.get('/session', (_req, res) => {
     const session: AdminSession = { tokenId: (res.locals.admin as AdminIdentity).tokenId };
     res.json(session);
   });
 
   router.get('/overview', async (_req, res) => {
-    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), redis)));
+    res.json(await read(() => readOverview(ALL_QUEUES.map((name) => queues[name]), intakeLogFor(redis, deps.config), openRecordsFor(redis, deps.config), redis)));
   });
 
   router.get('/queues/:queue/jobs', async (req, res) => {

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Lifecycle } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { Queues } from '../queues';
+import type { MemoryHighWater } from '../redis-memory-guard';
 import { adminRoutes } from './admin-routes';
 import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
@@ -25,6 +26,8 @@ export interface AppDeps {
   lifecycle: Lifecycle;
   /** Stripe App back-end services; built from config when absent. */
   stripeApp?: StripeAppServices;
+  /** Webhook intake stops over Redis's memory high-water mark (see RedisMemoryGuard). */
+  memoryGuard?: MemoryHighWater;
   /**
    * The local-only pages under /dev (the dev Stripe Dashboard). Only web/main.ts passes them, and only
    * when `npm start`'s supervisor set DEV_ROUTES; this module never imports dev/.

@@ -5,11 +5,13 @@ import { eventIndexFor } from '../events/event-index';
 import { intakeLogFor } from '../events/intake-log';
 import { closeQueues, createQueues } from '../queues';
 import { createRedis } from '../redis';
+import { RedisMemoryGuard } from '../redis-memory-guard';
 import type { AppDeps } from './app';
 
 export interface WebDeps extends AppDeps {
   /** Steps that release what the deps hold, run by main.ts after the HTTP server has drained. */
   closeSteps: ShutdownStep[];
+  memoryGuard: RedisMemoryGuard;
 }
 
 /**
@@ -24,13 +26,17 @@ export function createWebDeps(config: Config, logger: Logger): WebDeps {
   // cannot send a command defined after its pending pipeline was made.
   intakeLogFor(redis, config);
   eventIndexFor(redis, config);
+  const memoryGuard = new RedisMemoryGuard(redis, config.INTAKE_MEMORY_HIGH_WATER, logger);
+  memoryGuard.start();
   return {
     config,
     logger,
     redis,
     queues,
     lifecycle: new Lifecycle(),
+    memoryGuard,
     closeSteps: [
+      { name: 'stop memory guard', run: async () => memoryGuard.stop() },
       { name: 'close queues', run: () => closeQueues(queues) },
       { name: 'close redis', run: () => redis.quit() },
     ],

@@ -5,11 +5,12 @@ import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-i
 import { parseByteSize, readBoundedBody } from './fast-path-body';
 import { jsonAnswer, problemAnswer, writeAnswer, type Answer } from './fast-path-response';
 import { toAppError } from './problem';
+import { clientIpOf } from './client-ip';
 import { requestIdFor } from './request-context';
 import { STRIPE_WEBHOOK_PATH } from './webhook-route';
 
 export interface FastPathDeps extends WebhookIntakeDeps {
-  config: WebhookIntakeDeps['config'] & { BODY_LIMIT: string };
+  config: WebhookIntakeDeps['config'] & { BODY_LIMIT: string; TRUST_PROXY: number };
   lifecycle: Lifecycle;
 }
 
@@ -34,11 +35,14 @@ function drainable(req: IncomingMessage, limit: number): boolean {
   return Number.isFinite(declared) && declared <= limit * 16;
 }
 
-function refusedLog(error: AppError, requestId: string): Record<string, unknown> {
-  return { requestId, code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
+function refusedLog(error: AppError, requestId: string, clientIp: string | undefined): Record<string, unknown> {
+  return { requestId, clientIp, code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
 }
 
 type WebhookAnswer = Answer & { duplicate?: boolean; eventId?: string; accountId?: string };
+
+/** Who sent a request, as Express's req.ip would say (TRUST_PROXY hops of X-Forwarded-For). */
+const clientIp = (deps: FastPathDeps, req: IncomingMessage) => clientIpOf(req, deps.config.TRUST_PROXY);
 
 async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMessage, requestId: string): Promise<WebhookAnswer> {
   let body: Buffer;
@@ -55,9 +59,10 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
     return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
   } catch (err) {
     const error = toAppError(err);
-    if (error.status === 400) deps.logger.warn(refusedLog(error, requestId), 'stripe webhook refused');
-    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ requestId, err, code: error.code }, 'request failed');
-    else deps.logger.warn({ requestId, code: error.code, detail: error.detail }, 'request rejected');
+    const ip = clientIp(deps, req);
+    if (error.status === 400) deps.logger.warn(refusedLog(error, requestId, ip), 'stripe webhook refused');
+    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ requestId, clientIp: ip, err, code: error.code }, 'request failed');
+    else deps.logger.warn({ requestId, clientIp: ip, code: error.code, detail: error.detail }, 'request rejected');
     return problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId);
   }
 }
@@ -108,6 +113,7 @@ function respond(
   // One line per delivery (Express logs two: the route's and pino-http's), with the ids pino-http's line has.
   const line = {
     requestId,
+    clientIp: clientIp(deps, req),
     ...(answer.eventId ? { eventId: answer.eventId } : {}),
     ...(answer.accountId ? { accountId: answer.accountId } : {}),
     req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },

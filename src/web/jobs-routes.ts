@@ -4,13 +4,16 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { jobIdFromUrl } from '../job-ids';
 import { describeJob, enqueueIdempotent, withRedisDeadline } from '../jobs';
+import type { Logger } from '../logger';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
+import { apiKeyAuth, type ApiKeyAuthDeps } from './api-key-auth';
 import { jsonObjectBody } from './json-body';
 
 export interface JobsDeps {
-  config: Pick<Config, 'BODY_LIMIT' | 'ENQUEUE_TIMEOUT_MS' | 'IDEMPOTENCY_TTL_SECONDS'>;
+  config: Pick<Config, 'JOBS_BODY_LIMIT' | 'ENQUEUE_TIMEOUT_MS' | 'IDEMPOTENCY_TTL_SECONDS'> & ApiKeyAuthDeps['config'];
   redis: Redis;
   queues: Pick<Queues, 'jobs'>;
+  logger: Logger;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -24,10 +27,12 @@ function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
-/** `POST /api/jobs` and `GET /api/jobs/:id`: the generic jobs API. */
-export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
+/** `POST /api/jobs` and `GET /api/jobs/:id`: the generic jobs API, behind API keys (checked before the body is read). */
+export function jobsRoutes(deps: JobsDeps): Router {
+  const { config, redis, queues } = deps;
+  const apiKey = apiKeyAuth(deps);
   const router = Router();
-  router.post('/jobs', ...jsonObjectBody(config.BODY_LIMIT), async (req, res) => {
+  router.post('/jobs', apiKey('jobs:write'), ...jsonObjectBody(config.JOBS_BODY_LIMIT), async (req, res) => {
     const data = req.body as Record<string, unknown>;
     const key = idempotencyKey(req);
     const { jobId, replayed } = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () =>
@@ -42,7 +47,7 @@ export function jobsRoutes({ config, redis, queues }: JobsDeps): Router {
     res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId, replayed });
   });
 
-  router.get('/jobs/:id', async (req, res) => {
+  router.get('/jobs/:id', apiKey('jobs:read'), async (req, res) => {
     const id = jobIdFromUrl(req.params.id);
     const job = await withRedisDeadline(redis, config.ENQUEUE_TIMEOUT_MS, () => queues.jobs.getJob(id));
     if (!job) throw new AppError('JOB_NOT_FOUND', `No job with id ${id}.`);

@@ -11,13 +11,14 @@ import { LOGIN_STATE_TTL_SECONDS, loginCookieName } from '../oauth/login-states'
  * /login (signed state; a nonce cookie for this browser) -> provider -> /authorize (code, and the same
  * browser's cookie) -> token in the Secret Store -> back to Stripe.
  */
-export function oauthRoutes(services: StripeAppServices, logger: Logger): Router {
+export function oauthRoutes(services: StripeAppServices, logger: Logger, limits: RequestHandler[] = []): Router {
   const router = Router();
-  const signed = verifyStripeAppCaller(services.appSecret, logger);
+  // The rate limits count for the caller Stripe signed for, so they run after the signature check.
+  const signed = [verifyStripeAppCaller(services.appSecret, logger), ...limits];
   router.get('/oauth/login', noStore, login(services, logger));
   router.get('/oauth/authorize', noStore, authorize(services));
-  router.get('/oauth/userinfo', signed, noStore, userInfo(services));
-  router.get('/oauth/logout', signed, noStore, logout(services));
+  router.get('/oauth/userinfo', ...signed, noStore, userInfo(services));
+  router.get('/oauth/logout', ...signed, noStore, logout(services));
   return router;
 }
 

@@ -20,9 +20,15 @@ export type PaymentEventsLookup = (query: { objectId: string; accountId: string 
 const PAYMENT_INTENT_ID = /^pi_[A-Za-z0-9]{1,255}$/;
 
 /** GET /app/payments/:paymentIntentId/status (signed): how hooklane processed a payment's events. */
-export function paymentStatusRoutes(appSecret: string, lookup: PaymentEventsLookup | undefined, logger: Logger): Router {
+export function paymentStatusRoutes(
+  appSecret: string,
+  lookup: PaymentEventsLookup | undefined,
+  logger: Logger,
+  limits: RequestHandler[] = [],
+): Router {
   const router = Router();
-  router.get('/app/payments/:paymentIntentId/status', verifyStripeAppCaller(appSecret, logger), paymentStatus(lookup));
+  // The rate limits count for the caller Stripe signed for, so they run after the signature check.
+  router.get('/app/payments/:paymentIntentId/status', verifyStripeAppCaller(appSecret, logger), ...limits, paymentStatus(lookup));
   return router;
 }
 

@@ -13,7 +13,7 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-type RequestLogBindings = Partial<Record<'eventId' | 'accountId', string>>;
+type RequestLogBindings = Partial<Record<'eventId' | 'accountId' | 'clientIp', string>>;
 
 const bindingsOf = (res: ServerResponse): RequestLogBindings | undefined =>
   (res as Partial<Response>).locals?.logBindings as RequestLogBindings | undefined;
@@ -33,7 +33,7 @@ export function bindRequestLog(req: Request, res: Response, bindings: RequestLog
 
 /**
  * Gives each request an id, returns it in X-Request-Id and a logger bound to it as `req.log`: every
- * line logged through it carries `requestId`.
+ * line logged through it carries `requestId` and `clientIp`.
  */
 export function requestContext(logger: Logger): RequestHandler[] {
   const assignId: RequestHandler = (req, res, next) => {
@@ -64,5 +64,11 @@ export function requestContext(logger: Logger): RequestHandler[] {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   });
-  return [assignId, httpLogger];
+  // Every line of the request names the client, audit lines and failed sign-ins included. req.ip honours
+  // TRUST_PROXY: the address the ALB saw, not whatever X-Forwarded-For a client claims.
+  const bindClientIp: RequestHandler = (req, res, next) => {
+    if (req.ip) bindRequestLog(req, res, { clientIp: req.ip });
+    next();
+  };
+  return [assignId, httpLogger, bindClientIp];
 }

@@ -7,6 +7,7 @@ import { createStripeAppServices, type StripeAppServices } from '../stripe/strip
 import { stripeAppCors } from '../stripe/verify-stripe-app-caller';
 import { oauthRoutes } from './oauth-routes';
 import { paymentStatusRoutes } from './payment-status-routes';
+import { stripeAppRateLimits } from './stripe-app-rate-limits';
 
 export interface StripeAppRouteDeps {
   config: Config;
@@ -17,8 +18,9 @@ export interface StripeAppRouteDeps {
 }
 
 const STRIPE_APP_PATHS = ['/oauth', '/app'];
+const SIGN_IN_PATHS = ['/oauth/login', '/oauth/authorize'];
 
-/** Everything the Stripe App's UI extension calls, mounted under /api. */
+/** Everything the Stripe App's UI extension calls, mounted under /api; every route is rate limited. */
 export function stripeAppRoutes(deps: StripeAppRouteDeps): Router {
   const router = Router();
   router.use(STRIPE_APP_PATHS, stripeAppCors());
@@ -29,7 +31,9 @@ export function stripeAppRoutes(deps: StripeAppRouteDeps): Router {
     });
     return router;
   }
-  router.use(oauthRoutes(built.services, deps.logger));
-  router.use(paymentStatusRoutes(built.services.appSecret, built.services.paymentEvents, deps.logger));
+  const limits = stripeAppRateLimits(deps);
+  router.use(SIGN_IN_PATHS, limits.signIn);
+  router.use(oauthRoutes(built.services, deps.logger, limits.signed));
+  router.use(paymentStatusRoutes(built.services.appSecret, built.services.paymentEvents, deps.logger, limits.signed));
   return router;
 }

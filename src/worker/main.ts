@@ -7,6 +7,7 @@ import { eventIndexFor } from '../events/event-index';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
 import { EventStatusRecorder, recordEventStatuses } from './event-status-recorder';
+import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
 import { startMetricsPublisher } from './cloudwatch-publisher';
 import { PROCESSORS } from './processor-registry';
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   await assertNoEviction(connection);
 
   // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.
-  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger);
+  const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger, { flushAfterMs: config.EVENT_STATUS_FLUSH_MS });
   const workers = PROCESSORS.map((registration) => {
     const worker = createWorker(config, logger, connection, registration);
     if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   // Once a minute one worker (a Redis lock elects it) sends queue and event metrics to CloudWatch.
   const metricsQueues = createQueues(config, connection);
   const metrics = startMetricsPublisher({ config, redis: connection, queues: metricsQueues, logger });
+  // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
+  const sweep = startIndexSweep(config, connection, logger);
   logger.info(
     { queues: PROCESSORS.map((p) => p.queue), concurrency: config.WORKER_CONCURRENCY, sandbox: config.WORKER_SANDBOX },
     'worker started',
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
         { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },
+        { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
       ],
       logger,

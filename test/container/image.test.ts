@@ -5,7 +5,7 @@ import { freePort } from '../../src/dev/embedded-redis';
 import { waitForHttp } from '../../src/dev/wait-for-http';
 import { buildStripeEvent, signStripePayload } from '../../src/dev/stripe-event-builder';
 import { PRODUCTION_ENV } from '../deploy/production-env';
-import { postJob, waitForJob } from '../support/processes';
+import { postJob, waitForJob, type JobsApi } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
 
 // The image the Dockerfile builds, in a real Docker engine (scripts/container/): `npm test` builds it
@@ -68,6 +68,7 @@ const web = `hooklane-test-web-${process.pid}`;
 const worker = `hooklane-test-worker-${process.pid}`;
 let appEnv: Record<string, string>;
 let url: string;
+let api: JobsApi;
 
 beforeAll(async () => {
   image = process.env.HOOKLANE_TEST_IMAGE ?? '';
@@ -97,6 +98,11 @@ beforeAll(async () => {
   } catch (err) {
     throw new Error(`${(err as Error).message}\nweb:\n${logsOf(web)}`);
   }
+  // A jobs API key from the image's own CLI, as an operator makes one on an instance.
+  const created = dockerOk(['exec', web, 'node', 'dist/cli/api-key.js', 'create', 'container test']);
+  const apiKey = /hl_[0-9a-f]{16}_[0-9a-f]{64}/.exec(created)?.[0];
+  if (!apiKey) throw new Error(`api-key create printed no key: ${created}`);
+  api = { url, apiKey };
 }, 900_000);
 
 afterAll(async () => {
@@ -156,20 +162,18 @@ describe('the image, in a real Docker engine', () => {
   }, 120_000);
 
   it("the worker's sandboxed job processors leave no zombie processes", async () => {
-    const auth = { authorization: `Bearer ${PRODUCTION_ENV.ADMIN_TOKEN}` };
-    const ids = [await postJob(url, { steps: 2 }, auth), await postJob(url, { steps: 2 }, auth)];
-    for (const id of ids) expect((await waitForJob(url, id, (j) => j.state === 'completed')).state).toBe('completed');
+    const ids = [await postJob(api, { steps: 2 }), await postJob(api, { steps: 2 })];
+    for (const id of ids) expect((await waitForJob(api, id, (j) => j.state === 'completed')).state).toBe('completed');
     const states = dockerOk(['exec', worker, 'sh', '-c', 'cat /proc/[0-9]*/stat 2>/dev/null | cut -d" " -f3']).split('\n');
     expect(states.filter((s) => s === 'Z')).toEqual([]);
   }, 90_000);
 
   it('docker stop ends the worker with exit code 0 after its in-flight job finishes, then the web with 0', async () => {
-    const auth = { authorization: `Bearer ${PRODUCTION_ENV.ADMIN_TOKEN}` };
-    const id = await postJob(url, { steps: 5, stepMs: 400 }, auth);
-    await waitForJob(url, id, (j) => j.state === 'active');
+    const id = await postJob(api, { steps: 5, stepMs: 400 });
+    await waitForJob(api, id, (j) => j.state === 'active');
     dockerOk(['stop', worker]);
     expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', worker])).toBe('0 false');
-    expect((await waitForJob(url, id, (j) => j.state !== 'active', 5_000)).state).toBe('completed');
+    expect((await waitForJob(api, id, (j) => j.state !== 'active', 5_000)).state).toBe('completed');
     dockerOk(['stop', web]);
     expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}}', web])).toBe('0');
   }, 120_000);

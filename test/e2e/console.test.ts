@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { postJob } from '../support/processes';
+import { createApiKey } from '../support/api-keys';
+import { postJob, type JobsApi } from '../support/processes';
 import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
 import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
 import { deliverWebhook, paymentIntentEvent } from './support/signed-event';
@@ -12,12 +13,15 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let problems: PageProblems;
+/** The jobs API of the stack, with a key made the way `npm run api-key -- create` makes one. */
+let jobs: JobsApi;
 
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startConsoleStack(), launchChromium()]);
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   page = await context.newPage();
   problems = await watchPage(page);
+  jobs = { url: stack.url, apiKey: await createApiKey(stack.env, { name: 'e2e producer' }) };
 });
 
 afterAll(async () => {
@@ -63,9 +67,9 @@ describe('operator console in a real browser', () => {
     await shows('count-jobs-completed', '0');
     await problems.resetLayoutShift();
     // Active for about 6 s: several 2 s polls see it even on a busy CI machine.
-    await postJob(stack.url, { steps: 3, stepMs: 2000 });
+    await postJob(jobs, { steps: 3, stepMs: 2000 });
     await shows('count-jobs-active', '1');
-    await Promise.all([postJob(stack.url, {}), postJob(stack.url, {}), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await Promise.all([postJob(jobs, {}), postJob(jobs, {}), postJob(jobs, { failUntilAttempt: 1 })]);
     await shows('count-jobs-failed', '1');
     // The two quick jobs and, once its 6 s are up, the slow one.
     await shows('count-jobs-completed', '3');
@@ -98,7 +102,7 @@ describe('operator console in a real browser', () => {
   });
 
   it('retries all failed jobs at once after confirming', async () => {
-    await Promise.all([postJob(stack.url, { failUntilAttempt: 1 }), postJob(stack.url, { failUntilAttempt: 1 })]);
+    await Promise.all([postJob(jobs, { failUntilAttempt: 1 }), postJob(jobs, { failUntilAttempt: 1 })]);
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Jobs' }).click();
     await page.getByRole('navigation', { name: 'Job states' }).getByRole('link', { name: /^failed\s*2$/ }).waitFor();
     await page.getByRole('button', { name: 'Retry all failed' }).click();
@@ -168,10 +172,45 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'event-replayed');
   });
 
+  it('creates an API key shown exactly once, a program posts a job with it (202), and after revoking it gets 403', async () => {
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('e2e console key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByTestId('new-api-key').waitFor();
+    const token = await page.getByLabel('API key', { exact: true }).inputValue();
+    expect(token).toMatch(/^hl_[0-9a-f]{16}_[0-9a-f]{64}$/);
+    await screenshot(page, 'api-key-created');
+
+    const post = () =>
+      fetch(`${stack.url}/api/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"from":"console key"}',
+      });
+    expect((await post()).status).toBe(202);
+
+    // Once dismissed, the key is nowhere on the page, and the list never had it.
+    await page.getByRole('button', { name: 'Done, I have stored it' }).click();
+    const id = token.split('_')[1]!;
+    const row = page.getByTestId(`api-key-${id}`);
+    await row.waitFor();
+    expect(await page.content()).not.toContain(token.split('_')[2]!);
+
+    await row.getByRole('button', { name: 'Revoke e2e console key' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByTestId('action-outcome').filter({ hasText: 'revoked' }).waitFor();
+    await row.getByTestId('api-key-status').filter({ hasText: /^revoked/ }).waitFor();
+    await screenshot(page, 'api-key-revoked');
+    const refused = await post();
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('FORBIDDEN');
+  });
+
   it('is readable at 375 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const [path, ready, name] of [
       ['/', 'queue-jobs', 'overview-375'],
+      ['/keys', 'api-keys-table', 'api-keys-375'],
       ['/jobs/jobs?state=completed', 'jobs-table', 'jobs-completed-375'],
     ] as const) {
       await page.goto(`${stack.url}${path}`);

@@ -14,7 +14,7 @@ import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { intakeLogFor } from '../../src/events/intake-log';
 import { createRedis, waitForRedis } from '../../src/redis';
 import { startTestApp, type TestApp } from '../support/app';
-import { startRedis, type TestRedis } from '../support/redis';
+import { fillToMaxmemory, startRedis, type TestRedis } from '../support/redis';
 
 const TOKEN = 'admin-api-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -84,7 +84,7 @@ describe('admin API', () => {
     expect(await res.json()).toEqual({ tokenId: expect.stringMatching(/^[0-9a-f]{8}$/) });
   });
 
-  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age, the intake backlog and Redis memory', async () => {
+  it('overview counts jobs by state per queue, with throughput, workers, oldest waiting age, the intake backlog, open and lost index records and Redis memory', async () => {
     const accepted = buildStripeEvent('customer.created');
     await intakeLogFor(app.deps.redis, app.deps.config).append(accepted.id, JSON.stringify(accepted));
     await jobsQueue().add('job', { a: 1 });
@@ -102,7 +102,11 @@ describe('admin API', () => {
     expect(jobs.workers).toEqual([]);
     expect(overview.intake).toEqual({ waiting: 1, pending: 0 });
     expect(await app.moveIntake()).toBe(1);
-    expect(((await (await get('/api/admin/overview')).json()) as Overview).intake).toEqual({ waiting: 0, pending: 0 });
+    const moved = (await (await get('/api/admin/overview')).json()) as Overview;
+    expect(moved.intake).toEqual({ waiting: 0, pending: 0 });
+    // The moved event is queued in the index until a worker processes it: one open record, none lost.
+    expect(moved.events).toEqual({ open: 1, oldestOpenAgeMs: expect.any(Number), lost: 0 });
+    expect(overview.events).toEqual({ open: 0, oldestOpenAgeMs: null, lost: 0 });
     expect(overview.redis).toMatchObject({ policy: 'noeviction', usedBytes: expect.any(Number) });
     expect(overview.redis.usedBytes).toBeGreaterThan(0);
   });
@@ -210,5 +214,43 @@ describe('admin API', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runShutdownSteps(deps.closeSteps, logger);
     }
+  });
+
+  describe('when Redis is full (maxmemory reached under noeviction)', () => {
+    let full: TestRedis;
+    let fullApp: TestApp;
+    beforeEach(async () => {
+      full = await startRedis({ appendOnly: false });
+      fullApp = await startTestApp(full.url, { ADMIN_TOKEN: TOKEN, ADMIN_AUTH_FAILURES_PER_MINUTE: '2' });
+    });
+    afterEach(async () => {
+      await fullApp.close();
+      await full.destroy();
+    });
+
+    it('the overview and job removal still work with the admin token, so operators can free memory', async () => {
+      const jobs = await Promise.all([0, 1, 2].map((n) => fullApp.deps.queues.jobs.add('job', { n })));
+      const redisFull = await fillToMaxmemory(full.url);
+      try {
+        const overview = await fetch(`${fullApp.url}/api/admin/overview`, { headers: auth });
+        expect(overview.status).toBe(200);
+        expect(((await overview.json()) as Overview).queues.find((q) => q.name === 'jobs')?.counts.waiting).toBe(3);
+
+        const removed = await fetch(`${fullApp.url}/api/admin/queues/jobs/jobs/${jobs[0]!.id}`, { method: 'DELETE', headers: auth });
+        expect(removed.status).toBe(200);
+        expect(await fullApp.deps.queues.jobs.getJob(jobs[0]!.id!)).toBeUndefined();
+      } finally {
+        await redisFull.free();
+      }
+    });
+
+    it('wrong tokens are still limited per address while Redis refuses writes', async () => {
+      await fillToMaxmemory(full.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        statuses.push((await fetch(`${fullApp.url}/api/admin/overview`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status);
+      }
+      expect(statuses).toEqual([401, 401, 429]);
+    });
   });
 });

@@ -107,9 +107,25 @@ describe('admin auth', () => {
   });
 
   it('counts wrong-token attempts too, so guessing is rate limited', async () => {
-    const { url } = await start({ ADMIN_RATE_LIMIT_PER_MINUTE: '2' });
+    const { url } = await start({ ADMIN_AUTH_FAILURES_PER_MINUTE: '2' });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) statuses.push((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status);
+    expect(statuses).toEqual([401, 401, 429]);
+  });
+
+  it('when a guesser reached the failure limit, refuses even the right token from that address, so the answers tell it nothing', async () => {
+    const { url } = await start({ ADMIN_AUTH_FAILURES_PER_MINUTE: '2' });
+    for (let i = 0; i < 2; i += 1) expect((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    const right = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(right.status).toBe(429);
+    expect(right.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('counts wrong tokens across two app instances sharing one Redis', async () => {
+    const env = { QUEUE_PREFIX: `test-${randomUUID()}`, ADMIN_AUTH_FAILURES_PER_MINUTE: '2' };
+    const [a, b] = [await start(env), await start(env)];
+    const statuses: number[] = [];
+    for (const url of [a.url, b.url, a.url]) statuses.push((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status);
     expect(statuses).toEqual([401, 401, 429]);
   });
 
@@ -123,15 +139,23 @@ describe('admin auth', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
   });
 
-  it('when Redis is unreachable, answers 503 REDIS_UNAVAILABLE instead of letting the request through', async () => {
+  it('when Redis is unreachable, keeps the limits in this process instead of refusing or letting everything through', async () => {
     const own = await startRedis({ appendOnly: false });
-    const app = await startGuardedApp(own.url, { QUEUE_PREFIX: `test-${randomUUID()}`, ADMIN_TOKEN: TOKEN });
+    const app = await startGuardedApp(own.url, {
+      QUEUE_PREFIX: `test-${randomUUID()}`,
+      ADMIN_TOKEN: TOKEN,
+      ADMIN_RATE_LIMIT_PER_MINUTE: '2',
+      ADMIN_AUTH_FAILURES_PER_MINUTE: '1',
+    });
     apps.push(app);
     try {
       await own.stop();
-      const res = await fetch(app.url, { headers: { authorization: `Bearer ${TOKEN}` } });
-      expect(res.status).toBe(503);
-      expect(((await res.json()) as { code: string }).code).toBe('REDIS_UNAVAILABLE');
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) statuses.push((await fetch(app.url, { headers: { authorization: `Bearer ${TOKEN}` } })).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      const guesses: number[] = [];
+      for (let i = 0; i < 2; i += 1) guesses.push((await fetch(app.url, { headers: { authorization: 'Bearer nope' } })).status);
+      expect(guesses).toEqual([401, 429]);
     } finally {
       await own.destroy();
     }

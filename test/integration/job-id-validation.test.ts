@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from '../support/app';
+import { apiKeyHeader } from '../support/api-keys';
 import { startRedis, type TestRedis } from '../support/redis';
 
 const TOKEN = 'job-id-validation-admin-token-0123';
@@ -6,6 +7,8 @@ const admin = { authorization: `Bearer ${TOKEN}` };
 
 let redis: TestRedis;
 let app: TestApp;
+/** An API key of the app's deployment for the jobs API. */
+let auth: { authorization: string };
 
 beforeAll(async () => {
   redis = await startRedis({ appendOnly: false });
@@ -15,8 +18,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   app = await startTestApp(redis.url, { ADMIN_TOKEN: TOKEN, ADMIN_RATE_LIMIT_PER_MINUTE: '10000' });
+  auth = await apiKeyHeader(app);
   // A stored job: the queue's meta hash, id counter, wait list, events stream and marker now exist.
-  const res = await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
+  const res = await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{"n":1}' });
   expect(res.status).toBe(202);
 });
 afterEach(async () => {
@@ -38,16 +42,16 @@ async function jobNotFound(res: Response, id: string) {
 
 describe('job ids that name BullMQ internal keys', () => {
   test('GET /api/jobs/<a BullMQ key name> answers 404 JOB_NOT_FOUND, never the key', async () => {
-    for (const name of BULLMQ_KEY_NAMES) await jobNotFound(await fetch(`${app.url}/api/jobs/${name}`), name);
+    for (const name of BULLMQ_KEY_NAMES) await jobNotFound(await fetch(`${app.url}/api/jobs/${name}`, { headers: auth }), name);
   });
 
   test("GET /api/jobs/<job id>:logs (a job's own sub-key) and malformed ids answer 404 JOB_NOT_FOUND", async () => {
     const { jobId } = (await (
-      await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{}' })
     ).json()) as { jobId: string };
     await app.deps.queues.jobs.getJob(jobId).then((job) => job!.log('a line'));
     for (const id of [`${jobId}:logs`, `${jobId}:lock`, 'x'.repeat(256), 'a b', 'a.b', 'ümlaut']) {
-      await jobNotFound(await fetch(`${app.url}/api/jobs/${encodeURIComponent(id)}`), id);
+      await jobNotFound(await fetch(`${app.url}/api/jobs/${encodeURIComponent(id)}`, { headers: auth }), id);
     }
   });
 
@@ -71,13 +75,13 @@ describe('job ids hooklane makes stay valid', () => {
     const idempotent = (await (
       await fetch(`${app.url}/api/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': 'valid-ids' },
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'valid-ids', ...auth },
         body: '{}',
       })
     ).json()) as { jobId: string };
-    expect((await fetch(`${app.url}/api/jobs/${idempotent.jobId}`)).status).toBe(200);
+    expect((await fetch(`${app.url}/api/jobs/${idempotent.jobId}`, { headers: auth })).status).toBe(200);
     const [uuidJob] = await app.deps.queues.jobs.getWaiting(0, 10).then((jobs) => jobs.filter((j) => j.id !== idempotent.jobId));
-    expect((await fetch(`${app.url}/api/jobs/${uuidJob!.id}`)).status).toBe(200);
+    expect((await fetch(`${app.url}/api/jobs/${uuidJob!.id}`, { headers: auth })).status).toBe(200);
 
     const events = app.deps.queues['stripe-events'];
     for (const id of ['evt_1PqRsTuVwXyZ0123', 'evt_1PqRsTuVwXyZ0123-replay-1']) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../support/app';
+import { apiKeyHeader } from '../support/api-keys';
 import { startRedis, type TestRedis } from '../support/redis';
 
 // Two web instances (two createApp, two Redis connections) sharing one Redis and one queue prefix: what
@@ -7,6 +8,8 @@ import { startRedis, type TestRedis } from '../support/redis';
 let redis: TestRedis;
 let webA: TestApp;
 let webB: TestApp;
+/** One API key, valid on both instances (they share Redis and the prefix). */
+let auth: { authorization: string };
 
 beforeAll(async () => {
   redis = await startRedis({ appendOnly: false });
@@ -17,6 +20,7 @@ afterAll(async () => {
 beforeEach(async () => {
   const shared = { QUEUE_PREFIX: `test-${randomUUID()}` };
   [webA, webB] = await Promise.all([startTestApp(redis.url, shared), startTestApp(redis.url, shared)]);
+  auth = await apiKeyHeader(webA);
 });
 afterEach(async () => {
   await Promise.all([webA.close(), webB.close()]);
@@ -31,7 +35,7 @@ interface Answer {
 async function post(app: TestApp, key: string, sent: Record<string, unknown>): Promise<Answer> {
   const res = await fetch(`${app.url}/api/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    headers: { 'content-type': 'application/json', 'idempotency-key': key, ...auth },
     body: JSON.stringify(sent),
     signal: AbortSignal.timeout(5000),
   });

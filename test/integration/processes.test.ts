@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { alive, postJob, startWeb, startWorker, waitForJob, runNode, type RunningProcess, type WebProcess } from '../support/processes';
+import { createApiKey } from '../support/api-keys';
+import { alive, postJob, startWeb, startWorker, waitForJob, runNode, type JobsApi, type RunningProcess, type WebProcess } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
 import { randomUUID } from 'node:crypto';
 
@@ -20,10 +21,11 @@ const baseEnv = () => ({
   WORKER_LOCK_DURATION_MS: '1500',
 });
 
-async function web(env: NodeJS.ProcessEnv): Promise<WebProcess> {
+/** A web process, with an API key of its deployment for the jobs API. */
+async function web(env: NodeJS.ProcessEnv): Promise<WebProcess & JobsApi> {
   const p = await startWeb(env);
   running.push(p);
-  return p;
+  return { ...p, apiKey: await createApiKey(env) };
 }
 async function worker(env: NodeJS.ProcessEnv): Promise<RunningProcess> {
   const p = await startWorker(env);
@@ -46,8 +48,8 @@ describe.each(['thread', 'process', 'none'])('job lifecycle with WORKER_SANDBOX=
     const env = { ...baseEnv(), WORKER_SANDBOX: sandbox };
     const w = await web(env);
     await worker(env);
-    const jobId = await postJob(w.url, { steps: 2, color: 'blue' });
-    const job = await waitForJob(w.url, jobId, (j) => j.state === 'completed');
+    const jobId = await postJob(w, { steps: 2, color: 'blue' });
+    const job = await waitForJob(w, jobId, (j) => j.state === 'completed');
     expect(job.returnValue).toMatchObject({ ok: true, steps: 2, keys: ['steps', 'color'] });
     expect(job.progress).toBe(100);
     expect(job.logs).toEqual(['attempt 1 started with 2 step(s)', 'step 1/2 done', 'step 2/2 done']);
@@ -59,8 +61,8 @@ describe('retries', () => {
     const env = baseEnv();
     const w = await web(env);
     await worker(env);
-    const jobId = await postJob(w.url, { failUntilAttempt: 2, steps: 1 });
-    const job = await waitForJob(w.url, jobId, (j) => j.state === 'completed');
+    const jobId = await postJob(w, { failUntilAttempt: 2, steps: 1 });
+    const job = await waitForJob(w, jobId, (j) => j.state === 'completed');
     expect(job.attemptsMade).toBe(3);
     expect(job.returnValue).toMatchObject({ attempt: 3 });
   });
@@ -69,8 +71,8 @@ describe('retries', () => {
     const env = baseEnv();
     const w = await web(env);
     const wk = await worker(env);
-    const jobId = await postJob(w.url, { fail: 'permanent' });
-    const job = await waitForJob(w.url, jobId, (j) => j.state === 'failed');
+    const jobId = await postJob(w, { fail: 'permanent' });
+    const job = await waitForJob(w, jobId, (j) => j.state === 'failed');
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toBe('asked to fail permanently');
     await wk.waitForOutput('"willRetry":false');
@@ -80,8 +82,8 @@ describe('retries', () => {
     const env = baseEnv();
     const w = await web(env);
     await worker(env);
-    const jobId = await postJob(w.url, { steps: 'many' });
-    const job = await waitForJob(w.url, jobId, (j) => j.state === 'failed');
+    const jobId = await postJob(w, { steps: 'many' });
+    const job = await waitForJob(w, jobId, (j) => j.state === 'failed');
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toMatch(/steps must be/);
   });
@@ -92,15 +94,15 @@ describe('worker crashes and restarts', () => {
     const env = { ...baseEnv(), WORKER_SANDBOX: 'process' };
     const w = await web(env);
     const first = await worker(env);
-    const jobId = await postJob(w.url, { steps: 6, stepMs: 300 });
-    await waitForJob(w.url, jobId, (j) => j.state === 'active' && Number(j.progress) > 0);
+    const jobId = await postJob(w, { steps: 6, stepMs: 300 });
+    await waitForJob(w, jobId, (j) => j.state === 'active' && Number(j.progress) > 0);
     const sandboxChildren = childPids(first.child.pid!);
     expect(sandboxChildren.length).toBeGreaterThan(0);
     await first.kill('SIGKILL');
     // The orphaned sandbox child notices its parent is gone and exits instead of running on.
     await waitUntil(() => sandboxChildren.every((pid) => !alive(pid)));
     await worker(env);
-    const job = await waitForJob(w.url, jobId, (j) => j.state === 'completed', 45_000);
+    const job = await waitForJob(w, jobId, (j) => j.state === 'completed', 45_000);
     expect(job.returnValue).toMatchObject({ ok: true, steps: 6 });
     expect(job.logs.filter((l) => l.startsWith('attempt')).length).toBeGreaterThanOrEqual(2);
   });
@@ -109,11 +111,11 @@ describe('worker crashes and restarts', () => {
     const env = baseEnv();
     const w = await web(env);
     const wk = await worker(env);
-    const jobId = await postJob(w.url, { steps: 4, stepMs: 250 });
-    await waitForJob(w.url, jobId, (j) => j.state === 'active');
+    const jobId = await postJob(w, { steps: 4, stepMs: 250 });
+    await waitForJob(w, jobId, (j) => j.state === 'active');
     const exit = await wk.kill('SIGTERM');
     expect(exit.code).toBe(0);
-    const job = await waitForJob(w.url, jobId, () => true);
+    const job = await waitForJob(w, jobId, () => true);
     expect(job.state).toBe('completed');
     expect(wk.output()).toContain('shutdown complete');
   });
@@ -122,14 +124,14 @@ describe('worker crashes and restarts', () => {
     const env = baseEnv();
     const w = await web(env);
     const wk = await worker(env);
-    const before = await postJob(w.url, { steps: 1 });
-    await waitForJob(w.url, before, (j) => j.state === 'completed');
+    const before = await postJob(w, { steps: 1 });
+    await waitForJob(w, before, (j) => j.state === 'completed');
     await redis.stop();
     await wk.waitForOutput('redis connection error');
     await redis.start();
     // The web's producer reconnects too: readyz and the API come back without a restart.
-    const after = await waitForAccepted(w.url, { steps: 1 });
-    const job = await waitForJob(w.url, after, (j) => j.state === 'completed', 45_000);
+    const after = await waitForAccepted(w, { steps: 1 });
+    const job = await waitForJob(w, after, (j) => j.state === 'completed', 45_000);
     expect(job.returnValue).toMatchObject({ ok: true });
     expect(wk.child.exitCode).toBeNull();
   });
@@ -149,11 +151,11 @@ async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<
 }
 
 /** Posts until the API accepts again (it answers 503 while its connection is still coming back). */
-async function waitForAccepted(url: string, body: unknown): Promise<string> {
+async function waitForAccepted(api: JobsApi, body: unknown): Promise<string> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      return await postJob(url, body);
+      return await postJob(api, body);
     } catch (err) {
       if (Date.now() > deadline) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -174,7 +176,7 @@ describe('web shutdown', () => {
         port,
         method: 'POST',
         path: '/api/jobs',
-        headers: { 'content-type': 'application/json', expect: '100-continue' },
+        headers: { 'content-type': 'application/json', expect: '100-continue', authorization: `Bearer ${w.apiKey}` },
       });
       const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
         req.on('response', (res) => {
@@ -202,7 +204,7 @@ describe('web shutdown', () => {
     const w2 = await web(env);
     for (const a of answers) {
       const { jobId } = JSON.parse(a.body) as { jobId: string };
-      const res = await fetch(`${w2.url}/api/jobs/${jobId}`);
+      const res = await fetch(`${w2.url}/api/jobs/${jobId}`, { headers: { authorization: `Bearer ${w2.apiKey}` } });
       expect(res.status).toBe(200);
     }
   });

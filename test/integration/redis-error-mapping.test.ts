@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { Job } from 'bullmq';
 import { createLogger } from '../../src/logger';
 import { startTestApp, type TestApp } from '../support/app';
+import { apiKeyHeader } from '../support/api-keys';
 import { startRedis, type TestRedis } from '../support/redis';
 
 type Line = Record<string, unknown> & { level: string; msg: string };
@@ -16,6 +17,8 @@ const ADMIN_TOKEN = 'redis-error-mapping-admin-token-01';
 
 let redis: TestRedis;
 let app: TestApp;
+/** An API key of the app's deployment for the jobs API. */
+let auth: { authorization: string };
 let lines: Line[];
 
 beforeAll(async () => {
@@ -33,6 +36,7 @@ beforeEach(async () => {
     },
   });
   app = await startTestApp(redis.url, { ADMIN_TOKEN, ADMIN_RATE_LIMIT_PER_MINUTE: '10000' }, { logger: createLogger({ level: 'info', name: 'web' }, sink) });
+  auth = await apiKeyHeader(app);
 });
 afterEach(async () => {
   await app.close();
@@ -41,7 +45,7 @@ afterEach(async () => {
 const postJob = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${app.url}/api/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...auth, ...headers },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(5000),
   });
@@ -77,7 +81,7 @@ describe('a Redis error that is a bug, not an outage', () => {
   test('WRONGTYPE on a job key read by GET /api/jobs/:id answers 500 INTERNAL, logged at error', async () => {
     await app.deps.redis.rpush(`${app.deps.config.QUEUE_PREFIX}:jobs:not-a-hash`, 'x');
 
-    await expectProblem(await fetch(`${app.url}/api/jobs/not-a-hash`), 500, 'INTERNAL');
+    await expectProblem(await fetch(`${app.url}/api/jobs/not-a-hash`, { headers: auth }), 500, 'INTERNAL');
     expect(failedLines()).toEqual([expect.objectContaining({ code: 'INTERNAL' })]);
   });
 });

@@ -10,7 +10,7 @@ import { fixtureEvent, WEBHOOK_SECRET } from './webhooks-support';
 type Line = Record<string, unknown> & { msg: string };
 
 /** The web as main.ts builds it, logging through hooklane's own logger into `lines`. */
-async function startLoggedServer(redisUrl: string, lines: Line[]): Promise<TestApp> {
+async function startLoggedServer(redisUrl: string, lines: Line[], env: Record<string, string> = {}): Promise<TestApp> {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const text of chunk.toString().split('\n')) if (text) lines.push(JSON.parse(text) as Line);
@@ -19,16 +19,25 @@ async function startLoggedServer(redisUrl: string, lines: Line[]): Promise<TestA
   });
   return startTestApp(
     redisUrl,
-    { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, ADMIN_TOKEN, ...env },
     { listener: (deps) => withWebhookFastPath(deps, createApp(deps)), logger: createLogger({ level: 'info', name: 'web' }, sink) },
   );
 }
 
 const CONNECTED = 'acct_1LogsTest000000';
+const ADMIN_TOKEN = 'request-logs-admin-token-0123456789';
+// Documentation addresses (RFC 5737): only ever written into a header, never connected to.
+const CLIENT = '203.0.113.7';
+const FORGED = '198.51.100.9';
 
-function deliver(url: string, path: string, requestId: string, signature?: string) {
+function deliver(url: string, path: string, requestId: string, signature?: string, extraHeaders: Record<string, string> = {}) {
   const { event, payload } = fixtureEvent('payment_intent.succeeded', { account: CONNECTED });
-  const headers = { 'content-type': 'application/json', 'x-request-id': requestId, 'stripe-signature': signature ?? signStripePayload(payload, WEBHOOK_SECRET) };
+  const headers = {
+    'content-type': 'application/json',
+    'x-request-id': requestId,
+    'stripe-signature': signature ?? signStripePayload(payload, WEBHOOK_SECRET),
+    ...extraHeaders,
+  };
   return { event, sent: fetch(`${url}${path}`, { method: 'POST', headers, body: payload }) };
 }
 
@@ -86,5 +95,55 @@ describe('request log lines carry their ids (the web keeps no async log context)
     const logged = linesOf('req-logs-express');
     expect(logged.map((line) => line.msg)).toEqual(['stripe event accepted', 'request completed']);
     for (const line of logged) expect(line).toMatchObject({ eventId: event.id, accountId: CONNECTED });
+  });
+
+  describe('the client IP (req.ip, through TRUST_PROXY hops of X-Forwarded-For)', () => {
+    // What the ALB sends: whatever the client claimed, then the address the ALB saw.
+    const viaProxy = { 'x-forwarded-for': `${FORGED}, ${CLIENT}` };
+
+    it('is on a fast-path delivery line, so deliveries can be traced to their sender', async () => {
+      const { sent } = deliver(app.url, '/webhooks/stripe', 'req-ip-fast', undefined, viaProxy);
+      expect((await sent).status).toBe(200);
+      expect(linesOf('req-ip-fast')).toEqual([expect.objectContaining({ msg: 'stripe event accepted', clientIp: CLIENT })]);
+    });
+
+    it('is on a refused delivery\'s lines', async () => {
+      const { sent } = deliver(app.url, '/webhooks/stripe', 'req-ip-refused', 't=1,v1=00', viaProxy);
+      expect((await sent).status).toBe(400);
+      const logged = linesOf('req-ip-refused');
+      expect(logged).toHaveLength(2);
+      for (const line of logged) expect(line.clientIp).toBe(CLIENT);
+    });
+
+    it('is on every line of a failed admin sign-in, so guessing can be traced', async () => {
+      const res = await fetch(`${app.url}/api/admin/session`, { headers: { authorization: 'Bearer wrong-token-0123456789', 'x-request-id': 'req-ip-admin-401', ...viaProxy } });
+      expect(res.status).toBe(401);
+      const logged = linesOf('req-ip-admin-401');
+      expect(logged.map((line) => line.msg)).toEqual(['request rejected', 'request completed']);
+      for (const line of logged) expect(line.clientIp).toBe(CLIENT);
+    });
+
+    it('is on an admin audit line and its request line', async () => {
+      const job = await app.deps.queues.jobs.add('job', {});
+      const res = await fetch(`${app.url}/api/admin/queues/jobs/jobs/${job.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'x-request-id': 'req-ip-admin-action', ...viaProxy },
+      });
+      expect(res.status).toBe(200);
+      const logged = linesOf('req-ip-admin-action');
+      expect(logged.map((line) => line.msg)).toEqual(['admin action', 'request completed']);
+      for (const line of logged) expect(line.clientIp).toBe(CLIENT);
+    });
+
+    it('with TRUST_PROXY=0, is the socket\'s address whatever X-Forwarded-For claims', async () => {
+      await app.close();
+      app = await startLoggedServer(redis.url, lines, { TRUST_PROXY: '0' });
+      const { sent } = deliver(app.url, '/webhooks/stripe', 'req-ip-untrusted', undefined, viaProxy);
+      expect((await sent).status).toBe(200);
+      const res = await fetch(`${app.url}/api/admin/session`, { headers: { 'x-request-id': 'req-ip-untrusted-admin', ...viaProxy } });
+      expect(res.status).toBe(401);
+      for (const line of [...linesOf('req-ip-untrusted'), ...linesOf('req-ip-untrusted-admin')]) expect(line.clientIp).toBe('127.0.0.1');
+      expect(linesOf('req-ip-untrusted-admin')).toHaveLength(2);
+    });
   });
 });

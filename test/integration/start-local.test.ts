@@ -1,9 +1,25 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/dev/embedded-redis';
 import { alive, ROOT, runNode } from '../support/processes';
+
+/**
+ * What a user runs next to `npm start`: the built `npm run api-key -- create`, with no REDIS_URL (it finds
+ * the embedded Redis through the data directory). Returns the printed key.
+ */
+function createKeyBesideNpmStart(dataDir: string): string {
+  const run = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/api-key.js'), 'create', 'start-local test'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOOKLANE_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  const key = /hl_[0-9a-f]{16}_[0-9a-f]{64}/.exec(run.stdout)?.[0];
+  if (run.status !== 0 || !key) throw new Error(`api-key create failed (${run.status}): ${run.stdout}${run.stderr}`);
+  return key;
+}
 
 describe('npm start (dist/dev/start-local.js)', () => {
   test('brings up Redis, web and worker, prints the URL, and SIGTERM leaves no process behind', async () => {
@@ -25,7 +41,7 @@ describe('npm start (dist/dev/start-local.js)', () => {
 
       const res = await fetch(`http://127.0.0.1:${port}/api/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${createKeyBesideNpmStart(dataDir)}` },
         body: '{"steps":1}',
       });
       expect(res.status).toBe(202);
@@ -35,6 +51,8 @@ describe('npm start (dist/dev/start-local.js)', () => {
       const exit = await local.kill('SIGTERM');
       expect(exit.code).toBe(0);
       expect(pids.filter(alive)).toEqual([]);
+      // A stopped npm start leaves no Redis URL behind for the tools to find.
+      expect(existsSync(path.join(dataDir, 'redis-url'))).toBe(false);
     } finally {
       await local.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
@@ -61,7 +79,7 @@ describe('npm start (dist/dev/start-local.js)', () => {
       const pids = [...output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
       const res = await fetch(`http://127.0.0.1:${port}/api/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${createKeyBesideNpmStart(dataDir)}` },
         body: '{"steps":3,"stepMs":300}',
       });
       expect(res.status).toBe(202);

@@ -1,9 +1,12 @@
 import { request } from 'node:http';
+import { ApiKeyStore } from '../../src/api-keys/api-key-store';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
 
 let redis: TestRedis;
 let app: TestApp;
+/** Authorization header of an API key of this app's deployment. */
+let auth: { authorization: string };
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -12,14 +15,16 @@ afterAll(async () => {
   await redis.destroy();
 });
 beforeEach(async () => {
-  app = await startTestApp(redis.url, { BODY_LIMIT: '1kb' });
+  app = await startTestApp(redis.url, { BODY_LIMIT: '1kb', JOBS_BODY_LIMIT: '1kb' });
+  const { token } = await new ApiKeyStore(app.deps.redis, { prefix: app.deps.config.QUEUE_PREFIX }).create({ name: 'web-app test' });
+  auth = { authorization: `Bearer ${token}` };
 });
 afterEach(async () => {
   await app.close();
 });
 
 const postJson = (body: string, headers: Record<string, string> = {}) =>
-  fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body });
 
 async function expectProblem(res: Response, status: number, code: string): Promise<Record<string, unknown>> {
   expect(res.status).toBe(status);
@@ -82,7 +87,7 @@ describe('bad input', () => {
   });
 
   test('a non-JSON content type answers 415', async () => {
-    const res = await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    const res = await fetch(`${app.url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'text/plain', ...auth }, body: 'hi' });
     await expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
@@ -93,7 +98,7 @@ describe('bad input', () => {
   });
 
   test('an unknown job id answers 404 JOB_NOT_FOUND', async () => {
-    await expectProblem(await fetch(`${app.url}/api/jobs/does-not-exist`), 404, 'JOB_NOT_FOUND');
+    await expectProblem(await fetch(`${app.url}/api/jobs/does-not-exist`, { headers: auth }), 404, 'JOB_NOT_FOUND');
   });
 
   test('a malformed Idempotency-Key answers 400', async () => {
@@ -109,7 +114,7 @@ describe('jobs API', () => {
     expect(res.headers.get('location')).toBe(`/api/jobs/${jobId}`);
     const job = await app.deps.queues.jobs.getJob(jobId);
     expect(job?.data).toEqual({ hello: 'world' });
-    const view = (await (await fetch(`${app.url}/api/jobs/${jobId}`)).json()) as Record<string, unknown>;
+    const view = (await (await fetch(`${app.url}/api/jobs/${jobId}`, { headers: auth })).json()) as Record<string, unknown>;
     expect(view).toMatchObject({ id: jobId, name: 'job', state: 'waiting', attemptsMade: 0, logs: [] });
     expect(Object.keys(view).sort()).toEqual(
       ['attemptsMade', 'createdAt', 'failedReason', 'finishedAt', 'id', 'logs', 'name', 'processedAt', 'progress', 'returnValue', 'state'].sort(),
@@ -157,7 +162,7 @@ describe('when Redis is unreachable', () => {
       // The signal bounds the request: a hanging producer fails the test instead of answering late.
       const res = await fetch(`${app.url}/api/jobs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: '{}',
         signal: AbortSignal.timeout(3000),
       });
@@ -175,7 +180,7 @@ describe('slow clients', () => {
   test('a request whose body is still arriving is answered once it completes', async () => {
     const { port } = new URL(app.url);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/jobs', headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/jobs', headers: { 'content-type': 'application/json', ...auth } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });

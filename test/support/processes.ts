@@ -99,9 +99,15 @@ export interface JobBody {
   logs: string[];
 }
 
+/** Where the jobs API is, and the API key to call it with. */
+export interface JobsApi {
+  url: string;
+  apiKey: string;
+}
+
 /** Polls the jobs API until `predicate` holds (the API is the observable outcome). */
 export async function waitForJob(
-  url: string,
+  { url, apiKey }: JobsApi,
   jobId: string,
   predicate: (job: JobBody) => boolean,
   timeoutMs = 30_000,
@@ -109,7 +115,7 @@ export async function waitForJob(
   const deadline = Date.now() + timeoutMs;
   let last: JobBody | undefined;
   while (Date.now() < deadline) {
-    const res = await fetch(`${url}/api/jobs/${jobId}`).catch(() => undefined);
+    const res = await fetch(`${url}/api/jobs/${jobId}`, { headers: { authorization: `Bearer ${apiKey}` } }).catch(() => undefined);
     if (res?.status === 200) {
       last = (await res.json()) as JobBody;
       if (predicate(last)) return last;
@@ -119,10 +125,10 @@ export async function waitForJob(
   throw new Error(`job ${jobId} did not reach the expected state; last seen ${JSON.stringify(last)}`);
 }
 
-export async function postJob(url: string, body: unknown, headers: Record<string, string> = {}): Promise<string> {
+export async function postJob({ url, apiKey }: JobsApi, body: unknown, headers: Record<string, string> = {}): Promise<string> {
   const res = await fetch(`${url}/api/jobs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}`, ...headers },
     body: JSON.stringify(body),
   });
   if (res.status !== 202) throw new Error(`POST /api/jobs answered ${res.status}: ${await res.text()}`);

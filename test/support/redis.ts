@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Redis as IORedis } from 'ioredis';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/dev/embedded-redis';
 
 export interface TestRedis {
@@ -33,6 +34,46 @@ export async function startRedis(options: { appendOnly?: boolean; extraArgs?: st
       await server?.stop();
       server = undefined;
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FullRedis {
+  /** Deletes the filler (DEL works under OOM), which takes Redis back under its maxmemory. */
+  free(): Promise<void>;
+}
+
+/**
+ * Makes a noeviction Redis full, as production's ElastiCache gets full: ~1 MB of filler keys is written,
+ * then maxmemory is set below what is used, so every write (INCR, SET, a script that writes) answers OOM
+ * while reads and DEL still work. The margin is wide enough that connections coming and going (their
+ * buffers count as used memory) do not take it back under.
+ */
+export async function fillToMaxmemory(redisUrl: string, fillerBytes = 1024 * 1024): Promise<FullRedis> {
+  const client = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+  const filler = 'x'.repeat(64 * 1024);
+  const keys = Array.from({ length: Math.ceil(fillerBytes / filler.length) }, (_, i) => `filler:${i}`);
+  try {
+    await client.config('SET', 'maxmemory', '0');
+    for (const key of keys) await client.set(key, filler);
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1]);
+    await client.config('SET', 'maxmemory', String(used - Math.floor(fillerBytes / 4)));
+    const probe = await client.incr('filler:probe').then(
+      () => 'stored',
+      (err: Error) => err.message,
+    );
+    if (!/^OOM/.test(probe)) throw new Error(`Redis still accepts writes after filling it: ${probe}`);
+  } finally {
+    client.disconnect();
+  }
+  return {
+    free: async () => {
+      const freer = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+      try {
+        await freer.del(...keys);
+      } finally {
+        freer.disconnect();
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ export type Route =
   | { name: 'event'; id: string }
   | { name: 'jobs'; queue: string; state: JobState; page: number }
   | { name: 'job'; queue: string; id: string }
+  | { name: 'api-keys' }
   | { name: 'not-found'; path: string };
 
 export interface EventQuery {
@@ -63,6 +64,8 @@ export function parseRoute(pathname: string, search = ''): Route {
     };
   }
   if (first === 'jobs' && count === 4 && second && third === 'job' && fourth) return { name: 'job', queue: second, id: fourth };
+  // Not /api-keys: /api... paths belong to the web tier at CloudFront.
+  if (first === 'keys' && count === 1) return { name: 'api-keys' };
   return { name: 'not-found', path: pathname };
 }
 
@@ -86,14 +89,17 @@ export function hrefFor(route: Route): string {
     }
     case 'job':
       return `/jobs/${enc(route.queue)}/job/${enc(route.id)}`;
+    case 'api-keys':
+      return '/keys';
     case 'not-found':
       return route.path;
   }
 }
 
 /** Which top-level section a route belongs to, for the navigation's aria-current. */
-export function sectionOf(route: Route): 'overview' | 'events' | 'jobs' | null {
+export function sectionOf(route: Route): 'overview' | 'events' | 'jobs' | 'api-keys' | null {
   if (route.name === 'overview') return 'overview';
+  if (route.name === 'api-keys') return 'api-keys';
   if (route.name === 'events' || route.name === 'event') return 'events';
   if (route.name === 'jobs' || route.name === 'job') return 'jobs';
   return null;
@@ -113,6 +119,8 @@ export function titleFor(route: Route): string {
         return `${route.queue} · ${route.state} jobs`;
       case 'job':
         return `Job ${route.id} · ${route.queue}`;
+      case 'api-keys':
+        return 'API keys';
       case 'not-found':
         return 'Page not found';
     }

@@ -5,7 +5,7 @@ import { ErrorPanel, Loading, StaleNotice } from '../components/status';
 import { ThroughputChart } from '../components/throughput-chart';
 import { usePoll } from '../components/use-poll';
 import { formatCount, formatDuration, formatMemory, formatTimestamp } from '../logic/format';
-import { hrefFor } from '../logic/routes';
+import { emptyEventQuery, hrefFor } from '../logic/routes';
 
 function QueueCard({ queue }: { queue: QueueOverview }) {
   const workers = queue.workers.length;
@@ -72,6 +72,42 @@ function IntakeCard({ overview }: { overview: Overview }) {
   );
 }
 
+/**
+ * The event index's convergence: records still queued or processing (the index sweep settles any that
+ * outlive their job), and events lost, which must stay at zero.
+ */
+function EventIndexCard({ overview }: { overview: Overview }) {
+  const { events } = overview;
+  return (
+    <section class="card" aria-labelledby="event-index-title" data-testid="event-index-card">
+      <header class="card-header">
+        <h2 id="event-index-title">Event index</h2>
+        <span class={`badge ${events.lost > 0 ? 'state-lost' : 'badge-ok'}`}>{events.lost > 0 ? 'events lost' : 'ok'}</span>
+      </header>
+      <dl class="facts">
+        <div>
+          <dt>Queued or processing</dt>
+          <dd class="num" data-testid="events-open">
+            {formatCount(events.open)}
+            {events.oldestOpenAgeMs !== null && <span class="hint"> — oldest {formatDuration(events.oldestOpenAgeMs)}</span>}
+          </dd>
+        </div>
+        <div>
+          <dt>Lost</dt>
+          <dd class={`num ${events.lost > 0 ? 'text-danger' : ''}`} data-testid="events-lost">
+            {events.lost > 0 ? (
+              <Link href={hrefFor({ name: 'events', query: { ...emptyEventQuery(), status: 'lost' } })}>{formatCount(events.lost)}</Link>
+            ) : (
+              formatCount(events.lost)
+            )}
+            {events.lost > 0 && <span class="hint"> — accepted, but their job vanished unfinished; replay them</span>}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
 function RedisCard({ overview }: { overview: Overview }) {
   const { redis } = overview;
   const policyOk = redis.policy === 'noeviction';
@@ -117,6 +153,7 @@ export function OverviewView() {
           <QueueCard key={queue.name} queue={queue} />
         ))}
         <IntakeCard overview={overview} />
+        <EventIndexCard overview={overview} />
         <RedisCard overview={overview} />
       </div>
     </div>

@@ -6,7 +6,8 @@ export interface UserInfo {
   name?: string;
 }
 
-export type EventStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'ignored';
+// `lost`: hooklane's index sweep found the event's job gone and never finished (an alarm on hooklane's side).
+export type EventStatus = 'queued' | 'processing' | 'succeeded' | 'failed' | 'ignored' | 'lost';
 
 /** One Stripe event about a payment, as hooklane's event index records it. */
 export interface PaymentEvent {

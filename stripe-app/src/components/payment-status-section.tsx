@@ -14,6 +14,7 @@ const BADGES: Record<EventStatus, BadgeType> = {
   succeeded: 'positive',
   failed: 'negative',
   ignored: 'neutral',
+  lost: 'urgent',
 };
 
 /** How hooklane processed the webhook events about this payment. */

@@ -112,7 +112,7 @@ describe('EventIndex', () => {
     expect(await redis.zcard(failedKey)).toBe(1);
     // A listing that saw evt_z processing repairs after it failed again: the repair checks, and keeps the entry.
     await index.setStatus('evt_z', 'failed', { attempts: 4, lastError: 'bang' });
-    await index['repairFailedIndex']([`${String(now + 2).padStart(13, '0')}:evt_z`]);
+    await index['repairStatusIndex']('failed', [`${String(now + 2).padStart(13, '0')}:evt_z`]);
     expect(await all({ status: 'failed' })).toEqual(['evt_z']);
   });
 

@@ -8,6 +8,7 @@ describe('console routes', () => {
     ['/jobs', '', { name: 'jobs', queue: 'jobs', state: 'failed', page: 1 }],
     ['/jobs/stripe-events', '?state=delayed&page=3', { name: 'jobs', queue: 'stripe-events', state: 'delayed', page: 3 }],
     ['/jobs/jobs/job/a%2Fb', '', { name: 'job', queue: 'jobs', id: 'a/b' }],
+    ['/keys', '', { name: 'api-keys' }],
     ['/nope/deeper', '', { name: 'not-found', path: '/nope/deeper' }],
   ])('parses %s%s', (path, search, route) => {
     expect(parseRoute(path, search)).toEqual(route);
@@ -24,6 +25,7 @@ describe('console routes', () => {
       { name: 'event', id: 'evt_ü/1' },
       { name: 'jobs', queue: 'stripe-events', state: 'completed', page: 2 },
       { name: 'job', queue: 'jobs', id: 'idem-abc' },
+      { name: 'api-keys' },
     ];
     for (const route of routes) {
       const url = new URL(hrefFor(route), 'http://console.test');
