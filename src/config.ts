@@ -38,6 +38,8 @@ export const configSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  // Where the web writes the request log EB's health agent reads (src/web/healthd-log.ts); unset: not written.
+  HEALTHD_LOG_DIR: z.string().startsWith('/', 'an absolute path').optional(),
   // The X-Origin-Verify value(s) CloudFront sends (infra/lib/origin-verify.ts); two comma-separated while rotating.
   ORIGIN_VERIFY_SECRET: z
     .string()

@@ -183,6 +183,9 @@ export class App extends Construct {
       TRUST_PROXY: '2',
       // The Environment dimension of the hooklane metrics; the alarms and .ebextensions' scaling policy read it.
       METRICS_ENVIRONMENT: props.namePrefix,
+      // The request log for the health agent: the container path, and the host path compose mounts there.
+      HEALTHD_LOG_DIR: '/var/log/healthd',
+      HEALTHD_HOST_DIR: '/var/log/nginx/healthd',
       // The SDK does not read the region from instance metadata; without it the worker publishes nothing.
       AWS_REGION: Stack.of(this).region,
       ...props.plainEnvironment,

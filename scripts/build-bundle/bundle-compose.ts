@@ -32,7 +32,8 @@ interface Compose {
 function namedVolumes(service: Service): string[] {
   return (service.volumes ?? []).flatMap((v) => {
     const source = typeof v === 'string' ? v.split(':')[0] : v.source;
-    return source && !source.startsWith('.') && !source.startsWith('/') ? [source] : [];
+    // A named volume is a plain name; anything else (a path, a ${VARIABLE}) is a bind mount.
+    return source && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source) ? [source] : [];
   });
 }
 

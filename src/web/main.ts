@@ -6,6 +6,7 @@ import { createLogger } from '../logger';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
+import { HealthdLog, withHealthdLog } from './healthd-log';
 import { createWebListener } from './listener';
 import { closeServer } from './server';
 
@@ -20,7 +21,11 @@ async function main(): Promise<void> {
 
   const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });
   // The origin check, then POST /webhooks/stripe on node:http before Express (the hot path), then Express.
-  const server = createServer(createWebListener(deps, app));
+  const listener = createWebListener(deps, app);
+  // EB's health agent reads per-request lines that nginx would write; with Docker Compose there is no nginx.
+  const healthd = config.HEALTHD_LOG_DIR ? new HealthdLog(config.HEALTHD_LOG_DIR, { onError: (msg) => logger.warn(msg) }) : undefined;
+  const healthdFlusher = healthd?.start();
+  const server = createServer(healthd ? withHealthdLog(healthd, listener) : listener);
   if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
   // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
   server.keepAliveTimeout = 65_000;
@@ -33,6 +38,7 @@ async function main(): Promise<void> {
       [
         { name: 'stop accepting', run: () => deps.lifecycle.beginShutdown() },
         { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
+        { name: 'flush health agent log', run: async () => healthdFlusher?.stop() },
         ...deps.closeSteps,
       ],
       logger,

@@ -18,6 +18,7 @@ export interface ComposeService {
   image?: string;
   command?: string[];
   ports?: string[];
+  volumes?: string[];
   environment?: Record<string, string>;
   env_file?: string | string[];
   stop_grace_period?: string;

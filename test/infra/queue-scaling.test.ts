@@ -1,6 +1,9 @@
 import { ENVIRONMENT_DIMENSION, METRIC_NAMES, METRICS_NAMESPACE } from '../../src/metrics/cloudwatch-metrics';
-import { ebextensionOptions, ebextensionResources } from '../deploy/repo-artifacts';
-import { synthesize } from './synth-stack';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { compose, ebextensionOptions, ebextensionResources, repoRoot } from '../deploy/repo-artifacts';
+import { ebOptions, synthesize } from './synth-stack';
 
 describe('scaling on queue depth (.ebextensions resources on the EB Auto Scaling group)', () => {
   const resources = ebextensionResources();
@@ -41,9 +44,25 @@ describe('scaling on queue depth (.ebextensions resources on the EB Auto Scaling
   });
 });
 
-describe('enhanced health rules', () => {
-  it('keeps no rule on application request metrics: with Docker Compose EB runs no nginx, so the health agent has no request log to read', () => {
+describe('enhanced health measures requests (the web writes the log nginx would)', () => {
+  it('mounts the host directory the health agent reads into the web container, where HEALTHD_LOG_DIR points', () => {
+    const web = compose().services.web!;
+    expect(web.volumes).toEqual(['${HEALTHD_HOST_DIR:-./.data/healthd}:/var/log/healthd']);
+    const options = ebOptions(synthesize().json);
+    expect(options.get('aws:elasticbeanstalk:application:environment/HEALTHD_LOG_DIR')).toBe('/var/log/healthd');
+    expect(options.get('aws:elasticbeanstalk:application:environment/HEALTHD_HOST_DIR')).toBe('/var/log/nginx/healthd');
+  });
+
+  it('creates that host directory for the image\'s user before the containers start', () => {
+    const doc = parseYaml(readFileSync(path.join(repoRoot, '.ebextensions/01-health.config'), 'utf8')) as { commands: Record<string, { command: string }> };
+    expect(Object.values(doc.commands).map((c) => c.command)).toContain('mkdir -p /var/log/nginx/healthd && chown 1000:1000 /var/log/nginx/healthd');
+  });
+
+  it('turns off only the 4xx rules (Stripe retries answer 4xx by design), on application and load balancer metrics', () => {
     const doc = ebextensionOptions().get('aws:elasticbeanstalk:healthreporting:system/ConfigDocument') as { Rules: Record<string, Record<string, unknown>> };
-    expect(Object.keys(doc.Rules.Environment!)).toEqual(['ELB']);
+    expect(doc.Rules.Environment).toEqual({
+      Application: { ApplicationRequests4xx: { Enabled: false } },
+      ELB: { ELBRequests4xx: { Enabled: false } },
+    });
   });
 });
