@@ -5,6 +5,9 @@ import { checkNode, ensureBinaries, ensureNodeModules, fail, root, run } from '.
 
 checkNode();
 ensureNodeModules();
+// Before building or starting anything: is the port free, is this checkout's data directory free?
+const preflight = run(process.execPath, ['--import', 'tsx', path.join(root, 'src/dev/start-preflight-main.ts')]);
+if (preflight !== 0) process.exit(preflight);
 if (!process.env.REDIS_URL) ensureBinaries(['redis-server'], 'the embedded Redis (or set REDIS_URL)');
 if (run('npm', ['run', '--silent', 'build']) !== 0) fail('the build failed (npm run build)');
 

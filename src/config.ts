@@ -3,7 +3,21 @@ import { z } from 'zod';
 const bool = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+  // One message whatever failed (not a number, a fraction, out of range): it says what to write instead.
+  const expected = max === Number.MAX_SAFE_INTEGER ? `must be a whole number of at least ${min}` : `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: expected }).int({ error: expected }).min(min, { error: expected }).max(max, { error: expected });
+};
+const byteSize = z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb');
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `1mb`, `512kb`, `100b` (the format of the size keys, e.g. BODY_LIMIT) in bytes. */
+export function parseByteSize(size: string): number {
+  const match = /^(\d+)(b|kb|mb)$/i.exec(size);
+  if (!match) throw new Error(`not a size: ${size}`);
+  return Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!;
+}
 
 /**
  * Every setting hooklane reads from the environment. `.env.example` documents each key;
@@ -21,15 +35,9 @@ export const configSchema = z.object({
   REDIS_PASSWORD: z.string().min(1).optional(),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('hooklane'),
   TRUST_PROXY: z.coerce.number().int().min(0).default(1),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb')
-    .default('1mb'),
+  BODY_LIMIT: byteSize.default('1mb'),
   // POST /api/jobs: far below BODY_LIMIT (which webhooks need), so a key holder cannot fill Redis quickly.
-  JOBS_BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb')
-    .default('64kb'),
+  JOBS_BODY_LIMIT: byteSize.default('64kb'),
   REDIS_READY_TIMEOUT_MS: int(50, 60_000).default(1000),
   REDIS_BOOT_TIMEOUT_MS: int(100, 600_000).default(30_000),
   ENQUEUE_TIMEOUT_MS: int(50, 60_000).default(1000),
@@ -38,6 +46,8 @@ export const configSchema = z.object({
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ADMIN_RATE_LIMIT_PER_MINUTE: int(1).default(300),
+  ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
+  API_KEY_RATE_LIMIT_PER_MINUTE: int(1).default(600),
   // Where the web writes the request log EB's health agent reads (src/web/healthd-log.ts); unset: not written.
   HEALTHD_LOG_DIR: z.string().startsWith('/', 'an absolute path').optional(),
   // The X-Origin-Verify value(s) CloudFront sends (infra/lib/origin-verify.ts); two comma-separated while rotating.
@@ -51,8 +61,6 @@ export const configSchema = z.object({
         .max(2, 'at most two values (the new and the old one while rotating)'),
     )
     .optional(),
-  ADMIN_AUTH_FAILURES_PER_MINUTE: int(1).default(10),
-  API_KEY_RATE_LIMIT_PER_MINUTE: int(1).default(600),
 
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   WORKER_SANDBOX: z.enum(['thread', 'process', 'none']).default('thread'),
@@ -89,6 +97,12 @@ export const configSchema = z.object({
   // INDEX_SWEEP_AFTER_MS + 2 × INDEX_SWEEP_INTERVAL_MS after its job finished.
   INDEX_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   INDEX_SWEEP_AFTER_MS: int(100, 86_400_000).default(30_000),
+  // The intake (issue 14). Replicas that must hold an event before its 200 (Redis WAIT): 0 answers once
+  // the primary has it; ElastiCache Multi-AZ replicates asynchronously, so production sets 1.
+  INTAKE_MIN_REPLICAS: int(0, 5).default(0),
+  INTAKE_REPLICA_TIMEOUT_MS: int(1, 60_000).default(200),
+  // What one mover batch may hold in event bodies: reads stop short of it (one larger event still moves alone).
+  INTAKE_BATCH_MAX_BYTES: byteSize.default('8mb'),
 
   // Stripe App back-end (issue 3). Optional outside production, where the routes answer 503 until set.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'a secret (sk_...) or restricted (rk_...) key').optional(),
@@ -125,9 +139,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    // One line per key: a key with several problems (e.g. two bad secrets in a list) is named once.
+    const byKey = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '(root)');
+      if (!byKey.has(key)) byKey.set(key, `${key}: ${issue.message}`);
+    }
+    throw new ConfigError([...byKey.values()]);
   }
   const config = parsed.data;
   if (config.NODE_ENV === 'production' && !config.ADMIN_TOKEN) {
@@ -135,6 +153,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (config.NODE_ENV === 'production' && !config.STRIPE_WEBHOOK_SECRET) {
     throw new ConfigError(['STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production']);
+  }
+  if (config.INTAKE_MIN_REPLICAS > 0 && config.INTAKE_REPLICA_TIMEOUT_MS >= config.ENQUEUE_TIMEOUT_MS) {
+    // The wait happens inside the intake's deadline: a longer one would turn every slow replica into REDIS_UNAVAILABLE.
+    throw new ConfigError(['INTAKE_REPLICA_TIMEOUT_MS: must be below ENQUEUE_TIMEOUT_MS']);
   }
   if (config.NODE_ENV === 'production' && config.DEV_ROUTES) {
     throw new ConfigError(['DEV_ROUTES: must not be set when NODE_ENV=production (it mounts a signer for Stripe App calls)']);
@@ -182,13 +204,31 @@ function stripeAppProductionIssues(config: Config): string[] {
   return [...missing, ...insecure];
 }
 
-/** Loads config for an entry point; on failure prints the problem and exits with status 78 (EX_CONFIG). */
+/**
+ * The error as a person at a terminal reads it (`pretty`), or as one JSON line for a log collector.
+ * Issues name keys and expectations, never values: some keys are secrets.
+ */
+export function formatConfigError(err: ConfigError, { pretty }: { pretty: boolean }): string {
+  if (!pretty) return `${JSON.stringify({ level: 'fatal', msg: 'Invalid configuration', issues: err.issues })}\n`;
+  return [
+    '[hooklane] the configuration is not valid:',
+    ...err.issues.map((issue) => `  ${issue}`),
+    'Each key is described in docs/configuration.md and .env.example.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Loads config for an entry point; on failure prints the problem (readable on a terminal outside
+ * production, JSON otherwise) and exits with status 78 (EX_CONFIG).
+ */
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
   try {
     return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err.message, issues: err.issues })}\n`);
+      const pretty = Boolean(process.stderr.isTTY) && env.NODE_ENV !== 'production';
+      process.stderr.write(formatConfigError(err, { pretty }));
       process.exit(78);
     }
     throw err;

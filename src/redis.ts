@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config';
+import type { Logger } from './logger';
 
 /**
  * What the connection is for decides how it behaves while Redis is away:
@@ -59,6 +60,28 @@ export function coalesceWritesThisTurn(redis: Redis): void {
   setImmediate(() => socket.uncork());
 }
 
+const replicaWaits = new WeakMap<Redis, Promise<number>>();
+
+/**
+ * Redis WAIT: resolves to how many replicas acknowledged every write this connection made before it.
+ * One WAIT per connection and event-loop turn, shared by every caller of the turn: it is sent once the turn
+ * is over (after the writes of every request answered in it) and covers them all. WAIT holds up the
+ * connection's later commands until it returns, so sharing it keeps that to one wait per turn.
+ */
+export function waitForReplicasThisTurn(redis: Redis, replicas: number, timeoutMs: number): Promise<number> {
+  let wait = replicaWaits.get(redis);
+  if (!wait) {
+    wait = new Promise<number>((resolve, reject) => {
+      setImmediate(() => {
+        replicaWaits.delete(redis);
+        redis.wait(replicas, timeoutMs).then(resolve, reject);
+      });
+    });
+    replicaWaits.set(redis, wait);
+  }
+  return wait;
+}
+
 /** The only place Redis connections are made. */
 export function createRedis(config: RedisConnectionConfig, role: ConnectionRole): Redis {
   return new Redis(redisOptions(config, role));
@@ -107,23 +130,83 @@ export async function assertNoEviction(redis: Redis): Promise<void> {
   if (policy !== 'noeviction') throw new EvictionPolicyError(policy || 'unknown');
 }
 
-/** Resolves when the connection is ready, rejects after `timeoutMs`. */
-export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+/** REDIS_URL as it may be shown in logs and errors: without its password. */
+export function shownRedisUrl(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    url.password = '';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return '(REDIS_URL is not a URL)';
+  }
+}
+
+/**
+ * Logs a connection's errors without flooding the log: the first error of each outage at warn, then
+ * nothing until it is back (ioredis reports every reconnection attempt). Before the connection was ever
+ * ready it stays quiet: {@link waitForRedis} then says once what to check.
+ */
+export function logRedisErrors(redis: Redis, logger: Logger, message = 'redis connection error'): void {
+  let everReady = redis.status === 'ready';
+  let failing = false;
+  redis.on('ready', () => {
+    if (failing) logger.info('redis connection restored');
+    everReady = true;
+    failing = false;
+  });
+  redis.on('error', (err) => {
+    if (!everReady || failing) return;
+    failing = true;
+    logger.warn({ err: err.message }, message);
+  });
+}
+
+export interface BootWaitReport {
+  /** REDIS_URL; only its password-less form is shown. */
+  redisUrl: string;
+  logger: Logger;
+}
+
+/**
+ * Resolves when the connection is ready, rejects after `timeoutMs`. With `report`, a failing connection is
+ * logged once (which Redis, retrying until when) and the rejection says what to check.
+ */
+export async function waitForRedis(redis: Redis, timeoutMs: number, report?: BootWaitReport): Promise<void> {
   if (redis.status === 'ready') return;
+  const shown = report ? shownRedisUrl(report.redisUrl) : 'Redis';
+  let lastError: string | undefined;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`Redis was not ready within ${timeoutMs} ms (status ${redis.status})`));
+      const why = lastError ? `last error: ${lastError}` : `status ${redis.status}`;
+      reject(
+        new Error(
+          `Redis at ${shown} did not answer within ${timeoutMs} ms (${why}). Check that Redis runs at that address ` +
+            '(npm start runs its own when REDIS_URL is unset), that REDIS_URL and REDIS_PASSWORD are right, and on AWS ' +
+            'that the security group lets this instance in and the URL is rediss:// when in-transit encryption is on.',
+        ),
+      );
     }, timeoutMs);
     const onReady = () => {
       cleanup();
       resolve();
     };
+    const onError = (err: Error) => {
+      if (lastError === undefined) {
+        report?.logger.warn(
+          { redis: shown, err: err.message },
+          `cannot reach Redis yet; retrying for up to ${Math.round(timeoutMs / 1000)} s (REDIS_BOOT_TIMEOUT_MS)`,
+        );
+      }
+      lastError = err.message;
+    };
     const cleanup = () => {
       clearTimeout(timer);
       redis.off('ready', onReady);
+      redis.off('error', onError);
     };
     redis.on('ready', onReady);
+    redis.on('error', onError);
   });
 }
 

@@ -181,6 +181,9 @@ export class App extends Construct {
       REDIS_URL: props.redisUrl,
       // CloudFront and the ALB each add one X-Forwarded-For hop.
       TRUST_PROXY: '2',
+      // The cache has one replica and replicates asynchronously: a 200 waits until it has the event too,
+      // so a failover cannot lose an acknowledged webhook.
+      INTAKE_MIN_REPLICAS: '1',
       // The Environment dimension of the hooklane metrics; the alarms and .ebextensions' scaling policy read it.
       METRICS_ENVIRONMENT: props.namePrefix,
       // The request log for the health agent: the container path, and the host path compose mounts there.

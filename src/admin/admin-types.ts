@@ -47,6 +47,8 @@ export interface RedisMemory {
 export interface IntakeOverview {
   waiting: number;
   pending: number;
+  /** Entries no job could be made of, set aside (the newest 1,000 are kept); their events show as dead-lettered. */
+  deadLettered: number;
 }
 
 /** The event index's convergence (the index sweep in every worker): records not final, and events lost. */

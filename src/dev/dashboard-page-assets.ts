@@ -6,6 +6,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>hooklane · dev Stripe Dashboard</title>
+<link rel="icon" href="/dev/dashboard/favicon.svg">
 <style>
   body { font: 15px/1.5 system-ui, sans-serif; margin: 0; background: #f6f8fa; color: #1a1f36; }
   header { background: #635bff; color: #fff; padding: 12px 24px; font-weight: 600; }
@@ -91,3 +92,7 @@ $('userId').onchange = showConnection;
 $('accountId').onchange = showConnection;
 showConnection();
 `;
+
+/** The page's icon (the console's, in the dev Dashboard's purple): without one, every load asks for /favicon.ico and logs a 404. */
+export const DASHBOARD_ICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#635bff"/><path d="M9 8v16M23 8v16M9 16h14" stroke="#fff" stroke-width="3" stroke-linecap="round"/></svg>';

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { signLikeStripe } from '../stripe/stripe-client';
-import { DASHBOARD_HTML, DASHBOARD_SCRIPT } from './dashboard-page-assets';
+import { DASHBOARD_HTML, DASHBOARD_ICON, DASHBOARD_SCRIPT } from './dashboard-page-assets';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
@@ -32,6 +32,10 @@ export function devDashboardRoutes(config: Pick<Config, 'STRIPE_APP_SECRET'>): R
   });
   router.get('/dashboard/app.js', (_req, res) => {
     res.type('js').send(DASHBOARD_SCRIPT);
+  });
+  router.get('/dashboard/favicon.svg', (_req, res) => {
+    res.type('svg').setHeader('Cache-Control', 'public, max-age=86400');
+    res.send(DASHBOARD_ICON);
   });
   router.get('/dashboard/signature', (req, res) => {
     if (!config.STRIPE_APP_SECRET) throw new AppError('STRIPE_APP_NOT_CONFIGURED', 'STRIPE_APP_SECRET is not set.');

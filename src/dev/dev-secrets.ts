@@ -10,6 +10,8 @@ export interface DevSecrets {
   oauthClientSecret: string;
   oidcCookieKey: string;
   demoPassword: string;
+  /** ADMIN_TOKEN for the operator console. */
+  adminToken: string;
 }
 
 const token = (bytes: number) => randomBytes(bytes).toString('base64url').replace(/[-_]/g, 'x');
@@ -22,6 +24,7 @@ function generate(): DevSecrets {
     oauthClientSecret: token(32),
     oidcCookieKey: token(32),
     demoPassword: 'demo',
+    adminToken: `dev-admin-${token(24)}`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { startConsoleDevServices } from './console-dev-services';
 import { startOAuthDevServices, startStripeDevServices } from './stripe-app-dev-services';
 
 /**
@@ -26,3 +27,5 @@ export const DEV_SERVICES: DevServiceStarter[] = [];
 
 // Stripe API emulator + dev secrets, then the local OpenID provider (issue 3).
 DEV_SERVICES.push(startStripeDevServices, startOAuthDevServices);
+// The console's admin token (issue 20); its banner line comes last, just above "hooklane is up".
+DEV_SERVICES.push(startConsoleDevServices);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { localDataDir } from '../cli/local-redis-url';
 import { buildStripeEvent, producibleEventTypes, signStripePayload } from './stripe-event-builder';
 
 const USAGE = `usage: npm run webhook -- <event.type> [--account acct_...] [--url http://localhost:3000] [--secret whsec_...]
@@ -11,7 +12,7 @@ The secret is --secret, else the first of STRIPE_WEBHOOK_SECRET, else the one \`
 
 /** The secret `npm start` made up and printed, when there is one. */
 function devSecret(): string | undefined {
-  const file = path.resolve(__dirname, '..', '..', '.data', 'dev-secrets.json');
+  const file = path.join(localDataDir(path.resolve(__dirname, '..', '..')), 'dev-secrets.json');
   if (!existsSync(file)) return undefined;
   return (JSON.parse(readFileSync(file, 'utf8')) as { stripeWebhookSecret?: string }).stripeWebhookSecret;
 }
@@ -59,7 +60,8 @@ async function main(): Promise<void> {
     headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signStripePayload(payload, secret) },
     body: payload,
   });
-  process.stdout.write(`${event.type} ${event.id} -> ${url}\n${res.status} ${await res.text()}\n`);
+  const forAccount = event.account ? ` (account ${event.account})` : '';
+  process.stdout.write(`${event.type} ${event.id}${forAccount} -> ${url}\n${res.status} ${await res.text()}\n`);
   if (!res.ok) process.exitCode = 1;
 }
 

@@ -15,7 +15,7 @@ function count(value: string | undefined, name: string, fallback: number): numbe
 
 /**
  * `npm run stack -- --web N --worker M [--port P]`: N web and M worker processes behind HAProxy, one Redis
- * with AOF, as on Elastic Beanstalk. A dead instance is replaced. Ctrl-C stops everything.
+ * with AOF, as on Elastic Beanstalk. A dead instance is replaced. Ctrl-C stops everything and keeps the logs.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     env.STRIPE_WEBHOOK_SECRET = loadDevSecrets(path.resolve(__dirname, '..', '..', '.data')).stripeWebhookSecret;
   }
   say(`starting Redis (AOF on), ${web} web, ${worker} worker, HAProxy...`);
-  const stack: Stack = await startStack({ web, worker, port, env, respawn: !values['no-respawn'] });
+  // The logs outlive the stack: after Ctrl-C they are what tells what happened.
+  const stack: Stack = await startStack({ web, worker, port, env, respawn: !values['no-respawn'], keepLogs: true });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping HAProxy, web, worker, then Redis...`);
     await stack.stop();
-    say('stopped');
+    say(`stopped; logs kept in ${path.join(stack.dir, 'logs')}`);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
@@ -29,6 +29,8 @@ export interface StackOptions {
   respawn?: boolean;
   checkIntervalMs?: number;
   checkTimeoutMs?: number;
+  /** stop() keeps `dir/logs` (for a person reading them afterwards); the rest of `dir` goes. */
+  keepLogs?: boolean;
 }
 
 export interface StackRedis {
@@ -154,7 +156,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     haproxy: runningHaproxy,
     stop: async () => {
       await stopAllProcesses();
-      if (!process.env.HOOKLANE_KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });
+      if (process.env.HOOKLANE_KEEP_STACK_DIR) return;
+      if (!options.keepLogs) {
+        rmSync(dir, { recursive: true, force: true });
+        return;
+      }
+      for (const entry of readdirSync(dir)) if (entry !== 'logs') rmSync(path.join(dir, entry), { recursive: true, force: true });
     },
   };
 }

@@ -3,15 +3,36 @@ import { localDataDir, removeLocalRedisUrl, writeLocalRedisUrl } from '../cli/lo
 import { DEV_SERVICES, type DevService } from './dev-services';
 import { startEmbeddedRedis, type EmbeddedRedis } from './embedded-redis';
 import { readProcfile } from './procfile';
+import { acquireStartLock, loadStartConfig, lockedMessage, startConflicts } from './start-preflight';
 import { stopAll, supervise, type Supervised } from './supervisor';
 import { waitForHttp } from './wait-for-http';
 
 const root = path.resolve(__dirname, '..', '..');
-// HOOKLANE_DATA_DIR lets tests keep their data away from a developer's own .data/.
 const dataDir = localDataDir(root);
 
 function say(line: string): void {
   process.stdout.write(`[hooklane] ${line}\n`);
+}
+
+/** A directory as the developer knows it: relative inside the checkout (`.data/redis`), absolute elsewhere. */
+function shownDir(dir: string): string {
+  return dir.startsWith(root + path.sep) ? path.relative(root, dir) : dir;
+}
+
+/** Stops before anything starts when another program has the port or another npm start has the data. */
+async function refuseConflicts(env: NodeJS.ProcessEnv, port: number, host: string): Promise<(() => void) | undefined> {
+  const embeddedRedis = !env.REDIS_URL;
+  const problems = await startConflicts({ port, host, dataDir, embeddedRedis, displayDir: shownDir });
+  if (problems.length === 0 && embeddedRedis) {
+    const lock = acquireStartLock(dataDir);
+    if ('heldBy' in lock) problems.push(lockedMessage(lock.heldBy, shownDir(path.join(dataDir, 'redis'))));
+    else return lock.release;
+  }
+  if (problems.length) {
+    for (const problem of problems) process.stderr.write(`[hooklane] ${problem}\n`);
+    process.exit(1);
+  }
+  return undefined;
 }
 
 /**
@@ -22,15 +43,17 @@ async function main(): Promise<void> {
   if (process.env.NODE_ENV === 'production') {
     throw new Error('npm start runs local emulators and is refused with NODE_ENV=production; run the Procfile types');
   }
-  const port = Number(process.env.PORT ?? 3000);
+  const { PORT: port, HOST: host } = loadStartConfig(process.env);
   const publicUrl = `http://localhost:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
-    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    NODE_ENV: process.env.NODE_ENV || 'development',
     // Only here, where the emulators run, does the web process mount /dev (the dev Stripe Dashboard).
     DEV_ROUTES: 'true',
   };
+  const releaseLock = await refuseConflicts(env, port, host);
+  if (releaseLock) process.on('exit', releaseLock);
 
   let redis: EmbeddedRedis | undefined;
   if (!env.REDIS_URL) {
@@ -76,11 +99,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   for (const p of processes) {
     void p.exited.then(({ code, signal }) => {
-      if (!stopping) void shutdown(`${p.name} exited with ${code ?? signal}`, 1);
+      // 78 (EX_CONFIG) passes through, so scripts can tell a configuration error from a crash.
+      if (!stopping) void shutdown(`${p.name} exited with ${code ?? signal}`, code === 78 ? 78 : 1);
     });
   }
 
   await waitForHttp(`http://127.0.0.1:${port}/readyz`, { timeoutMs: 60_000 });
+  // Only our own web process counts as up: an answer while one of ours has exited came from someone else.
+  if (stopping || processes.some((p) => p.child.exitCode !== null || p.child.signalCode !== null)) return;
   say(`started ${processes.map((p) => `${p.name} (pid ${p.child.pid})`).join(', ')}`);
   for (const line of banner) say(line);
   say('jobs API keys: npm run api-key -- create <name>  (or the console\'s API keys page)');

@@ -43,7 +43,7 @@ export interface BuildEventOptions {
 
 /**
  * A Stripe event as Stripe would deliver it: the fixtures' `event` envelope with the type's resource
- * fixture as `data.object`, a fresh id and timestamp, and the account when given.
+ * fixture as `data.object`, a fresh id and timestamp, and the account when given (account.* types always get one).
  */
 export function buildStripeEvent(type: string, options: BuildEventOptions = {}): Stripe.Event {
   if (!isKnownEventType(type)) throw new Error(`${type} is not a Stripe event type stripe-node knows`);
@@ -60,8 +60,22 @@ export function buildStripeEvent(type: string, options: BuildEventOptions = {}):
     pending_webhooks: 1,
     data: { object: structuredClone(object) },
   };
-  if (options.account) event.account = options.account;
+  const account = options.account ?? accountFor(type, event.data as { object: { id?: unknown } });
+  if (account) event.account = account;
   return event as unknown as Stripe.Event;
+}
+
+/**
+ * Stripe sends account.* events (an app authorized or deauthorized, an account or its external accounts
+ * changed) only for a connected account, so they always carry `event.account`; handlers rely on it
+ * (account.application.deauthorized deletes that account's tokens). Without one asked for, a plausible one:
+ * the account the event is about, else a fresh acct_ id.
+ */
+function accountFor(type: string, data: { object: { id?: unknown } }): string | undefined {
+  if (!type.startsWith('account.')) return undefined;
+  const id = data.object.id;
+  if (typeof id === 'string' && id.startsWith('acct_')) return id;
+  return `acct_1${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}`;
 }
 
 /** The Stripe-Signature header Stripe would send for `payload`, signed with `secret`. */

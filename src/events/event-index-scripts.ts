@@ -3,14 +3,25 @@
  * the base passed in ARGV; every key shares the base's hash tag, so they live in one cluster slot.
  */
 
+/**
+ * Most entries (and records) one write trims beyond the count cap. Within the cap a write trims one; after
+ * EVENT_INDEX_MAX_EVENTS is lowered the excess goes in steps of this size, one per write, instead of in
+ * one script that blocks Redis (20,000 records over a new cap of 100 were 19,901 deletions in one call).
+ */
+export const TRIM_STEP = 500;
+
 // Adds `member` to an index set, caps it by count and keeps it alive only as long as it is written to.
 // Members start with the zero-padded receivedAt, so the age trim is a lexicographic range; it runs on the
 // writes that sweep (about 1 in 16), which keeps stale members few and spares the other writes the scan.
 const INDEX_HELPER = `
+local function capByCount(key, max)
+  local over = redis.call('ZCARD', key) - max
+  if over > 0 then redis.call('ZREMRANGEBYRANK', key, 0, math.min(over, ${TRIM_STEP}) - 1) end
+end
 local function index(key, member, cutoff, max, ttl, sweep)
   redis.call('ZADD', key, 0, member)
   if sweep then redis.call('ZREMRANGEBYLEX', key, '-', '(' .. cutoff) end
-  redis.call('ZREMRANGEBYRANK', key, 0, -(max + 1))
+  capByCount(key, max)
   redis.call('EXPIRE', key, ttl)
 end
 `;
@@ -47,8 +58,8 @@ if objectId ~= '' then index(base .. ':idx:object:' .. objectId, member, cutoff,
 if status == 'queued' or status == 'processing' then redis.call('ZADD', base .. ':idx:open', string.sub(member, 1, 13), id) end
 -- Only failures have a status index (see EventIndex.indexKey); a worker may have failed it already.
 if status == 'failed' then index(base .. ':idx:status:failed', member, cutoff, max, ttl, true) end
--- The count cap holds for records too, not only for the index: drop the oldest beyond it.
-local extra = redis.call('ZCARD', all) - max
+-- The count cap holds for records too, not only for the index: drop the oldest beyond it, in bounded steps.
+local extra = math.min(redis.call('ZCARD', all) - max, ${TRIM_STEP})
 if extra > 0 then
   for _, old in ipairs(redis.call('ZRANGE', all, 0, extra - 1)) do
     local oldId = string.sub(old, 15)
@@ -68,7 +79,7 @@ return 1
  * ARGV: base, cutoff, max, ttl, then per update: id, status, n, and n field/value pairs (flat arguments:
  * no decoding in the script).
  */
-export const UPDATE_STATUSES_SCRIPT = `
+export const UPDATE_STATUSES_SCRIPT = `${INDEX_HELPER}
 local base, cutoff = ARGV[1], ARGV[2]
 local max, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
 local failedKey = base .. ':idx:status:failed'
@@ -105,7 +116,7 @@ while i <= #ARGV do
 end
 if failedAdded then
   redis.call('ZREMRANGEBYLEX', failedKey, '-', '(' .. cutoff)
-  redis.call('ZREMRANGEBYRANK', failedKey, 0, -(max + 1))
+  capByCount(failedKey, max)
   redis.call('EXPIRE', failedKey, ttl)
 end
 return 1

@@ -16,6 +16,48 @@ redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', A
 return 1
 `;
 
+/**
+ * XREADGROUP within a byte budget: takes new entries one at a time, looking at the next one's size first
+ * (XRANGE after the group's last delivered id; the script is atomic, so it is the entry XREADGROUP gives),
+ * and stops before the budget would be passed. Unless the caller already holds entries, the first is always
+ * taken, so one event larger than the budget still moves, alone. A plain COUNT would hand a mover
+ * COUNT × BODY_LIMIT bytes at once (200 × 1 MB), and everything it makes from them.
+ * KEYS: stream. ARGV: group, consumer, max count, max bytes, holding ('1': the first must fit too).
+ * Returns entries as XREADGROUP does.
+ */
+export const INTAKE_READ_WITHIN_SCRIPT = `
+local stream, group, consumer = KEYS[1], ARGV[1], ARGV[2]
+local maxCount, maxBytes, holding = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5] == '1'
+local last
+for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  local name, delivered
+  for i = 1, #info, 2 do
+    if info[i] == 'name' then name = info[i + 1] elseif info[i] == 'last-delivered-id' then delivered = info[i + 1] end
+  end
+  if name == group then last = delivered end
+end
+if not last then return redis.error_reply('NOGROUP no movers group on the intake log') end
+local out, bytes = {}, 0
+while #out < maxCount do
+  local nextEntry = redis.call('XRANGE', stream, '(' .. last, '+', 'COUNT', 1)[1]
+  if not nextEntry then break end
+  local size = 0
+  for i = 1, #nextEntry[2] do size = size + #nextEntry[2][i] end
+  if (holding or #out > 0) and bytes + size > maxBytes then break end
+  local entry = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', stream, '>')[1][2][1]
+  out[#out + 1] = entry
+  bytes = bytes + size
+  last = entry[1]
+end
+return out
+`;
+
+/**
+ * Dead letters kept at most: the newest. A letter holds its event's body only when the event index could not
+ * keep it (the record holds the payload otherwise), so they take little memory.
+ */
+export const DEAD_LETTER_MAX = 1000;
+
 /** The consumer group every worker's mover reads the log in. */
 export const INTAKE_GROUP = 'movers';
 
@@ -34,10 +76,24 @@ export interface IntakeBacklog {
   waiting: number;
   /** Of those, read by a mover that has not finished with them. */
   pending: number;
+  /** Entries no job could be made of, set aside (at most DEAD_LETTER_MAX are kept). */
+  deadLettered: number;
+}
+
+/** An entry set aside because no job could be made of it, with why. */
+export interface DeadLetter {
+  eventId: string;
+  receivedAt: number;
+  error: string;
+  /** When it was set aside (ms since the epoch). */
+  at: number;
+  /** The raw body, when the event index has no record holding it; '' otherwise. */
+  body: string;
 }
 
 type IntakeRedis = Redis & {
   hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string): Promise<number>;
+  hooklaneIntakeReadWithin(stream: string, group: string, consumer: string, count: number, maxBytes: number, holding: '0' | '1'): Promise<StreamEntry[]>;
 };
 
 type StreamEntry = [id: string, fields: string[] | null];
@@ -55,6 +111,8 @@ function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
 
 export class IntakeLog {
   readonly stream: string;
+  /** Entries no job could be made of (a poison pill never blocks the entries around it). */
+  readonly deadLetterStream: string;
   private readonly base: string;
   private readonly ttlSeconds: string;
   private readonly redis: IntakeRedis;
@@ -62,9 +120,13 @@ export class IntakeLog {
   constructor(redis: Redis, config: IntakeLogConfig) {
     this.base = eventIndexBase(config.QUEUE_PREFIX);
     this.stream = `${this.base}:intake`;
+    this.deadLetterStream = `${this.base}:dead-letters`;
     // A marker outlives its entry only if the entry was lost; the retention bounds it.
     this.ttlSeconds = String(config.EVENT_INDEX_RETENTION_DAYS * 86_400);
-    if (!('hooklaneIntakeAppend' in redis)) redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
+    if (!('hooklaneIntakeAppend' in redis)) {
+      redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
+      redis.defineCommand('hooklaneIntakeReadWithin', { numberOfKeys: 1, lua: INTAKE_READ_WITHIN_SCRIPT });
+    }
     this.redis = redis as IntakeRedis;
   }
 
@@ -98,6 +160,15 @@ export class IntakeLog {
   }
 
   /**
+   * New entries for `consumer`, without waiting: at most `count`, and as many as fit in `maxBytes` of
+   * fields; at least one when any is waiting, unless `holding` (the caller has entries already).
+   */
+  async readWithin(consumer: string, count: number, maxBytes: number, holding = false): Promise<IntakeEntry[]> {
+    const reply = await this.redis.hooklaneIntakeReadWithin(this.stream, INTAKE_GROUP, consumer, count, maxBytes, holding ? '1' : '0');
+    return reply.map(toEntry);
+  }
+
+  /**
    * Takes over entries another mover read and has not finished with for `minIdleMs` (it died or hung).
    * Entries deleted meanwhile are dropped from the pending list by Redis and not returned.
    */
@@ -118,14 +189,48 @@ export class IntakeLog {
     if (failed) throw failed[0];
   }
 
+  /**
+   * Sets entries aside that no job can be made of, with why, and takes them out of the log, in one step:
+   * they are never retried, and never block the entries read with them. The newest DEAD_LETTER_MAX are kept.
+   */
+  async deadLetter(failures: readonly { entry: IntakeEntry; error: string; keepBody?: boolean }[]): Promise<void> {
+    if (failures.length === 0) return;
+    const multi = this.redis.multi();
+    const at = String(Date.now());
+    for (const { entry, error, keepBody = true } of failures) {
+      multi.xadd(this.deadLetterStream, 'MAXLEN', '=', DEAD_LETTER_MAX, '*',
+        'id', entry.eventId, 'receivedAt', String(entry.receivedAt), 'error', error.slice(0, 1000), 'at', at, 'body', keepBody ? entry.body : '');
+    }
+    const results = await multi.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+    await this.done(failures.map((f) => f.entry));
+  }
+
+  /** The newest dead letters first. */
+  async deadLetters(count = 100): Promise<DeadLetter[]> {
+    const entries = (await this.redis.xrevrange(this.deadLetterStream, '+', '-', 'COUNT', count)) as StreamEntry[];
+    return entries.map(([, fields]) => {
+      const map = new Map<string, string>();
+      for (let i = 0; fields && i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
+      return { eventId: map.get('id') ?? '', receivedAt: Number(map.get('receivedAt')) || 0, error: map.get('error') ?? '', at: Number(map.get('at')) || 0, body: map.get('body') ?? '' };
+    });
+  }
+
   async backlog(): Promise<IntakeBacklog> {
     // A pipeline, not MULTI: Redis refuses every command queued in a transaction while it is over maxmemory,
-    // and the console must show the backlog exactly then. Two reads a moment apart are close enough here.
-    const [[, waiting], [, pending]] = ((await this.redis.pipeline().xlen(this.stream).xpending(this.stream, INTAKE_GROUP).exec()) ?? [
+    // and the console must show the backlog exactly then. Reads a moment apart are close enough here.
+    const [[, waiting], [, pending], [, deadLettered]] = ((await this.redis
+      .pipeline()
+      .xlen(this.stream)
+      .xpending(this.stream, INTAKE_GROUP)
+      .xlen(this.deadLetterStream)
+      .exec()) ?? [
       [null, 0],
       [null, [0]],
-    ]) as [[Error | null, number], [Error | null, [number] | null]];
-    return { waiting: Number(waiting) || 0, pending: Number(pending?.[0]) || 0 };
+      [null, 0],
+    ]) as [[Error | null, number], [Error | null, [number] | null], [Error | null, number]];
+    return { waiting: Number(waiting) || 0, pending: Number(pending?.[0]) || 0, deadLettered: Number(deadLettered) || 0 };
   }
 
   /** Forgets consumers (movers of processes long gone) that hold nothing and were idle over `idleMs`. */

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
-import { bindRequestLog } from '../web/request-context';
+import { bindRequestLog, refusalReport, type RefusalReport } from '../web/request-context';
 import './stripe-app-errors';
 import { stripeSignatures } from './stripe-client';
 
@@ -19,17 +19,17 @@ export interface StripeAppCaller {
 export function verifyStripeAppSignature(
   ids: { userId: unknown; accountId: unknown; signature: unknown },
   appSecret: string,
-  logger: Logger,
+  report: RefusalReport,
 ): StripeAppCaller {
   const { userId, accountId, signature } = ids;
   if (!isNonEmptyString(userId) || !isNonEmptyString(accountId) || !isNonEmptyString(signature)) {
-    logger.warn({ reason: 'stripe-signature, stripe-user-id or stripe-account-id missing' }, 'stripe app call rejected');
+    report({ reason: 'stripe-signature, stripe-user-id or stripe-account-id missing' }, 'stripe app call rejected');
     throw new AppError('STRIPE_APP_MISSING_IDENTIFIERS');
   }
   try {
     stripeSignatures.verifyHeader(JSON.stringify({ user_id: userId, account_id: accountId }), signature, appSecret);
   } catch (err) {
-    logger.warn({ reason: (err as Error).message, userId, accountId }, 'stripe app signature rejected');
+    report({ reason: (err as Error).message, userId, accountId }, 'stripe app signature rejected');
     throw new AppError('STRIPE_APP_BAD_SIGNATURE', undefined, { cause: err });
   }
   return { userId, accountId };
@@ -50,7 +50,7 @@ export function verifyStripeAppCaller(appSecret: string | undefined, logger: Log
         signature: req.headers['stripe-signature'],
       },
       appSecret,
-      req.log ?? logger,
+      refusalReport(req, res, logger),
     );
     res.locals.stripeApp = caller;
     bindRequestLog(req, res, { accountId: caller.accountId });

@@ -8,6 +8,7 @@ export const WEBHOOK_ERROR_CODES = {
   SIGNATURE_EXPIRED: { status: 400, title: 'Signature timestamp is outside the tolerance' },
   WEBHOOK_EVENT_INVALID: { status: 400, title: 'The signed body is not a Stripe event' },
   WEBHOOK_NOT_CONFIGURED: { status: 503, title: 'Stripe webhooks are not configured' },
+  INTAKE_NOT_REPLICATED: { status: 503, title: 'The event is not yet on enough Redis replicas' },
   EVENT_NOT_FOUND: { status: 404, title: 'Event not found' },
 } as const;
 

@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { intakeLogFor } from '../events/intake-log';
 import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
-import { coalesceWritesThisTurn } from '../redis';
+import { coalesceWritesThisTurn, waitForReplicasThisTurn } from '../redis';
 import type { MemoryHighWater } from '../redis-memory-guard';
 import { verifyStripeSignature } from './webhook-signature';
 
@@ -17,6 +17,8 @@ export interface WebhookIntakeDeps {
     | 'ENQUEUE_TIMEOUT_MS'
     | 'QUEUE_PREFIX'
     | 'EVENT_INDEX_RETENTION_DAYS'
+    | 'INTAKE_MIN_REPLICAS'
+    | 'INTAKE_REPLICA_TIMEOUT_MS'
   >;
   /** The producer connection: fails fast while Redis is away. */
   redis: Redis;
@@ -35,14 +37,17 @@ export interface WebhookAnswer {
   accountId?: string;
 }
 
-// A BullMQ job id may not contain ':' and the id keys Redis records; Stripe's are evt_ + alphanumerics.
-const EVENT_ID = /^[A-Za-z0-9_-]{1,255}$/;
+// Stripe's event ids are evt_ + alphanumerics (test-mode thin events: evt_test_...). Anything else is refused
+// before it is stored: an all-digit id is a job id BullMQ refuses (it would be dead-lettered after its 200),
+// and the id keys Redis records and jobs, so ':' and spaces are out. '_' and '-' stay allowed after evt_ for
+// ids of our own making (bench and replay tooling).
+const EVENT_ID = /^evt_[A-Za-z0-9][A-Za-z0-9_-]{0,250}$/;
 const EVENT_TYPE = /^[a-z0-9_.]{1,255}$/;
 
 function assertStripeEvent(event: Stripe.Event): void {
   const candidate = event as unknown as { id?: unknown; type?: unknown; object?: unknown };
   if (typeof candidate.id !== 'string' || !EVENT_ID.test(candidate.id)) {
-    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no usable id (letters, digits, _ and - only).');
+    throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no Stripe event id (evt_ followed by letters and digits).');
   }
   if (typeof candidate.type !== 'string' || !EVENT_TYPE.test(candidate.type)) {
     throw new AppError('WEBHOOK_EVENT_INVALID', 'The event has no usable type.');
@@ -59,7 +64,31 @@ async function storeOnce(deps: WebhookIntakeDeps, event: Stripe.Event, rawBody: 
   // Every delivery handled in this event-loop turn shares one socket write to Redis.
   coalesceWritesThisTurn(deps.redis);
   const appended = await intakeLogFor(deps.redis, deps.config).append(event.id, rawBody);
+  await assertReplicated(deps);
   return !appended;
+}
+
+/**
+ * With INTAKE_MIN_REPLICAS, a 200 waits until that many replicas have the event (ElastiCache replicates
+ * asynchronously: a failover would otherwise lose acknowledged events). Sent after the script's answer, on
+ * the same connection, so it covers the script however ioredis sent it (EVALSHA, or EVAL after NOSCRIPT).
+ * Duplicates wait too: the first delivery may have been answered 503 by this check.
+ * On a 503 here the event IS in the primary's log and will be processed; Stripe's retry is then a duplicate
+ * and answered 200 once the replicas have caught up. That is right: the 200 still means "stored on enough
+ * copies", and the event is processed once.
+ */
+async function assertReplicated(deps: WebhookIntakeDeps): Promise<void> {
+  const wanted = deps.config.INTAKE_MIN_REPLICAS;
+  // The fast path: without required replicas no WAIT is sent at all.
+  if (wanted === 0) return;
+  const acknowledged = await waitForReplicasThisTurn(deps.redis, wanted, deps.config.INTAKE_REPLICA_TIMEOUT_MS);
+  if (acknowledged < wanted) {
+    throw new AppError(
+      'INTAKE_NOT_REPLICATED',
+      `The event reached the Redis primary but ${acknowledged} of ${wanted} required replica(s) within ${deps.config.INTAKE_REPLICA_TIMEOUT_MS} ms; retry later.`,
+      { headers: { 'Retry-After': '5' } },
+    );
+  }
 }
 
 /**

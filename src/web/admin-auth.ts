@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { AppError } from '../errors';
+import { AppError, registerErrorCodes } from '../errors';
 import type { Logger } from '../logger';
 import { clientAddressKey, redisFailureLimit, redisRateLimit, type FailureLimit } from './rate-limit';
 
@@ -24,6 +24,9 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 export function adminTokenId(token: string): string {
   return sha256(token).toString('hex').slice(0, 8);
 }
+
+// Not a wrong-token 401: no token can work until the server is given one, and the console says so.
+registerErrorCodes({ ADMIN_NOT_CONFIGURED: { status: 503, title: 'Admin routes are not configured' } });
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
@@ -47,7 +50,7 @@ function checkBearer(config: AdminAuthDeps['config'], failures: FailureLimit): R
   const expected = config.ADMIN_TOKEN;
   return async (req, res, next) => {
     if (!expected) {
-      next(unauthorized('Admin routes are disabled: set ADMIN_TOKEN (16+ characters) to enable them.'));
+      next(new AppError('ADMIN_NOT_CONFIGURED', 'Admin routes are disabled: set ADMIN_TOKEN (16+ characters) to enable them.'));
       return;
     }
     const presented = BEARER.exec(req.get('authorization') ?? '')?.[1];
@@ -100,7 +103,8 @@ const built = new WeakMap<Redis, RequestHandler[]>();
  * 2. `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time; a wrong one is counted (401);
  * 3. a Redis-backed limit per token and address on the calls that passed (429).
  * The limits hold across instances; when Redis cannot count they hold in this process instead of refusing.
- * Failures go to the problem handler (401 UNAUTHORIZED with `WWW-Authenticate: Bearer`, 429 RATE_LIMITED);
+ * Failures go to the problem handler (401 UNAUTHORIZED with `WWW-Authenticate: Bearer`, 429 RATE_LIMITED,
+ * 503 ADMIN_NOT_CONFIGURED without ADMIN_TOKEN);
  * success sets `res.locals.admin` ({@link AdminIdentity}).
  */
 export function adminAuth(deps: AdminAuthDeps): RequestHandler[] {

@@ -11,6 +11,8 @@ import { consoleStatic } from './console-static';
 import { healthRoutes } from './health-routes';
 import { eventsRoutes } from './events-routes';
 import { jobsRoutes } from './jobs-routes';
+import { methodNotAllowed } from './method-not-allowed';
+import { openapiRoute } from './openapi-route';
 import { notFoundHandler, problemHandler } from './problem';
 import { requestContext } from './request-context';
 import { webhookRoute } from './webhook-route';
@@ -59,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoutes(deps));
 
   const api: Router = express.Router();
+  api.use(openapiRoute());
   api.use(jobsRoutes(deps));
   api.use(eventsRoutes(deps));
   api.use(stripeAppRoutes(deps));
@@ -67,6 +70,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.devRoutes) app.use('/dev', deps.devRoutes);
   app.use(consoleStatic());
 
+  app.use(methodNotAllowed(app));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import { eventIndexFor } from '../events/event-index';
 import { intakeLogFor } from '../events/intake-log';
 import { closeQueues, createQueues } from '../queues';
-import { createRedis } from '../redis';
+import { createRedis, logRedisErrors } from '../redis';
 import { RedisMemoryGuard } from '../redis-memory-guard';
 import type { AppDeps } from './app';
 
@@ -20,7 +20,7 @@ export interface WebDeps extends AppDeps {
  */
 export function createWebDeps(config: Config, logger: Logger): WebDeps {
   const redis = createRedis(config, 'producer');
-  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  logRedisErrors(redis, logger);
   const queues = createQueues(config, redis);
   // Their scripts are defined on the connection now, before any request: ioredis's auto-pipelining
   // cannot send a command defined after its pending pipeline was made.

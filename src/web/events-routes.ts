@@ -56,7 +56,14 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
       return { record: found, payload: await index.payload(found.id) };
     });
     res.setHeader('Cache-Control', 'no-store');
-    res.json({ ...record, payload: payload === undefined ? null : (JSON.parse(payload) as unknown) });
+    try {
+      res.json({ ...record, payload: payload === undefined ? null : (JSON.parse(payload) as unknown) });
+    } catch (err) {
+      // A body JSON.stringify cannot write (nested too deep): the reason it was dead-lettered. The record
+      // still shows, without the payload.
+      if (!(err instanceof RangeError)) throw err;
+      res.json({ ...record, payload: null });
+    }
   });
 
   // Processes the stored event again under a new job id (BullMQ would ignore a second add of the first id).

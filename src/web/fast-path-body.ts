@@ -1,14 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors';
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
-
-/** `1mb`, `512kb`, `100b` (the BODY_LIMIT format the config validates) in bytes. */
-export function parseByteSize(size: string): number {
-  const match = /^(\d+)(b|kb|mb)$/i.exec(size);
-  if (!match) throw new Error(`not a size: ${size}`);
-  return Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
-}
+// Defined beside the config keys whose format it reads; re-exported for the fast path's callers.
+export { parseByteSize } from '../config';
 
 export const bodyTooLarge = () =>
   new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than the configured limit.');

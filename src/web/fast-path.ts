@@ -35,11 +35,23 @@ function drainable(req: IncomingMessage, limit: number): boolean {
   return Number.isFinite(declared) && declared <= limit * 16;
 }
 
-function refusedLog(error: AppError, requestId: string, clientIp: string | undefined): Record<string, unknown> {
-  return { requestId, clientIp, code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] };
+/** What the delivery's one line says about a refusal: why, never the signature. */
+function refusal(error: AppError, err: unknown): Pick<WebhookAnswer, 'logMsg' | 'logFields'> {
+  if (error.status === 400) {
+    return { logMsg: 'stripe webhook refused', logFields: { code: error.code, reason: (error.cause as Error | undefined)?.message?.split('\n')[0] } };
+  }
+  if (error.status >= 500 && error.code === 'INTERNAL') return { logMsg: 'request failed', logFields: { code: error.code, err } };
+  return { logMsg: 'request rejected', logFields: { code: error.code, detail: error.detail } };
 }
 
-type WebhookAnswer = Answer & { duplicate?: boolean; eventId?: string; accountId?: string };
+type WebhookAnswer = Answer & {
+  duplicate?: boolean;
+  eventId?: string;
+  accountId?: string;
+  /** For the delivery's one log line. */
+  logMsg?: string;
+  logFields?: Record<string, unknown>;
+};
 
 /** Who sent a request, as Express's req.ip would say (TRUST_PROXY hops of X-Forwarded-For). */
 const clientIp = (deps: FastPathDeps, req: IncomingMessage) => clientIpOf(req, deps.config.TRUST_PROXY);
@@ -49,7 +61,7 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
   try {
     body = await readBoundedBody(req, limit);
   } catch (err) {
-    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), close: !drainable(req, limit) };
+    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), ...refusal(err, err), close: !drainable(req, limit) };
     throw err;
   }
   const signature = req.headers['stripe-signature'];
@@ -59,11 +71,7 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
     return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
   } catch (err) {
     const error = toAppError(err);
-    const ip = clientIp(deps, req);
-    if (error.status === 400) deps.logger.warn(refusedLog(error, requestId, ip), 'stripe webhook refused');
-    else if (error.status >= 500 && error.code === 'INTERNAL') deps.logger.error({ requestId, clientIp: ip, err, code: error.code }, 'request failed');
-    else deps.logger.warn({ requestId, clientIp: ip, code: error.code, detail: error.detail }, 'request rejected');
-    return problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId);
+    return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), ...refusal(error, err) };
   }
 }
 
@@ -121,6 +129,6 @@ function respond(
     responseTime: Math.round(performance.now() - started),
   };
   if (answer.duplicate !== undefined) accessLog.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
-  else if (answer.status >= 500) accessLog.error(line, 'request errored');
-  else accessLog.warn(line, 'request completed');
+  else if (answer.status >= 500) accessLog.error({ ...line, ...answer.logFields }, answer.logMsg ?? 'request errored');
+  else accessLog.warn({ ...line, ...answer.logFields }, answer.logMsg ?? 'request completed');
 }

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { GENERIC_JOB_NAME, type Queues } from '../queues';
 import { apiKeyAuth, type ApiKeyAuthDeps } from './api-key-auth';
 import { jsonObjectBody } from './json-body';
+import { describeRequestLine } from './request-context';
 
 export interface JobsDeps {
   config: Pick<Config, 'JOBS_BODY_LIMIT' | 'ENQUEUE_TIMEOUT_MS' | 'IDEMPOTENCY_TTL_SECONDS'> & ApiKeyAuthDeps['config'];
@@ -43,7 +44,7 @@ export function jobsRoutes(deps: JobsDeps): Router {
         ...(key ? { idempotencyKey: key } : {}),
       }),
     );
-    req.log.info({ jobId, replayed }, 'job accepted');
+    describeRequestLine(res, 'job accepted', { jobId, replayed });
     res.status(202).location(`/api/jobs/${encodeURIComponent(jobId)}`).json({ jobId, replayed });
   });
 

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   exitOnUncaught(logger);
 
   const deps = createWebDeps(config, logger);
-  await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS);
+  await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS, { redisUrl: config.REDIS_URL, logger });
   await assertNoEviction(deps.redis);
 
   const app = createApp({ ...deps, devRoutes: config.DEV_ROUTES ? loadDevRoutes(config) : undefined });

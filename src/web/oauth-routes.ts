@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { StripeAppServices } from '../stripe/stripe-app-services';
+import { refusalReport } from './request-context';
 import { stripeAppCaller, verifyStripeAppCaller, verifyStripeAppSignature, type StripeAppCaller } from '../stripe/verify-stripe-app-caller';
 import type { UserInfo } from '../oauth/oauth-client';
 import { LOGIN_STATE_TTL_SECONDS, loginCookieName } from '../oauth/login-states';
@@ -34,7 +35,7 @@ function login(services: StripeAppServices, logger: Logger): RequestHandler {
     const caller = verifyStripeAppSignature(
       { userId: dashboardState.userId, accountId: dashboardState.accountId, signature: dashboardState.signature },
       services.appSecret,
-      req.log ?? logger,
+      refusalReport(req, res, logger),
     );
     const { state, codeVerifier, browserNonce } = await services.loginStates.begin(caller);
     const url = await services.oauth.authorizationUrl({ state, codeVerifier });

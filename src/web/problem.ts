@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { describeRequestLine } from './request-context';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -66,11 +67,16 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const error = toAppError(err);
-    const log = req.log ?? logger;
-    if (error.status >= 500 && error.code !== 'REDIS_UNAVAILABLE' && error.code !== 'SHUTTING_DOWN') {
-      log.error({ err, code: error.code }, 'request failed');
+    const bug = error.status >= 500 && error.code !== 'REDIS_UNAVAILABLE' && error.code !== 'SHUTTING_DOWN';
+    if (req.log) {
+      // One line per request: the closing line carries the code (and a bug's stack, through res.err).
+      const cause = error.cause instanceof Error ? error.cause.message.split('\n')[0] : undefined;
+      describeRequestLine(res, bug ? 'request failed' : 'request rejected', { code: error.code, detail: error.detail, ...(cause ? { cause } : {}) });
+      if (bug) (res as typeof res & { err?: unknown }).err = err;
+    } else if (bug) {
+      logger.error({ err, code: error.code }, 'request failed');
     } else {
-      log.warn({ code: error.code, detail: error.detail, cause: (err as Error)?.message }, 'request rejected');
+      logger.warn({ code: error.code, detail: error.detail }, 'request rejected');
     }
     if (res.headersSent) {
       res.destroy();

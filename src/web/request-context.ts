@@ -31,6 +31,39 @@ export function bindRequestLog(req: Request, res: Response, bindings: RequestLog
   res.locals.logBindings = { ...bindingsOf(res), ...bindings };
 }
 
+interface RequestLine {
+  msg?: string;
+  fields: Record<string, unknown>;
+}
+
+const requestLineOf = (res: ServerResponse): RequestLine | undefined =>
+  (res as Partial<Response>).locals?.requestLine as RequestLine | undefined;
+
+/**
+ * Says what the request's one log line (pino-http's closing line) reports besides method, path and status:
+ * a message (the first one given wins: the route knows best) and fields such as the error code or why a
+ * signature was refused. One line per request, instead of a handler's line and the closing line.
+ */
+export function describeRequestLine(res: Response, msg: string | undefined, fields: Record<string, unknown> = {}): void {
+  const line = requestLineOf(res);
+  res.locals.requestLine = { msg: line?.msg ?? msg, fields: { ...line?.fields, ...fields } } satisfies RequestLine;
+}
+
+/** Says why a request was refused: on its one line when it has one (requestContext), else on a line of its own. */
+export type RefusalReport = (fields: Record<string, unknown>, msg: string) => void;
+
+export function refusalReport(req: Request, res: Response, logger: Pick<Logger, 'warn'>): RefusalReport {
+  // req.log is absent only where a router is mounted without requestContext (unit tests).
+  if ((req.log as Request['log'] | undefined) === undefined) return (fields, msg) => logger.warn(fields, msg);
+  return (fields, msg) => describeRequestLine(res, msg, fields);
+}
+
+/** Whether a request's line is written at all: the dev dashboard's page and the signatures it asks for each click are not news. */
+function quietSuccess(req: IncomingMessage): boolean {
+  // originalUrl: inside a mounted router Express rewrites req.url relative to the mount.
+  return ((req as Partial<Request>).originalUrl ?? req.url ?? '').startsWith('/dev/dashboard');
+}
+
 /**
  * Gives each request an id, returns it in X-Request-Id and a logger bound to it as `req.log`: every
  * line logged through it carries `requestId` and `clientIp`.
@@ -47,11 +80,16 @@ export function requestContext(logger: Logger): RequestHandler[] {
     genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id: string }).id,
     // Load-balancer probes every few seconds would drown the log.
     autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.has(req.url ?? '') },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return quietSuccess(req) ? 'debug' : 'info';
+    },
+    customSuccessMessage: (_req: IncomingMessage, res: ServerResponse) => requestLineOf(res)?.msg ?? 'request completed',
+    customErrorMessage: (_req: IncomingMessage, res: ServerResponse) => requestLineOf(res)?.msg ?? 'request errored',
     customAttributeKeys: { reqId: 'requestId' },
-    // Asked again when the response finishes: the closing line gets what bindRequestLog added.
-    customProps: (_req: IncomingMessage, res: ServerResponse) => bindingsOf(res) ?? {},
+    // Asked again when the response finishes: the closing line gets what bindRequestLog and describeRequestLine added.
+    customProps: (_req: IncomingMessage, res: ServerResponse) => ({ ...bindingsOf(res), ...requestLineOf(res)?.fields }),
     quietReqLogger: true,
     // One line per request with what an operator needs. Neither headers nor query strings are logged: they
     // carry signatures, OAuth codes and the Stripe App's signed sign-in state.

@@ -1,7 +1,7 @@
 import express, { Router, type RequestHandler } from 'express';
 import { AppError } from '../errors';
 import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
-import { bindRequestLog } from './request-context';
+import { bindRequestLog, describeRequestLine } from './request-context';
 
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
@@ -18,11 +18,11 @@ export function webhookRoute(deps: WebhookIntakeDeps & { config: { BODY_LIMIT: s
       const answer = await acceptStripeWebhook(deps, body, req.get('stripe-signature'));
       for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
       bindRequestLog(req, res, { eventId: answer.eventId, ...(answer.accountId ? { accountId: answer.accountId } : {}) });
-      req.log.info({ duplicate: answer.body.duplicate }, 'stripe event accepted');
+      describeRequestLine(res, 'stripe event accepted', { duplicate: answer.body.duplicate });
       res.status(answer.status).json(answer.body);
     } catch (err) {
-      // Why a delivery was refused goes to the log (the problem handler adds the request line).
-      if (err instanceof AppError && err.status === 400) req.log.warn({ code: err.code, reason: (err.cause as Error)?.message?.split('\n')[0] }, 'stripe webhook refused');
+      // Why a delivery was refused goes on the request's line (the problem handler adds the code).
+      if (err instanceof AppError && err.status === 400) describeRequestLine(res, 'stripe webhook refused', { reason: (err.cause as Error)?.message?.split('\n')[0] });
       throw err;
     }
   };

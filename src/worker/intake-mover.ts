@@ -2,17 +2,25 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
-import type { Config } from '../config';
+import { parseByteSize, type Config } from '../config';
 import { eventIndexFor, type EventIndex } from '../events/event-index';
 import { summariseEvent } from '../events/event-record';
 import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis } from '../redis';
+import { isRedisUnavailableError } from '../redis-errors';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
   batch: number;
+  /** Bytes of entries one batch holds at most (a single larger entry moves alone). */
+  batchMaxBytes: number;
+  /**
+   * The largest an entry can be (the web's BODY_LIMIT): stale entries are claimed in counts that fit in
+   * batchMaxBytes even when each is this large (XAUTOCLAIM cannot stop at a size).
+   */
+  entryMaxBytes: number;
   /** How long one read waits for new entries; also how long stop() may wait for the loop. */
   blockMs: number;
   /** An entry another mover read and has not finished with for this long is taken over. */
@@ -23,14 +31,22 @@ export interface IntakeMoverOptions {
   retryMs: number;
 }
 
-const DEFAULTS: IntakeMoverOptions = { batch: 200, blockMs: 1000, claimIdleMs: 10_000, claimEveryMs: 5000, retryMs: 1000 };
+const DEFAULTS: IntakeMoverOptions = {
+  batch: 200,
+  batchMaxBytes: 8 * 1024 * 1024,
+  entryMaxBytes: 1024 * 1024,
+  blockMs: 1000,
+  claimIdleMs: 10_000,
+  claimEveryMs: 5000,
+  retryMs: 1000,
+};
 
 export interface IntakeMoverDeps {
   /** For the blocking reads: a connection of its own (a blocked connection runs nothing else). */
   reader: IntakeLog;
   /** For everything else, on the worker's connection. */
   log: IntakeLog;
-  index: Pick<EventIndex, 'record'>;
+  index: Pick<EventIndex, 'record' | 'setStatuses'>;
   queue: Pick<Queue, 'addBulk'>;
   logger: Logger;
   /** This mover's name in the consumer group; unique per process. */
@@ -70,6 +86,17 @@ export class IntakeMover {
     this.consumer = deps.consumer ?? `${hostname()}-${process.pid}`;
   }
 
+  /** Stale entries claimed at once: as many as fit in a batch's bytes however large each is. */
+  private get claimCount(): number {
+    const { batch, batchMaxBytes, entryMaxBytes } = this.options;
+    return Math.max(1, Math.min(batch, Math.floor(batchMaxBytes / entryMaxBytes)));
+  }
+
+  /** New entries within the batch's count and bytes, without waiting. */
+  private readWithin(log: IntakeLog): Promise<IntakeEntry[]> {
+    return log.readWithin(this.consumer, this.options.batch, this.options.batchMaxBytes);
+  }
+
   /** Starts the loop; it runs until stop(), riding out Redis outages. */
   start(): void {
     this.loop ??= this.run();
@@ -88,14 +115,9 @@ export class IntakeMover {
    */
   async moveAvailable(claimIdleMs = this.options.claimIdleMs): Promise<number> {
     await this.deps.log.ensureGroup();
-    let moved = 0;
+    let moved = await this.moveStale(claimIdleMs);
     for (;;) {
-      const stale = await this.deps.log.claimStale(this.consumer, claimIdleMs, this.options.batch);
-      if (stale.length === 0) break;
-      moved += await this.move(stale);
-    }
-    for (;;) {
-      const entries = await this.deps.log.read(this.consumer, this.options.batch, 0);
+      const entries = await this.readWithin(this.deps.log);
       if (entries.length === 0) return moved;
       moved += await this.move(entries);
     }
@@ -113,10 +135,9 @@ export class IntakeMover {
         }
         if (Date.now() >= nextClaim) {
           nextClaim = Date.now() + this.options.claimEveryMs;
-          const stale = await this.deps.log.claimStale(this.consumer, this.options.claimIdleMs, this.options.batch);
-          if (stale.length) await this.move(stale);
+          await this.moveStale(this.options.claimIdleMs);
         }
-        const entries = await this.deps.reader.read(this.consumer, this.options.batch, this.options.blockMs);
+        const entries = await this.nextEntries();
         if (entries.length) await this.move(entries);
         if (this.failing) this.deps.logger.info('intake mover is moving again');
         this.failing = false;
@@ -131,6 +152,35 @@ export class IntakeMover {
     }
   }
 
+  /**
+   * Takes over and moves every entry left idle for `minIdleMs` (a dead mover's), a claim's worth at a time:
+   * claims are small (they fit in the batch's bytes at BODY_LIMIT each), so one claim per check would leave
+   * a dead mover's 200 entries waiting for minutes.
+   */
+  private async moveStale(minIdleMs: number): Promise<number> {
+    let moved = 0;
+    while (!this.stopping) {
+      const stale = await this.deps.log.claimStale(this.consumer, minIdleMs, this.claimCount);
+      if (stale.length) moved += await this.move(stale);
+      if (stale.length < this.claimCount) break;
+    }
+    return moved;
+  }
+
+  /**
+   * What is waiting, within the batch's bytes; when nothing is, waits (blocking, on the reader's own
+   * connection) for one entry and takes what fits beside it.
+   */
+  private async nextEntries(): Promise<IntakeEntry[]> {
+    const waiting = await this.readWithin(this.deps.reader);
+    if (waiting.length) return waiting;
+    const first = await this.deps.reader.read(this.consumer, 1, this.options.blockMs);
+    if (first.length === 0) return first;
+    const room = this.options.batchMaxBytes - entryBytes(first[0]!);
+    if (room <= 0 || this.options.batch === 1) return first;
+    return [...first, ...(await this.deps.reader.readWithin(this.consumer, this.options.batch - 1, room, true))];
+  }
+
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -143,21 +193,95 @@ export class IntakeMover {
 
   /** Job first, then the record, then the entry leaves the log: each step idempotent, so a repeat is safe. */
   private async move(entries: IntakeEntry[]): Promise<number> {
-    const events: { entry: IntakeEntry; event: Stripe.Event }[] = [];
+    const events: ParsedEntry[] = [];
     for (const entry of entries) {
       const event = parseEvent(entry);
       // The web stored only verified events, so this is corruption; it is logged with its id, not retried for ever.
       if (event) events.push({ entry, event });
       else this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId }, 'intake entry is not the Stripe event it names; dropped');
     }
-    if (events.length) {
-      await this.deps.queue.addBulk(events.map(({ event }) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
-      await Promise.all(events.map(({ entry, event }) => this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt)));
-    }
+    const queued = events.length ? await this.queueAll(events) : 0;
     await this.deps.log.done(entries);
-    return events.length;
+    return queued;
+  }
+
+  private async queueAndRecord(events: readonly ParsedEntry[]): Promise<void> {
+    await this.deps.queue.addBulk(events.map(({ event }) => ({ name: event.type, data: event, opts: { jobId: event.id } })));
+    await Promise.all(events.map(({ entry, event }) => this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt)));
+  }
+
+  /**
+   * Queues and records a batch. When that fails for something other than Redis being away (an id BullMQ
+   * refuses, a payload JSON.stringify cannot write), tries the entries one by one and dead-letters those that
+   * still fail, so one bad entry never holds back the others. Redis being away fails the whole batch: it
+   * stays in the log and is tried again. Resolves to how many were queued.
+   */
+  private async queueAll(events: readonly ParsedEntry[]): Promise<number> {
+    try {
+      await this.queueAndRecord(events);
+      return events.length;
+    } catch (err) {
+      if (isRedisUnavailableError(err)) throw err;
+    }
+    const failures: DeadLetterCandidate[] = [];
+    for (const item of events) {
+      try {
+        await this.queueAndRecord([item]);
+      } catch (err) {
+        if (isRedisUnavailableError(err)) throw err;
+        failures.push({ ...item, error: errorText(err) });
+      }
+    }
+    await this.deadLetter(failures);
+    return events.length - failures.length;
+  }
+
+  /**
+   * Records each failed event as dead-lettered with its error (the events API and the console show it; it can
+   * be replayed from there), then sets its entry aside in the dead-letter list and out of the log.
+   */
+  private async deadLetter(failures: readonly DeadLetterCandidate[]): Promise<void> {
+    if (failures.length === 0) return;
+    const letters: { entry: IntakeEntry; error: string; keepBody: boolean }[] = [];
+    for (const { entry, event, error } of failures) {
+      this.deps.logger.error({ entryId: entry.entryId, eventId: entry.eventId, err: error }, 'intake entry cannot be queued; dead-lettered');
+      const recorded = await this.tolerating(async () => {
+        await this.deps.index.record(summariseEvent(event), entry.body, entry.receivedAt);
+        await this.deps.index.setStatuses([{ id: event.id, status: 'dead-lettered', fields: { lastError: error, attempts: 0 } }]);
+      });
+      // The record keeps the payload; only an event without one keeps its body in the dead-letter list.
+      letters.push({ entry, error, keepBody: !recorded });
+    }
+    await this.deps.log.deadLetter(letters);
+  }
+
+  /**
+   * Runs `work`, resolving false when it failed for something other than Redis being away: setting an entry
+   * aside must not itself become a poison pill. Redis being away still fails the round (tried again later).
+   */
+  private async tolerating(work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      if (isRedisUnavailableError(err)) throw err;
+      return false;
+    }
   }
 }
+
+interface ParsedEntry {
+  entry: IntakeEntry;
+  event: Stripe.Event;
+}
+
+type DeadLetterCandidate = ParsedEntry & { error: string };
+
+const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+/** The bytes an entry's fields take in Redis's reply, as the read script counts them. */
+const entryBytes = (entry: IntakeEntry) =>
+  Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length;
 
 /**
  * A running mover as a worker process has it: blocking reads on a connection of its own, everything else
@@ -167,13 +291,16 @@ export function startIntakeMover(config: Config, connection: Redis, logger: Logg
   const reader = createRedis(config, 'worker');
   reader.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (intake reader)'));
   const queue = new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection));
-  const mover = new IntakeMover({
-    reader: new IntakeLog(reader, config),
-    log: new IntakeLog(connection, config),
-    index: eventIndexFor(connection, config),
-    queue,
-    logger,
-  });
+  const mover = new IntakeMover(
+    {
+      reader: new IntakeLog(reader, config),
+      log: new IntakeLog(connection, config),
+      index: eventIndexFor(connection, config),
+      queue,
+      logger,
+    },
+    { batchMaxBytes: parseByteSize(config.INTAKE_BATCH_MAX_BYTES), entryMaxBytes: parseByteSize(config.BODY_LIMIT) },
+  );
   mover.start();
   return {
     stop: async () => {

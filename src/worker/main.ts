@@ -2,7 +2,7 @@ import type { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
-import { assertNoEviction, createRedis, waitForRedis } from '../redis';
+import { assertNoEviction, createRedis, logRedisErrors, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
 import { createWorker } from './create-worker';
@@ -32,8 +32,8 @@ async function main(): Promise<void> {
   exitOnUncaught(logger);
 
   const connection = createRedis(config, 'worker');
-  connection.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
-  await waitForRedis(connection, config.REDIS_BOOT_TIMEOUT_MS);
+  logRedisErrors(connection, logger);
+  await waitForRedis(connection, config.REDIS_BOOT_TIMEOUT_MS, { redisUrl: config.REDIS_URL, logger });
   await assertNoEviction(connection);
 
   // The event index follows the stripe-events jobs from here, in batches, on the worker's connection.

@@ -2,9 +2,9 @@ import { Queue } from 'bullmq';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../support/api-keys';
 import { postJob, type JobsApi } from '../support/processes';
-import { launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
+import { docsScreenshot, launchChromium, screenshot, watchPage, type PageProblems } from './support/browser';
 import { ADMIN_TOKEN, startConsoleStack, WEBHOOK_SECRET, type ConsoleStack } from './support/console-stack';
-import { deliverWebhook, paymentIntentEvent } from './support/signed-event';
+import { deliverWebhook, longestEvent, paymentIntentEvent } from './support/signed-event';
 
 jest.setTimeout(60_000);
 
@@ -206,6 +206,23 @@ describe('operator console in a real browser', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('FORBIDDEN');
   });
 
+  it('shows an event no job could be made of as dead-lettered, with its error, and counts it on the overview', async () => {
+    const depth = 20_000;
+    const id = `evt_deadletter${Date.now()}`;
+    // Verified and stored, but JSON.stringify cannot write it back (nested too deep), so BullMQ cannot queue it.
+    const body = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+    expect((await deliverWebhook(stack.url, body, WEBHOOK_SECRET)).status).toBe(200);
+
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).click();
+    await shows('intake-dead-lettered', '1');
+    await page.getByTestId('intake-dead-lettered').getByRole('link').click();
+    const table = page.getByTestId('events-table');
+    await table.getByRole('link', { name: id }).waitFor();
+    expect(await table.locator('.badge.state-dead-lettered').first().textContent()).toBe('dead-lettered');
+    expect(await page.getByTestId('dead-letter-error').first().textContent()).toContain('Maximum call stack size exceeded');
+    await screenshot(page, 'events-dead-lettered');
+  });
+
   it('is readable at 375 px wide: nothing overflows sideways', async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     for (const [path, ready, name] of [
@@ -231,6 +248,30 @@ describe('operator console in a real browser', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await screenshot(page, 'event-375');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  it('is readable at 1280 px wide: the Events and Jobs tables fit without scrolling sideways', async () => {
+    expect((await deliverWebhook(stack.url, longestEvent().body, WEBHOOK_SECRET)).status).toBe(200);
+    expect((await deliverWebhook(stack.url, paymentIntentEvent('pi_1PgafyB7WZ01zgkWSjxsAJo3', 'acct_1DevDashboard0001').body, WEBHOOK_SECRET)).status).toBe(200);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    for (const [path, ready, name] of [
+      ['/events', 'events-table', 'events-1280'],
+      ['/jobs/jobs?state=completed', 'jobs-table', 'jobs-completed-1280'],
+    ] as const) {
+      await page.goto(`${stack.url}${path}`);
+      await page.getByTestId(ready).locator('tbody tr').first().waitFor();
+      const overflow = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        tables: Array.from(document.querySelectorAll('.table-wrap')).map((wrap) => wrap.scrollWidth - wrap.clientWidth),
+      }));
+      expect(overflow).toEqual({ page: 1280, tables: [0] });
+      await screenshot(page, name);
+    }
+    // The README's picture of the console: the overview at a laptop's width, with the numbers of this run.
+    await page.goto(stack.url);
+    await shows('count-jobs-completed', /^[1-9]/);
+    await page.getByTestId('workers-jobs').filter({ hasText: /^1/ }).waitFor();
+    await docsScreenshot(page, 'console-overview');
   });
 
   it('while Redis is away, keeps the last numbers on screen and says what is wrong; recovers by itself', async () => {

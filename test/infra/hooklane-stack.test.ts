@@ -130,6 +130,10 @@ describe('Elastic Beanstalk environment', () => {
     expect(options.get('aws:elasticbeanstalk:application:environment/NODE_ENV')).toBe('production');
   });
 
+  it('answers a webhook only once the cache replica has it too (INTAKE_MIN_REPLICAS=1: ElastiCache replicates asynchronously)', () => {
+    expect(options.get('aws:elasticbeanstalk:application:environment/INTAKE_MIN_REPLICAS')).toBe('1');
+  });
+
   it('enables enhanced health, managed platform updates of patch level only (a minor one can change Docker), S3 log publication and IMDSv2 only', () => {
     expect(options.get('aws:elasticbeanstalk:healthreporting:system/SystemType')).toBe('enhanced');
     expect(options.get('aws:elasticbeanstalk:managedactions/ManagedActionsEnabled')).toBe('true');

@@ -100,10 +100,10 @@ describe('admin API', () => {
     expect(jobs.throughput.failed).toHaveLength(60);
     expect(jobs.throughput.failed.reduce((a, b) => a + b, 0)).toBe(3);
     expect(jobs.workers).toEqual([]);
-    expect(overview.intake).toEqual({ waiting: 1, pending: 0 });
+    expect(overview.intake).toEqual({ waiting: 1, pending: 0, deadLettered: 0 });
     expect(await app.moveIntake()).toBe(1);
     const moved = (await (await get('/api/admin/overview')).json()) as Overview;
-    expect(moved.intake).toEqual({ waiting: 0, pending: 0 });
+    expect(moved.intake).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
     // The moved event is queued in the index until a worker processes it: one open record, none lost.
     expect(moved.events).toEqual({ open: 1, oldestOpenAgeMs: expect.any(Number), lost: 0 });
     expect(overview.events).toEqual({ open: 0, oldestOpenAgeMs: null, lost: 0 });

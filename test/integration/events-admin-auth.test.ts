@@ -84,11 +84,13 @@ describe('admin auth', () => {
     expect(res.headers.get('ratelimit')).toMatch(/^"admin"; r=\d+; t=\d+$/);
   });
 
-  it('when ADMIN_TOKEN is unset, answers 401 saying to set it, whatever token is sent', async () => {
+  it('when ADMIN_TOKEN is unset, answers 503 ADMIN_NOT_CONFIGURED saying to set it (not a wrong-token 401), whatever token is sent', async () => {
     const { url } = await start({ ADMIN_TOKEN: '' });
     const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(res.status).toBe(401);
-    expect(((await res.json()) as { detail: string }).detail).toContain('set ADMIN_TOKEN');
+    expect(res.status).toBe(503);
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).toBe('ADMIN_NOT_CONFIGURED');
+    expect(problem.detail).toContain('set ADMIN_TOKEN');
   });
 
   it('when one client goes over the limit, answers 429 RATE_LIMITED with RateLimit and Retry-After headers', async () => {

@@ -94,6 +94,26 @@ describe('/api/events', () => {
     expect(missing.body.code).toBe('EVENT_NOT_FOUND');
   });
 
+  it('an event no job can be made of (a body JSON.stringify cannot write) is dead-lettered: listed and shown with status dead-lettered and its error, and counted in the overview', async () => {
+    const good = fixtureEvent('customer.created');
+    const depth = 20_000;
+    const id = 'evt_deeplynested1';
+    const poison = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+    expect((await deliver(app.url, poison)).status).toBe(200);
+    expect((await deliver(app.url, good.payload)).status).toBe(200);
+    expect(await app.moveIntake()).toBe(1);
+
+    const listed = (await get('/api/events?status=dead-lettered')).body as unknown as Page & { events: { lastError: string }[] };
+    expect(listed.events.map((e) => [e.id, e.status])).toEqual([[id, 'dead-lettered']]);
+    expect(listed.events[0]?.lastError).toContain('Maximum call stack size exceeded');
+    const one = await get(`/api/events/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id, status: 'dead-lettered', lastError: expect.stringContaining('RangeError'), payload: null });
+    expect((await get(`/api/events/${good.event.id}`)).body).toMatchObject({ status: 'queued' });
+    const overview = (await get('/api/admin/overview')).body as { intake: Record<string, number> };
+    expect(overview.intake).toEqual({ waiting: 0, pending: 0, deadLettered: 1 });
+  });
+
   it('replays an event as a new job (202), counting replays', async () => {
     const { event } = await accept('payment_intent.succeeded');
     const replay = async () => {

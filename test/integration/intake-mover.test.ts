@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { EventIndex } from '../../src/events/event-index';
-import { IntakeLog } from '../../src/events/intake-log';
+import { DEAD_LETTER_MAX, IntakeLog } from '../../src/events/intake-log';
 import { IntakeMover } from '../../src/worker/intake-mover';
 import { startRedis, type TestRedis } from '../support/redis';
 
@@ -74,7 +74,7 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect((job?.data as { id: string }).id).toBe(event.id);
     expect(await index.get(event.id)).toMatchObject({ id: event.id, type: 'payment_intent.succeeded', status: 'queued', receivedAt: new Date(1_764_000_000_000).toISOString() });
     expect(await index.payload(event.id)).toBe(body);
-    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0 });
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
     // The marker is gone and the record answers for the id: a redelivery is still a duplicate.
     expect(await redis.exists(`${prefix}:{event-index}:seen:${event.id}`)).toBe(0);
     expect(await log.append(event.id, Buffer.from(body))).toBe(false);
@@ -87,12 +87,31 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     await log.ensureGroup();
     expect(await log.read('dead', 10, 0)).toHaveLength(2);
     await queue.add(first.event.type, first.event, { jobId: first.event.id });
-    expect(await log.backlog()).toEqual({ waiting: 2, pending: 2 });
+    expect(await log.backlog()).toEqual({ waiting: 2, pending: 2, deadLettered: 0 });
     expect(await mover('alive').moveAvailable(0)).toBe(2);
     expect(await queue.count()).toBe(2);
     expect((await queue.getJob(second.event.id))?.id).toBe(second.event.id);
     expect(await index.get(first.event.id)).toBeDefined();
-    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0 });
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
+  });
+
+  it('running, takes over all of a dead mover\'s entries in one check, though each claim is small (it fits the batch\'s bytes at BODY_LIMIT per entry)', async () => {
+    for (let i = 0; i < 20; i += 1) await accept();
+    await log.ensureGroup();
+    expect(await log.read('dead', 20, 0)).toHaveLength(20);
+    // Idle long enough to be taken over (the mover below claims entries idle 50 ms, once a minute).
+    const deadline = Date.now() + 15_000;
+    const idle = async () => ((await redis.xpending(log.stream, 'movers', '-', '+', 1)) as [string, string, number, number][])[0]?.[2] ?? 0;
+    while ((await idle()) < 100 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    const made = new IntakeMover(
+      { reader: new IntakeLog(reader, config()), log, index, queue, logger: pino({ level: 'silent' }), consumer: 'heir' },
+      { batchMaxBytes: 2 * 1024 * 1024, entryMaxBytes: 1024 * 1024, claimIdleMs: 50, claimEveryMs: 60_000, blockMs: 100 },
+    );
+    movers.push(made);
+    made.start();
+    while ((await queue.count()) < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await queue.count()).toBe(20);
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
   });
 
   it('leaves a recent read of another mover alone (it may still be working on it)', async () => {
@@ -100,7 +119,7 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     await log.ensureGroup();
     await log.read('busy', 10, 0);
     expect(await mover('other').moveAvailable(60_000)).toBe(0);
-    expect(await log.backlog()).toEqual({ waiting: 1, pending: 1 });
+    expect(await log.backlog()).toEqual({ waiting: 1, pending: 1, deadLettered: 0 });
   });
 
   it('running, moves entries as they arrive, and stops promptly', async () => {
@@ -137,7 +156,132 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     const { logger, lines } = capturingLogger();
     expect(await mover('m2', logger).moveAvailable()).toBe(1);
     expect(await queue.getJob(good.event.id)).toBeDefined();
-    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0 });
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
     expect(lines).toContainEqual(expect.objectContaining({ level: 50, eventId: 'evt_corrupt', msg: 'intake entry is not the Stripe event it names; dropped' }));
+  });
+
+  // A body JSON.parse reads and JSON.stringify cannot write (V8 parses nesting iteratively, writes it recursively).
+  const deepBody = (id: string) => {
+    const depth = 20_000;
+    return `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+  };
+
+  it('poison pills in a batch (an all-digit id, a payload JSON.stringify cannot write) are dead-lettered with their error, and the rest of the batch is queued', async () => {
+    const first = await accept();
+    const digits = buildStripeEvent('customer.created', { id: '12345' });
+    expect(await log.append('12345', JSON.stringify(digits), 1_764_000_000_001)).toBe(true);
+    expect(await log.append('evt_deep', deepBody('evt_deep'), 1_764_000_000_002)).toBe(true);
+    const last = await accept('invoice.paid');
+    const { logger, lines } = capturingLogger();
+
+    expect(await mover('m3', logger).moveAvailable()).toBe(2);
+
+    expect((await queue.getJob(first.event.id))?.id).toBe(first.event.id);
+    expect((await queue.getJob(last.event.id))?.id).toBe(last.event.id);
+    expect(await index.get(first.event.id)).toMatchObject({ status: 'queued' });
+    expect(await index.get('12345')).toMatchObject({ id: '12345', status: 'dead-lettered', lastError: expect.stringContaining('Custom Id cannot be integers') });
+    expect(await index.get('evt_deep')).toMatchObject({ status: 'dead-lettered', lastError: expect.stringContaining('Maximum call stack size exceeded') });
+    expect(await index.payload('evt_deep')).toBe(deepBody('evt_deep'));
+    // Out of the log (never retried), into the dead-letter list with its body and error.
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 2 });
+    const letters = await log.deadLetters();
+    expect(letters.map((l) => l.eventId)).toEqual(['evt_deep', '12345']);
+    // The record holds the payload, so the letter does not repeat it.
+    expect(letters[1]).toMatchObject({ receivedAt: 1_764_000_000_001, body: '', error: expect.stringContaining('Custom Id cannot be integers') });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, eventId: '12345', msg: 'intake entry cannot be queued; dead-lettered' }));
+    expect(await mover('m3-again').moveAvailable(0)).toBe(0);
+    expect(await queue.count()).toBe(2);
+  });
+
+  it('when the event index cannot take a poison pill either, its letter keeps the body and it still leaves the log', async () => {
+    const good = await accept();
+    const digits = buildStripeEvent('customer.created', { id: '54321' });
+    await log.append('54321', JSON.stringify(digits));
+    const refusing: Pick<EventIndex, 'record' | 'setStatuses'> = {
+      record: (summary, payload, at) => (summary.id === '54321' ? Promise.reject(new Error('ERR the record script failed')) : index.record(summary, payload, at)),
+      setStatuses: (updates) => index.setStatuses(updates),
+    };
+    const made = new IntakeMover({ reader: log, log, index: refusing, queue, logger: pino({ level: 'silent' }), consumer: 'no-record' });
+    expect(await made.moveAvailable()).toBe(1);
+    expect((await queue.getJob(good.event.id))?.id).toBe(good.event.id);
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 1 });
+    expect((await log.deadLetters())[0]).toMatchObject({ eventId: '54321', body: JSON.stringify(digits) });
+  });
+
+  it('running, a poison pill does not hold up the events read with it', async () => {
+    const running = mover('loop-poison');
+    await log.append('777', JSON.stringify(buildStripeEvent('customer.created', { id: '777' })));
+    const good = await accept();
+    running.start();
+    const deadline = Date.now() + 15_000;
+    while (!(await queue.getJob(good.event.id)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect((await queue.getJob(good.event.id))?.id).toBe(good.event.id);
+    while ((await log.backlog()).waiting > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 1 });
+  });
+
+  it('when Redis refuses the batch because it is full (OOM), dead-letters nothing and leaves the batch in the log for the next round', async () => {
+    await accept();
+    await accept();
+    const full = Object.assign(new Error('OOM command not allowed when used memory > \'maxmemory\'.'), { name: 'ReplyError' });
+    const refusing = { addBulk: () => Promise.reject(full) };
+    const made = new IntakeMover({ reader: log, log, index, queue: refusing, logger: pino({ level: 'silent' }), consumer: 'oom' });
+    await expect(made.moveAvailable()).rejects.toThrow('OOM');
+    expect(await log.backlog()).toEqual({ waiting: 2, pending: 2, deadLettered: 0 });
+    expect(await mover('after-oom').moveAvailable(0)).toBe(2);
+  });
+
+  it('keeps only the newest dead letters (the list is bounded)', async () => {
+    await log.ensureGroup();
+    // Sent in order on one connection, so evt_{max + 4} is the newest.
+    await Promise.all(
+      Array.from({ length: DEAD_LETTER_MAX + 5 }, (_, i) => log.deadLetter([{ entry: { entryId: '0-1', eventId: `evt_${i}`, receivedAt: i, body: '{}' }, error: 'e' }])),
+    );
+    expect((await log.backlog()).deadLettered).toBe(DEAD_LETTER_MAX);
+    expect((await log.deadLetters(1))[0]?.eventId).toBe(`evt_${DEAD_LETTER_MAX + 4}`);
+  });
+
+  it('a burst of large events (30 x 1 MB) is moved in batches that never hold more than INTAKE_BATCH_MAX_BYTES (4 MB), not 200 at a time', async () => {
+    const MB = 1024 * 1024;
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const event = { ...buildStripeEvent('customer.created'), pad: 'x'.repeat(MB - 2048) };
+      ids.push(event.id);
+      await log.append(event.id, JSON.stringify(event));
+    }
+    const batches: number[] = [];
+    const measuring = { addBulk: (jobs: Parameters<Queue['addBulk']>[0]) => {
+      batches.push(jobs.reduce((sum, job) => sum + JSON.stringify(job.data).length, 0));
+      return queue.addBulk(jobs);
+    } };
+    const made = new IntakeMover({ reader: log, log, index, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes' }, { batchMaxBytes: 4 * MB });
+    expect(await made.moveAvailable()).toBe(30);
+    expect(await queue.count()).toBe(30);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(4 * MB);
+    expect(batches.length).toBeGreaterThanOrEqual(8);
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
+  });
+
+  it('running, a large event waits for room: the blocking read takes one entry and only what fits beside it', async () => {
+    const MB = 1024 * 1024;
+    const batches: number[] = [];
+    const measuring = { addBulk: (jobs: Parameters<Queue['addBulk']>[0]) => {
+      batches.push(jobs.reduce((sum, job) => sum + JSON.stringify(job.data).length, 0));
+      return queue.addBulk(jobs);
+    } };
+    const made = new IntakeMover({ reader: new IntakeLog(reader, config()), log, index, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes-loop' }, { batchMaxBytes: 2 * MB, blockMs: 100 });
+    movers.push(made);
+    await log.ensureGroup();
+    made.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const event = { ...buildStripeEvent('customer.created'), pad: 'x'.repeat(MB - 2048) };
+      ids.push(event.id);
+      await log.append(event.id, JSON.stringify(event));
+    }
+    const deadline = Date.now() + 15_000;
+    while ((await queue.count()) < 6 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(await queue.count()).toBe(6);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(2 * MB);
   });
 });

@@ -22,7 +22,7 @@ function createKeyBesideNpmStart(dataDir: string): string {
 }
 
 describe('npm start (dist/dev/start-local.js)', () => {
-  test('brings up Redis, web and worker, prints the URL, and SIGTERM leaves no process behind', async () => {
+  test('brings up Redis, web and worker, prints the URL and the console\'s working admin token, and SIGTERM leaves no process behind', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'hooklane-start-'));
     const port = await freePort();
     const redisPort = await freePort();
@@ -47,6 +47,11 @@ describe('npm start (dist/dev/start-local.js)', () => {
       expect(res.status).toBe(202);
       // npm start's supervisor (and only it) mounts the dev Stripe Dashboard.
       expect((await fetch(`http://127.0.0.1:${port}/dev/dashboard`)).status).toBe(200);
+
+      const adminToken = /console: http:\/\/localhost:\d+ \(token (\S+)\)/.exec(out)?.[1];
+      expect(adminToken).toBeDefined();
+      const session = await fetch(`http://127.0.0.1:${port}/api/admin/session`, { headers: { authorization: `Bearer ${adminToken}` } });
+      expect(session.status).toBe(200);
 
       const exit = await local.kill('SIGTERM');
       expect(exit.code).toBe(0);

@@ -87,12 +87,12 @@ describe('POST /webhooks/stripe', () => {
     expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: false });
     expect(await queue().getJob(event.id)).toBeUndefined();
     expect(await index().get(event.id)).toBeUndefined();
-    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 1, pending: 0 });
+    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 1, pending: 0, deadLettered: 0 });
     expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: true });
     expect(await app.moveIntake()).toBe(1);
     expect(await queue().getJob(event.id)).toBeDefined();
     expect(await index().payload(event.id)).toBe(payload);
-    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 0, pending: 0 });
+    expect(await intakeLogFor(app.deps.redis, app.deps.config).backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
     expect((await deliver(app.url, payload)).body).toEqual({ received: true, duplicate: true });
     expect(await jobCount()).toBe(1);
   });
@@ -128,6 +128,35 @@ describe('POST /webhooks/stripe', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('WEBHOOK_EVENT_INVALID');
     expect(await jobCount()).toBe(0);
+  });
+
+  it('poison pill: a signed event with an all-digit id (BullMQ refuses integer-like job ids) is refused with 400, and the valid deliveries around it are processed', async () => {
+    const before = fixtureEvent('customer.created');
+    const poison = fixtureEvent('customer.created', { id: '12345' });
+    const after = fixtureEvent('invoice.paid');
+    expect((await deliver(app.url, before.payload)).status).toBe(200);
+    const refused = await deliver(app.url, poison.payload);
+    expect((await deliver(app.url, after.payload)).status).toBe(200);
+    expect(await app.moveIntake()).toBe(2);
+    expect((await queue().getJob(before.event.id))?.id).toBe(before.event.id);
+    expect((await queue().getJob(after.event.id))?.id).toBe(after.event.id);
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('WEBHOOK_EVENT_INVALID');
+    expect(await index().get('12345')).toBeUndefined();
+  });
+
+  it.each([['12345'], ['cus_123'], ['evt_'], ['evt_a b'], ['evt_1:2']])('when the signed event id %s is not evt_-shaped, answers 400 WEBHOOK_EVENT_INVALID and stores nothing', async (id) => {
+    const { payload } = fixtureEvent('customer.created', { id });
+    const res = await deliver(app.url, payload);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('WEBHOOK_EVENT_INVALID');
+    expect(await jobCount()).toBe(0);
+  });
+
+  it.each([['evt_1Pgc76B7WZ01zgkWwyRHS12y'], ['evt_test_65RM8sQ5BvXQ9xLbc16RM8sQ5BvXQ9xLbc16'], ['evt_bench_1a']])('accepts Stripe-shaped event id %s', async (id) => {
+    const { payload } = fixtureEvent('customer.created', { id });
+    expect((await deliver(app.url, payload)).status).toBe(200);
+    expect(await jobCount()).toBe(1);
   });
 
   it('when the body is over BODY_LIMIT, answers 413 and enqueues nothing', async () => {

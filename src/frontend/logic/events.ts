@@ -17,6 +17,8 @@ export interface EventSummary {
   status: string;
   receivedAt: string | null;
   attempts: number | null;
+  /** Why the latest run failed, or why the event was dead-lettered. */
+  lastError: string | null;
 }
 
 export interface EventDetail extends EventSummary {
@@ -25,7 +27,6 @@ export interface EventDetail extends EventSummary {
   /** How many times an operator replayed it. */
   replays: number;
   payload: unknown;
-  lastError: string | null;
   /** The BullMQ job in the stripe-events queue that processes it now. */
   jobId: string | null;
 }
@@ -56,6 +57,7 @@ export function readEventSummary(raw: unknown): EventSummary {
     status: str(e.status) ?? 'unknown',
     receivedAt: iso(e.receivedAt ?? e.createdAt),
     attempts: num(e.attempts),
+    lastError: str(e.lastError),
   };
 }
 

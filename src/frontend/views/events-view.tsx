@@ -105,11 +105,18 @@ export function EventsView({ query }: { query: EventQuery }) {
                     <Link href={hrefFor({ name: 'event', id: event.id })}>{event.id}</Link>
                   </td>
                   <td>
-                    <span class={`badge state-${event.status}`}>{event.status}</span>
+                    <span class={`badge state-${event.status}`} title={event.lastError ?? undefined}>
+                      {event.status}
+                    </span>
+                    {event.status === 'dead-lettered' && event.lastError && (
+                      <span class="hint error-reason" data-testid="dead-letter-error" title={event.lastError}>
+                        {event.lastError}
+                      </span>
+                    )}
                   </td>
-                  <td>{event.type}</td>
-                  <td class="mono">{event.objectId ?? '—'}</td>
-                  <td class="mono">{event.account ?? '—'}</td>
+                  <td class="wrap">{event.type}</td>
+                  <td class="mono wrap">{event.objectId ?? '—'}</td>
+                  <td class="mono wrap">{event.account ?? '—'}</td>
                   <td class="num">{formatTimestamp(event.receivedAt)}</td>
                 </tr>
               ))}

@@ -67,6 +67,16 @@ function IntakeCard({ overview }: { overview: Overview }) {
           <dt>Being queued by a worker</dt>
           <dd class="num" data-testid="intake-pending">{formatCount(intake.pending)}</dd>
         </div>
+        <div>
+          <dt>Dead-lettered (no job could be made of them)</dt>
+          <dd class={`num ${intake.deadLettered > 0 ? 'text-danger' : ''}`} data-testid="intake-dead-lettered">
+            {intake.deadLettered > 0 ? (
+              <Link href={hrefFor({ name: 'events', query: { ...emptyEventQuery(), status: 'dead-lettered' } })}>{formatCount(intake.deadLettered)}</Link>
+            ) : (
+              formatCount(intake.deadLettered)
+            )}
+          </dd>
+        </div>
       </dl>
     </section>
   );

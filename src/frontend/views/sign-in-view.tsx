@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { adviceFor, ApiError, networkError, verifyToken } from '../logic/api-client';
+import { ApiError, networkError, verifyToken } from '../logic/api-client';
 import { tokenInputProblem } from '../logic/session';
+import { signInFailureMessage } from '../logic/sign-in-messages';
 
 export interface SignInProps {
   /** Why the operator is asked (e.g. the token was rejected by a later call). */
@@ -28,11 +29,7 @@ export function SignInView({ notice, onSignedIn }: SignInProps) {
       onSignedIn(token.trim(), session.tokenId);
     } catch (err) {
       const apiError = err instanceof ApiError ? err : networkError(err);
-      setError(
-        apiError.kind === 'unauthorized'
-          ? `That token was not accepted (${apiError.message}). Check the ADMIN_TOKEN of this deployment and paste it again.`
-          : `${apiError.message} ${adviceFor(apiError)}`,
-      );
+      setError(signInFailureMessage(apiError));
     } finally {
       setBusy(false);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from '../../support/processes';
@@ -62,4 +62,18 @@ export async function watchPage(page: Page): Promise<PageProblems> {
     layoutShift: () => page.evaluate(() => (window as unknown as Window).__shift),
     resetLayoutShift: () => page.evaluate(() => void ((window as unknown as Window).__shift = 0)),
   };
+}
+
+export const DOCS_IMAGE_DIR = path.join(ROOT, 'docs', 'images');
+
+/**
+ * The console as the README shows it (docs/images/, committed). Written when missing or when
+ * UPDATE_DOCS_SCREENSHOTS=1 (after a change to the console), so ordinary runs leave the tree clean.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<boolean> {
+  const file = path.join(DOCS_IMAGE_DIR, `${name}.png`);
+  if (existsSync(file) && process.env.UPDATE_DOCS_SCREENSHOTS !== '1') return false;
+  mkdirSync(DOCS_IMAGE_DIR, { recursive: true });
+  await page.screenshot({ path: file });
+  return true;
 }

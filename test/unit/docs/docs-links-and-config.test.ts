@@ -23,6 +23,10 @@ describe('README and docs/', () => {
     expect(broken).toEqual([]);
   });
 
+  test("the README shows the console (the e2e test's screenshot, docs/images/)", () => {
+    expect(readDoc('README.md')).toMatch(/!\[[^\]]+\]\(docs\/images\/console-overview\.png\)/);
+  });
+
   test('the README stays short: at most 300 lines', () => {
     expect(readDoc('README.md').split('\n').length).toBeLessThanOrEqual(300);
   });

@@ -135,6 +135,36 @@ describe('EventIndex', () => {
     expect((await all({ type: 'customer.created' }, 200)).length).toBe(100);
   });
 
+  it('when EVENT_INDEX_MAX_EVENTS is lowered (20,000 records, then a cap of 100), one write deletes at most 500 records (no long script blocking Redis), and writes converge to the cap', async () => {
+    const base = config({ EVENT_INDEX_MAX_EVENTS: 50_000 });
+    const large = new EventIndex(redis, base);
+    const now = Date.now();
+    const id = (i: number) => `evt_${String(i).padStart(5, '0')}`;
+    for (let start = 0; start < 20_000; start += 1000) {
+      await Promise.all(Array.from({ length: 1000 }, (_, k) => large.record(summary(id(start + k)), 'x', now + start + k)));
+    }
+    const all = `${base.QUEUE_PREFIX}:{event-index}:idx:all`;
+    const byType = `${base.QUEUE_PREFIX}:{event-index}:idx:type:customer.created`;
+    expect(await redis.zcard(all)).toBe(20_000);
+
+    index = new EventIndex(redis, { ...base, EVENT_INDEX_MAX_EVENTS: 100 });
+    await index.record(summary('evt_next0'), 'x', now + 20_000);
+    const deleted = 20_001 - (await redis.zcard(all));
+    expect(deleted).toBeGreaterThan(0);
+    expect(deleted).toBeLessThanOrEqual(500);
+    expect(20_001 - (await redis.zcard(byType))).toBeLessThanOrEqual(500);
+
+    for (let i = 1; i <= 60; i += 1) await index.record(summary(`evt_next${i}`), 'x', now + 20_000 + i);
+    expect(await redis.zcard(all)).toBe(100);
+    expect(await redis.zcard(byType)).toBe(100);
+    // The newest 100: the 61 new ones and the 39 newest of before.
+    expect(await index.get(id(19_960))).toBeUndefined();
+    expect(await index.payload(id(19_960))).toBeUndefined();
+    expect(await index.get(id(19_961))).toBeDefined();
+    expect(await index.get('evt_next60')).toBeDefined();
+    expect(await redis.exists(`${base.QUEUE_PREFIX}:{event-index}:rec:${id(0)}`)).toBe(0);
+  });
+
   it('drops index entries older than the retention when new events are written, and records expire with it', async () => {
     const now = Date.now();
     await index.record(summary('evt_old'), '{}', now - 31 * DAY);

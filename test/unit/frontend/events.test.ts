@@ -15,9 +15,14 @@ describe('event index readers', () => {
       nextCursor: 'abc',
     });
     expect(page).toEqual({
-      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'succeeded', receivedAt: '2026-11-25T20:00:00.000Z', attempts: 1 }],
+      events: [{ id: 'evt_1', type: 'payment_intent.succeeded', account: 'acct_1', objectId: 'pi_1', status: 'succeeded', receivedAt: '2026-11-25T20:00:00.000Z', attempts: 1, lastError: null }],
       nextCursor: 'abc',
     });
+  });
+
+  it('reads a dead-lettered event with the error the console shows beside its badge', () => {
+    const page = readEventPage({ events: [{ id: '12345', type: 't', status: 'dead-lettered', lastError: 'Error: Custom Id cannot be integers' }] });
+    expect(page.events[0]).toMatchObject({ status: 'dead-lettered', lastError: 'Error: Custom Id cannot be integers' });
   });
 
   it('shows missing optional fields as absent instead of failing', () => {

@@ -30,4 +30,21 @@ describe('building Stripe events from the fixtures', () => {
     expect(() => buildStripeEvent('nope.created')).toThrow('not a Stripe event type');
     expect(() => buildStripeEvent('three_d_secure.authentication.succeeded')).toThrow('no example');
   });
+
+  it('account.application.deauthorized without an account gets a plausible acct_ one, since its handler needs it', () => {
+    const event = buildStripeEvent('account.application.deauthorized');
+    expect(event.account).toMatch(/^acct_1[A-Za-z0-9]{14,}$/);
+  });
+
+  it('account.updated without an account is about the account in data.object', () => {
+    const event = buildStripeEvent('account.updated');
+    expect(event.account).toBe((event.data.object as { id: string }).id);
+  });
+
+  it('every account.* type gets an account; other types get none unless asked', () => {
+    for (const type of producibleEventTypes()) {
+      const { account } = buildStripeEvent(type);
+      expect({ type, hasAccount: account !== undefined }).toEqual({ type, hasAccount: type.startsWith('account.') });
+    }
+  });
 });
