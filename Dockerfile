@@ -1,10 +1,16 @@
-# syntax=docker/dockerfile:1
 # One image for every Procfile process type: `docker run IMAGE` starts `web`, `docker run IMAGE worker`
 # the worker. The entrypoint reads the command from the Procfile, so that file stays the only list.
 
-# Node 22 is the maintained LTS line that satisfies package.json "engines"; pin the digest in your
-# registry mirror if you need byte-for-byte reproducible builds.
-ARG NODE_IMAGE=node:22.21.0-bookworm-slim
+# No `# syntax=` line: it makes BuildKit pull a frontend image from Docker Hub. The image builds with
+# BuildKit and with the classic builder alike (no --chmod, no cache mounts).
+#
+# The base comes from ECR Public's mirror of the Docker official images (no Docker Hub rate limit).
+# Node 22 is the maintained LTS line that satisfies package.json "engines". To pin it byte for byte,
+# append the digest the registry reports for this tag:
+#   docker buildx imagetools inspect public.ecr.aws/docker/library/node:22.21.0-bookworm-slim
+# and write NODE_IMAGE=public.ecr.aws/docker/library/node:22.21.0-bookworm-slim@sha256:<that digest>.
+# Tests replace it (--build-arg NODE_IMAGE=...) with a locally built stand-in of the same Node version.
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:22.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 WORKDIR /app
@@ -24,6 +30,10 @@ FROM install AS build
 COPY tsconfig.json tsconfig.build.json vite.config.ts ./
 COPY src ./src
 RUN npm run build
+# The entrypoint's executable bit is set here, not inherited from the build context: a source zip
+# (CodePipeline's) may have lost it. COPY --from keeps the mode.
+COPY scripts/docker-entrypoint.sh scripts/docker-healthcheck.js ./scripts/
+RUN chmod 0755 scripts/docker-entrypoint.sh && chmod 0644 scripts/docker-healthcheck.js
 
 # prod-deps: production dependencies only, resolved from the same lockfile.
 FROM base AS prod-deps
@@ -41,8 +51,8 @@ ENV NODE_ENV=production \
     PORT=3000
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/scripts ./scripts
 COPY package.json Procfile ./
-COPY scripts/docker-entrypoint.sh scripts/docker-healthcheck.js ./scripts/
 USER node
 EXPOSE 3000
 STOPSIGNAL SIGTERM

@@ -7,19 +7,41 @@ import { ElasticBeanstalkClient } from '@aws-sdk/client-elastic-beanstalk';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BUNDLE_ZIP, writeBundle } from './build-bundle/write-bundle';
 import { runDeployCli } from './deploy/cli';
+import { DeployError } from './deploy/errors';
 import type { DeployOptions } from './deploy/options';
+import { dockerCli, engineReachable } from './image/docker-cli';
+import { ECRClient, pushImage } from './image/push-image';
 
 const root = path.resolve(__dirname, '..');
 
-async function buildBundle(options: DeployOptions): Promise<string> {
+async function buildBundle(options: DeployOptions, image: string | undefined): Promise<string> {
   if (options.skipBuild) {
     const zip = path.join(root, BUNDLE_ZIP);
-    if (!existsSync(zip)) throw new Error(`${BUNDLE_ZIP} does not exist; run \`npm run bundle\` or drop --skip-build`);
+    if (!existsSync(zip)) throw new Error(`${BUNDLE_ZIP} does not exist; run \`npm run bundle -- --image <uri@digest>\` or drop --skip-build`);
     return zip;
   }
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed');
-  return (await writeBundle(root)).zipPath;
+  if (!image) throw new Error('no image to bundle');
+  return (await writeBundle(root, image)).zipPath;
+}
+
+/** Builds the image from the Dockerfile with the local engine and pushes it to ECR, by digest. */
+async function buildAndPushImage(options: DeployOptions, label: string): Promise<string> {
+  if (!engineReachable(dockerCli)) {
+    throw new DeployError(
+      'no --image given and no Docker engine reachable to build one (docker info fails). Pass ' +
+        '--image <repository-uri>@sha256:<digest> (the pipeline pushes one for every commit), or push to main ' +
+        'and let the pipeline deploy.',
+    );
+  }
+  const repositoryUri = options.repository ?? process.env.HOOKLANE_IMAGE_REPOSITORY;
+  if (!repositoryUri) {
+    throw new DeployError('to push a locally built image, pass --repository <uri> (the stack output ImageRepositoryUri) or set HOOKLANE_IMAGE_REPOSITORY');
+  }
+  const local = `hooklane:${label}`;
+  const build = spawnSync('docker', ['build', '--tag', local, '.'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new DeployError('docker build failed (its output is above)');
+  const clientConfig = options.region ? { region: options.region } : {};
+  return pushImage(new ECRClient(clientConfig), dockerCli, { source: local, repositoryUri, tag: label });
 }
 
 /** hooklane-<short sha>[-dirty]-<UTC yyyymmddhhmmss>: unique, and says what is running. */
@@ -41,7 +63,8 @@ runDeployCli(
     return {
       eb: new ElasticBeanstalkClient(clientConfig),
       s3: new S3Client(clientConfig),
-      buildBundle: () => buildBundle(options),
+      buildBundle: (image) => buildBundle(options, image),
+      buildAndPushImage: (label) => buildAndPushImage(options, label),
       defaultVersionLabel,
       now: Date.now,
       sleep: (ms) => sleep(ms),

@@ -44,7 +44,9 @@ function onPath(binary) {
 
 /**
  * Debian packages the project needs, by the binary that proves each is there.
- * redis-server: embedded Redis; chromium: the console's browser tests; haproxy: the local stack.
+ * redis-server: embedded Redis; chromium: the console's browser tests; haproxy: the local stack;
+ * docker/dockerd: the engine the container tests run the image in; debootstrap: the root filesystem of
+ * the base-image stand-in (scripts/container/).
  */
 export const APT_PACKAGES = {
   'redis-server': 'redis-server',
@@ -52,7 +54,15 @@ export const APT_PACKAGES = {
   haproxy: 'haproxy',
   zip: 'zip',
   unzip: 'unzip',
+  docker: 'docker.io',
+  dockerd: 'docker.io',
+  debootstrap: 'debootstrap',
 };
+
+/** Whether a Docker daemon answers already (CodeBuild's, a developer's); then dockerd is not needed. */
+export function dockerReachable() {
+  return spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore' }).status === 0;
+}
 
 /** Installs the Debian packages whose binaries are missing, or stops saying what to install. */
 export function ensureBinaries(binaries, why) {

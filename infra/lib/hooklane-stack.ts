@@ -4,6 +4,7 @@ import { Alarms } from './alarms';
 import { App } from './app';
 import { Cache } from './cache';
 import { Cdn } from './cdn';
+import { ImageRepository } from './image-repository';
 import { LogBucket } from './log-bucket';
 import { Network } from './network';
 import { ORIGIN_VERIFY_HEADER, OriginVerify } from './origin-verify';
@@ -65,6 +66,9 @@ export class HooklaneStack extends Stack {
       alarmTopicArn: alarms.topic.topicArn,
       ...(s.originCertificateArn && { listenerCertificateArn: s.originCertificateArn }),
     });
+    // The image is built, tested and pushed once per commit by the pipeline; instances only pull it.
+    const images = new ImageRepository(this, 'Images', { namePrefix });
+    images.grantPull(app.instanceRole);
     const cdn = new Cdn(this, 'Cdn', {
       // With a certificate, CloudFront must ask for the name on it (a DNS record pointing at the environment).
       apiOriginDomainName: s.originDomainName ?? app.environment.attrEndpointUrl,
@@ -81,6 +85,7 @@ export class HooklaneStack extends Stack {
       branch: s.branch,
       ...(s.connectionArn && { connectionArn: s.connectionArn }),
       buildImage: s.buildImage,
+      imageRepository: images,
       requireApproval: s.requireApproval,
       applicationName: namePrefix,
       environmentName: namePrefix,
@@ -92,6 +97,7 @@ export class HooklaneStack extends Stack {
     new CfnOutput(this, 'ApplicationName', { value: namePrefix });
     new CfnOutput(this, 'EnvironmentName', { value: namePrefix });
     new CfnOutput(this, 'DistributionDomainName', { value: cdn.distribution.distributionDomainName });
+    new CfnOutput(this, 'ImageRepositoryUri', { value: images.repository.repositoryUri });
     new CfnOutput(this, 'SiteBucketName', { value: cdn.bucket.bucketName });
   }
 }

@@ -12,6 +12,7 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { ImageRepository } from './image-repository';
 import { acknowledge, CDK_GRANT_ACTIONS, objectsOf } from './nag';
 
 export interface PipelineProps {
@@ -23,6 +24,8 @@ export interface PipelineProps {
   readonly connectionArn?: string;
   /** Debian-based image with Node, so `npm test` can apt-get redis-server and chromium as on any CI machine. */
   readonly buildImage: string;
+  /** Where the build pushes the app image (tagged with the commit) that the EB bundle pins by digest. */
+  readonly imageRepository: ImageRepository;
   /** An Approve stage between Build and Deploy (see README: the first run waits there for the real secrets). */
   readonly requireApproval: boolean;
   readonly applicationName: string;
@@ -42,8 +45,10 @@ export const BUILD_ARTIFACTS = { bundle: 'bundle', consoleAssets: 'console_asset
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
- * CodePipeline V2: a push to the branch -> CodeBuild (buildspec.yml: tests, EB bundle, console files)
- * -> Elastic Beanstalk deploy and S3 deploy of the console -> CloudFront invalidation.
+ * CodePipeline V2: a push to the branch -> CodeBuild (buildspec.yml: builds the image once, runs every
+ * test including the container tests against that image, pushes it to ECR, and writes the EB bundle
+ * whose compose file pins it by digest, plus the console files) -> Elastic Beanstalk deploy, S3 deploy
+ * of the console -> CloudFront invalidation.
  */
 export class Pipeline extends Construct {
   readonly pipeline: codepipeline.Pipeline;
@@ -175,6 +180,11 @@ export class Pipeline extends Construct {
     );
     acknowledge(
       this,
+      'Privileged mode runs the Docker engine that builds the app image and runs the container tests against it.',
+      'CB3',
+    );
+    acknowledge(
+      this,
       'Debian (node:bookworm) image so that `npm test` installs redis-server and chromium with apt, exactly as on ' +
         'any CI machine; pulled from the ECR Public mirror of the Docker official image.',
       'CB5',
@@ -204,17 +214,22 @@ export class Pipeline extends Construct {
   }
 
   private buildProject(props: PipelineProps, key: kms.IKey): codebuild.PipelineProject {
-    return new codebuild.PipelineProject(this, 'Build', {
-      description: 'npm test, EB bundle and console files (buildspec.yml)',
+    const project = new codebuild.PipelineProject(this, 'Build', {
+      description: 'image build, npm test with the container tests, ECR push, EB bundle and console files (buildspec.yml)',
       buildSpec: codebuild.BuildSpec.fromSourceFilename('buildspec.yml'),
       environment: {
         buildImage: codebuild.LinuxBuildImage.fromDockerRegistry(props.buildImage),
         computeType: codebuild.ComputeType.MEDIUM,
+        // The Docker engine that builds the image and runs the container tests.
+        privileged: true,
+        environmentVariables: { IMAGE_REPOSITORY_URI: { value: props.imageRepository.repository.repositoryUri } },
       },
       encryptionKey: key,
-      timeout: Duration.minutes(45),
-      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM),
+      timeout: Duration.minutes(60),
+      cache: codebuild.Cache.local(codebuild.LocalCacheMode.CUSTOM, codebuild.LocalCacheMode.DOCKER_LAYER),
     });
+    props.imageRepository.grantPullPush(project.role!);
+    return project;
   }
 
   private invalidationProject(props: PipelineProps, key: kms.IKey): codebuild.PipelineProject {

@@ -1,27 +1,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { readProcfile } from './procfile';
 
 /**
  * What goes into the Elastic Beanstalk source bundle, relative to the repository root. An allowlist:
- * nothing else (no .env, tests, infra) can slip in.
- * - Docker platform: docker-compose.yml builds the image from Dockerfile + sources on each instance.
- * - Node.js platform (if a user picks it): Procfile + package*.json + prebuilt dist/.
+ * nothing else (no .env, sources, Dockerfile, tests, infra) can slip in. The Docker platform runs the
+ * bundle's docker-compose.yml, which write-bundle generates from the repository's with the image
+ * pinned by digest: instances pull that image and build nothing.
  */
-export const BUNDLE_FILES = [
-  'docker-compose.yml',
-  'Dockerfile',
-  '.dockerignore',
-  'Procfile',
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json',
-  'tsconfig.build.json',
-  'vite.config.ts',
-  'scripts/docker-entrypoint.sh',
-  'scripts/docker-healthcheck.js',
-] as const;
-export const BUNDLE_DIRS = ['.ebextensions', 'src', 'dist'] as const;
+export const BUNDLE_COMPOSE = 'docker-compose.yml';
+export const BUNDLE_DIRS = ['.ebextensions', '.platform'] as const;
+
 function walk(root: string, dir: string): string[] {
   return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const rel = path.posix.join(dir, entry.name);
@@ -29,17 +17,10 @@ function walk(root: string, dir: string): string[] {
   });
 }
 
-/** The bundle's files, sorted; fails if the build output the Procfile starts is missing. */
+/** The files copied from the repository into the bundle, sorted (the compose file is generated). */
 export function listBundleFiles(root: string): string[] {
-  const missing = BUNDLE_FILES.filter((f) => !existsSync(path.join(root, f)));
-  if (missing.length) throw new Error(`bundle: missing ${missing.join(', ')}`);
-  for (const { name, command } of readProcfile(path.join(root, 'Procfile'))) {
-    const entry = /\bnode\s+(\S+)/.exec(command)?.[1];
-    if (entry && !existsSync(path.join(root, entry))) {
-      throw new Error(`bundle: Procfile "${name}" runs ${entry}, which does not exist; run \`npm run build\` first`);
-    }
-  }
-  const dirFiles = BUNDLE_DIRS.filter((d) => existsSync(path.join(root, d)) && statSync(path.join(root, d)).isDirectory())
-    .flatMap((d) => walk(root, d));
-  return [...BUNDLE_FILES, ...dirFiles].sort();
+  if (!existsSync(path.join(root, BUNDLE_COMPOSE))) throw new Error(`bundle: missing ${BUNDLE_COMPOSE}`);
+  return BUNDLE_DIRS.filter((d) => existsSync(path.join(root, d)) && statSync(path.join(root, d)).isDirectory())
+    .flatMap((d) => walk(root, d))
+    .sort();
 }

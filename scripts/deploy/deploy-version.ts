@@ -15,8 +15,13 @@ import type { DeployOptions } from './options';
 export interface DeployDeps extends Runtime {
   readonly eb: ElasticBeanstalkClient;
   readonly s3: S3Client;
-  /** Builds the bundle (or finds it, with --skip-build) and returns the zip's path. */
-  readonly buildBundle: () => Promise<string>;
+  /** Builds the bundle for `image` (or finds it, with --skip-build) and returns the zip's path. */
+  readonly buildBundle: (image: string | undefined) => Promise<string>;
+  /**
+   * Without --image: builds the image with a local Docker engine, pushes it to ECR tagged `label` and
+   * returns it by digest; rejects with a DeployError saying what to do when no engine is reachable.
+   */
+  readonly buildAndPushImage: (label: string) => Promise<string>;
   /** Default version label when --label is absent. */
   readonly defaultVersionLabel: () => string;
 }
@@ -25,7 +30,13 @@ export interface DeployDeps extends Runtime {
 export function describePlan(options: DeployOptions, label: string): string[] {
   return [
     `Deploy plan for environment ${options.environment}${options.region ? ` (${options.region})` : ''}:`,
-    `  1. ${options.skipBuild ? 'use the existing build/hooklane-bundle.zip' : 'npm run build, then build build/hooklane-bundle.zip'}`,
+    `  1. ${
+      options.skipBuild
+        ? 'use the existing build/hooklane-bundle.zip'
+        : options.image
+          ? `build build/hooklane-bundle.zip for ${options.image}`
+          : `build the image with the local Docker engine, push it to ECR as ${label}, then build build/hooklane-bundle.zip for it`
+    }`,
     `  2. upload it to the Elastic Beanstalk storage bucket as <application>/${label}.zip`,
     `  3. create application version ${label} (EB validates the bundle)`,
     `  4. update ${options.environment} to ${label} (rolling with an additional batch, from .ebextensions)`,
@@ -47,8 +58,14 @@ export async function deployVersion(options: DeployOptions, deps: DeployDeps): P
   if (env.Status !== 'Ready') throw new DeployError(`${options.environment} is ${env.Status}; wait until it is Ready`);
   await warnIfPlatformIsBehind(deps.eb, env, deps.print);
 
+  let image = options.image;
+  if (!options.skipBuild && !image) {
+    deps.print('building and pushing the image...');
+    image = await deps.buildAndPushImage(label);
+    deps.print(`pushed ${image}`);
+  }
   deps.print(`building the bundle...`);
-  const zipPath = await deps.buildBundle();
+  const zipPath = await deps.buildBundle(image);
   const { S3Bucket } = await deps.eb.send(new CreateStorageLocationCommand({}));
   if (!S3Bucket) throw new DeployError('Elastic Beanstalk returned no storage bucket');
   const key = `${application}/${label}.zip`;

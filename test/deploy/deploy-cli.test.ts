@@ -17,26 +17,40 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runDeployCli } from '../../scripts/deploy/cli';
 import type { DeployDeps } from '../../scripts/deploy/deploy-version';
+import { DeployError } from '../../scripts/deploy/errors';
 
 const eb = mockClient(ElasticBeanstalkClient);
 const s3 = mockClient(S3Client);
 const LABEL = 'hooklane-test-1';
 const ENV = 'hooklane-prod';
+const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hooklane-prod@sha256:${'1a'.repeat(32)}`;
+const PUSHED = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hooklane-prod@sha256:${'2b'.repeat(32)}`;
 
-/** A fake clock: sleep() advances it instantly, so timeouts are reached without waiting. */
-function harness() {
+/**
+ * A fake clock: sleep() advances it instantly, so timeouts are reached without waiting. `docker` says
+ * whether a local engine can build and push an image (the fake pushes PUSHED).
+ */
+function harness({ docker = true } = {}) {
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const out: string[] = [];
   const err: string[] = [];
   const zip = path.join(mkdtempSync(path.join(tmpdir(), 'hooklane-deploy-')), 'bundle.zip');
   writeFileSync(zip, 'PK fake bundle');
   let builds = 0;
+  const bundledImages: (string | undefined)[] = [];
+  const pushedLabels: string[] = [];
   const deps: DeployDeps = {
     eb: new ElasticBeanstalkClient({ region: 'eu-west-1' }),
     s3: new S3Client({ region: 'eu-west-1' }),
-    buildBundle: async () => {
+    buildBundle: async (image) => {
       builds++;
+      bundledImages.push(image);
       return zip;
+    },
+    buildAndPushImage: async (label) => {
+      if (!docker) throw new DeployError('no --image given and no Docker engine reachable to build one (docker info fails). Pass --image <repository-uri>@sha256:<digest>');
+      pushedLabels.push(label);
+      return PUSHED;
     },
     defaultVersionLabel: () => LABEL,
     now: () => clock,
@@ -47,7 +61,7 @@ function harness() {
   };
   const run = (...argv: string[]) =>
     runDeployCli(['--env', ENV, ...argv], () => deps, { stdout: (s) => out.push(s), stderr: (s) => err.push(s) });
-  return { run, out, err, builds: () => builds };
+  return { run, out, err, builds: () => builds, bundledImages, pushedLabels };
 }
 
 const environment = (over: Partial<EnvironmentDescription>): EnvironmentDescription => ({
@@ -185,6 +199,44 @@ describe('npm run deploy', () => {
     expect(h.out.join('\n')).toMatch(/Deploy plan for environment hooklane-prod[\s\S]*create application version hooklane-test-1/);
     expect(eb.calls()).toHaveLength(0);
     expect(h.builds()).toBe(0);
+  });
+
+  it('--image deploys that image: the bundle pins it and nothing is built or pushed', async () => {
+    const h = harness({ docker: false });
+    environmentsSequence({ Status: 'Ready', Health: 'Green', VersionLabel: LABEL });
+    expect(await h.run('--image', IMAGE)).toBe(0);
+    expect(h.bundledImages).toEqual([IMAGE]);
+    expect(h.pushedLabels).toEqual([]);
+    expect(h.out.join('\n')).not.toMatch(/pushing the image/);
+  });
+
+  it('without --image, builds and pushes the image with the local engine, tagged with the version label, and bundles its digest', async () => {
+    const h = harness({ docker: true });
+    environmentsSequence({ Status: 'Ready', Health: 'Green', VersionLabel: LABEL });
+    expect(await h.run()).toBe(0);
+    expect(h.pushedLabels).toEqual([LABEL]);
+    expect(h.bundledImages).toEqual([PUSHED]);
+    expect(h.out.join('\n')).toMatch(/building and pushing the image\.\.\.\npushed .*@sha256:2b2b/);
+  });
+
+  it('without --image and without a Docker engine, stops with what to do, before uploading anything', async () => {
+    const h = harness({ docker: false });
+    environmentsSequence({ Status: 'Ready', Health: 'Green' });
+    expect(await h.run()).toBe(1);
+    expect(h.err.join('\n')).toMatch(/^deploy failed: no --image given and no Docker engine .*Pass --image <repository-uri>@sha256:<digest>/);
+    expect(h.builds()).toBe(0);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(eb.commandCalls(UpdateEnvironmentCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['a movable tag', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/hooklane-prod:latest'],
+    ['a truncated digest', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/hooklane-prod@sha256:1a1a'],
+  ])('exits 2 with the usage when --image names %s', async (_what, image) => {
+    const h = harness();
+    expect(await h.run('--image', image)).toBe(2);
+    expect(h.err.join('\n')).toMatch(/--image must name an image by digest[\s\S]*Usage: npm run deploy/);
+    expect(eb.calls()).toHaveLength(0);
   });
 
   describe('platform check', () => {
