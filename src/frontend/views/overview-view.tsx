@@ -212,9 +212,9 @@ function HealthAlertsCard({ overview }: { overview: Overview }) {
         <span class={`badge ${alerts.length ? 'badge-warn' : 'badge-ok'}`}>{alerts.length ? `${alerts.length} recent` : 'none'}</span>
       </header>
       {alerts.length === 0 ? (
-        <p class="muted">No v2.core.health.event_generation_failure.resolved received.</p>
+        <p class="muted break">No v2.core.health.event_generation_failure.resolved received.</p>
       ) : (
-        <ul class="plain-list" data-testid="health-alerts">
+        <ul class="plain-list break" data-testid="health-alerts">
           {alerts.map((alert) => (
             <li key={alert.eventId}>
               <span class="num">{formatTimestamp(alert.resolvedAt ?? alert.receivedAt)}</span> {alert.summary ?? alert.eventType ?? 'events not generated'}
