@@ -90,6 +90,12 @@ export const configSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(1, 86_400).default(300),
   EVENT_INDEX_RETENTION_DAYS: int(1, 3650).default(30),
   EVENT_INDEX_MAX_EVENTS: int(100).default(100_000),
+  // How long an accepted event id is recognised after the event's `created` (src/events/dedup-window.ts),
+  // whatever the volume. Stripe retries a delivery for up to 3 days: less than 72 hours is refused.
+  DEDUP_WINDOW_HOURS: int(72, 8760).default(96),
+  // Compressed payloads the event index keeps at most (oldest dropped first); unset: a quarter of Redis's
+  // maxmemory when it has one, else 256 MB (src/events/payload-store.ts).
+  EVENT_PAYLOAD_MAX_MB: int(1, 1_048_576).optional(),
   // How long a worker holds an event status update so others share its write (one round trip per batch).
   EVENT_STATUS_FLUSH_MS: int(1, 60_000).default(5),
   // The index sweep (src/worker/index-sweep.ts): how often each worker tries a run, and how long a record

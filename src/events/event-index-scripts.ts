@@ -28,22 +28,27 @@ end
 
 /**
  * SET-NX of an event record. Returns 1 when this call created it, 0 when it already existed (a duplicate).
- * ARGV: base, id, member, cutoff, max, ttl, payload, type, account, objectId, sweep (1/0), then field/value
- * pairs of the record. A worker may have written status fields first (it can run before this lands);
+ * ARGV: base, id, member, cutoff, max, ttl, payload (compressed), type, account, objectId, sweep (1/0),
+ * payload byte budget, then field/value pairs of the record.
+ * Payloads leave oldest first, by age (cutoff) and by bytes (the budget; `payload-bytes` counts them), walking
+ * the overall index from `payload-cursor` (the newest member whose payload went), at most TRIM_STEP a write;
+ * a record whose payload went says `payloadExpired`. The overall index ages out only behind that cursor, so
+ * every payload is counted out before its member goes. A worker may have written status fields first (it can run before this lands);
  * `receivedAt` marks a record this script created, and the worker's status is kept.
  */
 export const RECORD_EVENT_SCRIPT = `${INDEX_HELPER}
 local base, id, member, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 local eventType, account, objectId, sweep = ARGV[8], ARGV[9], ARGV[10], ARGV[11] == '1'
+local payloadMax = tonumber(ARGV[12])
 local rec = base .. ':rec:' .. id
 local seen = redis.call('HMGET', rec, 'receivedAt', 'status')
 if seen[1] then return 0 end
 local status = seen[2] or 'queued'
 if seen[2] then
-  redis.call('HSET', rec, unpack(ARGV, 12))
+  redis.call('HSET', rec, unpack(ARGV, 13))
 else
-  redis.call('HSET', rec, 'status', 'queued', 'attempts', '0', unpack(ARGV, 12))
+  redis.call('HSET', rec, 'status', 'queued', 'attempts', '0', unpack(ARGV, 13))
 end
 redis.call('EXPIRE', rec, ttl)
 -- A thin notification of this event arrived while it waited in the intake log (INTAKE_APPEND_SOURCE_SCRIPT).
@@ -53,10 +58,36 @@ if thinId then
   redis.call('HSETNX', rec, 'thinEventId', thinId)
   redis.call('DEL', thinLink)
 end
-redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl)
 local all = base .. ':idx:all'
+local bytesKey, cursorKey = base .. ':payload-bytes', base .. ':payload-cursor'
+-- The payload's own expiry is a safety net a day behind the walk below, which normally gets there first.
+redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl + 86400)
+local total = redis.call('INCRBY', bytesKey, #ARGV[7])
 redis.call('ZADD', all, 0, member)
-redis.call('ZREMRANGEBYLEX', all, '-', '(' .. cutoff)
+local cursor = redis.call('GET', cursorKey)
+for _ = 1, ${TRIM_STEP} do
+  local nextMember = redis.call('ZRANGEBYLEX', all, cursor and ('(' .. cursor) or '-', '+', 'LIMIT', 0, 1)[1]
+  if not nextMember then
+    -- Everything older went: what is still counted is drift (a payload that expired by itself); start again.
+    if total > payloadMax then total = #ARGV[7]; redis.call('SET', bytesKey, total) end
+    break
+  end
+  if nextMember == member or (total <= payloadMax and nextMember >= cutoff) then break end
+  local oldId = string.sub(nextMember, 15)
+  local oldPayload = base .. ':payload:' .. oldId
+  local size = redis.call('STRLEN', oldPayload)
+  if size > 0 then
+    redis.call('DEL', oldPayload)
+    total = redis.call('DECRBY', bytesKey, size)
+    local oldRec = base .. ':rec:' .. oldId
+    if redis.call('EXISTS', oldRec) == 1 then redis.call('HSET', oldRec, 'payloadExpired', '1') end
+  end
+  cursor = nextMember
+end
+if cursor then
+  redis.call('SET', cursorKey, cursor)
+  redis.call('ZREMRANGEBYLEX', all, '-', cursor < cutoff and ('[' .. cursor) or ('(' .. cutoff))
+end
 redis.call('EXPIRE', all, ttl)
 index(base .. ':idx:type:' .. eventType, member, cutoff, max, ttl, sweep)
 if account ~= '' then index(base .. ':idx:account:' .. account, member, cutoff, max, ttl, sweep) end
@@ -70,7 +101,10 @@ local extra = math.min(redis.call('ZCARD', all) - max, ${TRIM_STEP})
 if extra > 0 then
   for _, old in ipairs(redis.call('ZRANGE', all, 0, extra - 1)) do
     local oldId = string.sub(old, 15)
-    redis.call('DEL', base .. ':rec:' .. oldId, base .. ':payload:' .. oldId)
+    local oldPayload = base .. ':payload:' .. oldId
+    local size = redis.call('STRLEN', oldPayload)
+    if size > 0 then redis.call('DECRBY', bytesKey, size) end
+    redis.call('DEL', base .. ':rec:' .. oldId, oldPayload)
   end
   redis.call('ZREMRANGEBYRANK', all, 0, extra - 1)
 end

@@ -4,9 +4,24 @@ import { AppError } from '../errors';
 import { RECORD_EVENT_SCRIPT, REPAIR_STATUS_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
 import { onePerConnection } from '../redis';
 import { eventIndexBase } from './intake-log';
+import { decodePayload, encodePayload } from './payload-codec';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
-export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'>;
+export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'> &
+  Partial<Pick<Config, 'EVENT_PAYLOAD_MAX_MB'>>;
+
+/** EVENT_PAYLOAD_MAX_MB unset and Redis without maxmemory (or not asked): this many MB of payloads. */
+export const DEFAULT_PAYLOAD_MAX_MB = 256;
+
+/**
+ * The payload budget in bytes: EVENT_PAYLOAD_MAX_MB, else a quarter of Redis's maxmemory when known (the rest
+ * is BullMQ's, the dedup window's and the records'), else DEFAULT_PAYLOAD_MAX_MB.
+ */
+export function payloadBudgetBytes(configuredMb: number | undefined, redisMaxMemoryBytes = 0): number {
+  if (configuredMb !== undefined) return configuredMb * 1024 * 1024;
+  if (redisMaxMemoryBytes > 0) return Math.floor(redisMaxMemoryBytes / 4);
+  return DEFAULT_PAYLOAD_MAX_MB * 1024 * 1024;
+}
 
 export interface EventQuery {
   type?: string;
@@ -36,7 +51,7 @@ export interface EventPage {
 }
 
 type IndexRedis = Redis & {
-  hooklaneRecordEvent(...args: string[]): Promise<number>;
+  hooklaneRecordEvent(...args: (string | Buffer)[]): Promise<number>;
   hooklaneUpdateEventStatuses(...args: string[]): Promise<number>;
   hooklaneRepairStatusIndex(...args: string[]): Promise<number>;
 };
@@ -73,6 +88,7 @@ function toRecord(fields: Record<string, string>): EventRecord | undefined {
     replays: Number(fields.replays ?? 0),
     source: (['thin', 'reconciled', 'replay'] as const).find((s) => s === fields.source) ?? 'webhook',
     thinEventId: fields.thinEventId || null,
+    payloadExpired: fields.payloadExpired === '1',
   };
 }
 
@@ -99,8 +115,11 @@ export class EventIndex {
   private readonly lostKey: string;
   private readonly redis: IndexRedis;
   private readonly ttlSeconds: number;
+  private payloadMaxBytes: string;
 
-  constructor(redis: Redis, private readonly config: EventIndexConfig) {
+  /** `options.payloadMaxBytes`: the payload budget when the caller resolved it (payloadBudgetBytes). */
+  constructor(redis: Redis, private readonly config: EventIndexConfig, options: { payloadMaxBytes?: number } = {}) {
+    this.payloadMaxBytes = String(options.payloadMaxBytes ?? payloadBudgetBytes(config.EVENT_PAYLOAD_MAX_MB));
     // The hash tag keeps every key of the index in one cluster slot, as the Lua scripts need.
     this.base = eventIndexBase(config.QUEUE_PREFIX);
     this.failedKey = `${this.base}:idx:status:failed`;
@@ -140,10 +159,11 @@ export class EventIndex {
   }
 
   /**
-   * Records an accepted event with SET-NX semantics, in one atomic step and one round trip.
-   * Resolves true when this call created the record, false when it already existed.
+   * Records an accepted event with SET-NX semantics, in one atomic step and one round trip, with its payload
+   * compressed (the only stored copy: jobs carry a reference). Resolves true when this call created the
+   * record, false when it already existed.
    */
-  async record(summary: EventSummary, payload: string, receivedAtMs = Date.now()): Promise<boolean> {
+  async record(summary: EventSummary, payload: string | Buffer, receivedAtMs = Date.now()): Promise<boolean> {
     const member = memberFor(receivedAtMs, summary.id);
     const [cutoff, max, ttl] = this.trimArgs(receivedAtMs);
     const fields = [
@@ -162,11 +182,16 @@ export class EventIndex {
     // About 1 write in 16 sweeps the secondary indexes by age (the overall index is swept on every write).
     const sweep = receivedAtMs % 16 === 0 ? '1' : '0';
     const created = await this.redis.hooklaneRecordEvent(
-      this.base, summary.id, member, cutoff, max, ttl, payload,
-      summary.type, summary.account ?? '', summary.objectId ?? '', sweep,
+      this.base, summary.id, member, cutoff, max, ttl, encodePayload(payload),
+      summary.type, summary.account ?? '', summary.objectId ?? '', sweep, this.payloadMaxBytes,
       ...fields,
     );
     return created === 1;
+  }
+
+  /** Changes the payload budget (the worker learns Redis's maxmemory after it started). */
+  usePayloadBudget(bytes: number): void {
+    this.payloadMaxBytes = String(bytes);
   }
 
   /** Sets the status (and attempts, last error, job id when given). */
@@ -196,12 +221,19 @@ export class EventIndex {
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
-    return toRecord(await this.redis.hgetall(this.recordKey(id)));
+    const [[, fields], [, payloadKept]] = ((await this.redis.pipeline().hgetall(this.recordKey(id)).exists(this.payloadKey(id)).exec()) ?? []) as [
+      [Error | null, Record<string, string>],
+      [Error | null, number],
+    ];
+    const record = toRecord(fields ?? {});
+    // The trim marks what it drops; a payload gone by its own expiry is found missing here.
+    return record && { ...record, payloadExpired: record.payloadExpired || payloadKept !== 1 };
   }
 
-  /** The raw body Stripe sent, exactly as signed. */
+  /** The raw body Stripe sent, exactly as signed; undefined once it expired (by age or by bytes). */
   async payload(id: string): Promise<string | undefined> {
-    return (await this.redis.get(this.payloadKey(id))) ?? undefined;
+    const stored = await this.redis.getBuffer(this.payloadKey(id));
+    return stored ? decodePayload(stored) : undefined;
   }
 
   /** Newest first. Uses the most selective index and filters the rest on the records. */
@@ -247,3 +279,6 @@ export class EventIndex {
 
 /** One EventIndex per Redis connection (its scripts are defined on the connection once). */
 export const eventIndexFor = onePerConnection((redis, config: EventIndexConfig) => new EventIndex(redis, config));
+
+/** Where a stored payload is, for code that reads it without an EventIndex (the sandboxed processor). */
+export const payloadKeyFor = (prefix: string, id: string) => `${eventIndexBase(prefix)}:payload:${id}`;

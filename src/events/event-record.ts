@@ -29,6 +29,8 @@ export interface EventRecord {
   source: 'webhook' | 'thin' | 'reconciled' | 'replay';
   /** The thin notification of the same change (its own id), when one arrived. */
   thinEventId: string | null;
+  /** The payload is no longer stored (dropped by age or by EVENT_PAYLOAD_MAX_MB): the event cannot be replayed. */
+  payloadExpired: boolean;
 }
 
 /** The fields of an event the index needs, read defensively (a verified body can still be odd). */
@@ -58,4 +60,16 @@ export function summariseEvent(event: { id: string; type: string; account?: unkn
 
 export function isEventStatus(value: unknown): value is EventStatus {
   return typeof value === 'string' && (EVENT_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * A stripe-events job's data: the id of the event whose stored payload (the event index's, compressed) the
+ * processor loads. The job never carries a copy of the payload (one copy in Redis, not two).
+ */
+export interface PayloadRef {
+  payloadOf: string;
+}
+
+export function isPayloadRef(data: unknown): data is PayloadRef {
+  return typeof (data as { payloadOf?: unknown } | null)?.payloadOf === 'string';
 }

@@ -1,17 +1,19 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { onePerConnection } from '../redis';
+import { DEDUP_REMEMBER_LUA, dedupSlot } from './dedup-window';
 
 /**
  * The intake log: a Redis stream where a verified Stripe event waits between the web's 2xx and a worker
  * turning it into a job and an event index record (IntakeMover). The web's whole Redis work per delivery
- * is one script: is the id known (recorded, or still in the log)? if not, mark it and append the raw body.
- * Durability is the stream's (the AOF, like BullMQ's own keys); exactly-once is the marker plus the
- * record that replaces it.
+ * is one script: is the id known (its index record exists, or the dedup window remembers it)? if not,
+ * remember it and append the raw body. Durability is the stream's (the AOF, like BullMQ's own keys);
+ * exactly-once is the dedup window (src/events/dedup-window.ts), independent of how long records are kept.
+ * KEYS: rec, dedup prefix, stream. ARGV: id, receivedAt, body, hour, field, hash, expireAt (the DedupSlot).
  */
-export const INTAKE_APPEND_SCRIPT = `
+export const INTAKE_APPEND_SCRIPT = `${DEDUP_REMEMBER_LUA}
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then return 0 end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then return 0 end
+if not remember(KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) then return 0 end
 redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3])
 return 1
 `;
@@ -20,14 +22,15 @@ return 1
  * The same for a thin notification (and for reconciled events, `source` = reconciled), keyed by its
  * snapshot event's id when it has one. A duplicate links itself to what is there: the record when it
  * exists (`thinEventId`), else a link key the record script picks up when the entry is moved.
- * KEYS: rec, seen, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source.
+ * KEYS: rec, dedup prefix, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source,
+ * hour, field, hash, expireAt.
  */
-export const INTAKE_APPEND_SOURCE_SCRIPT = `
+export const INTAKE_APPEND_SOURCE_SCRIPT = `${DEDUP_REMEMBER_LUA}
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then
   if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[1], 'thinEventId', ARGV[5]) end
   return 0
 end
-if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then
+if not remember(KEYS[2], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) then
   if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[4]) end
   return 0
 end
@@ -118,17 +121,18 @@ export interface DeadLetter {
 }
 
 type IntakeRedis = Redis & {
-  hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string): Promise<number>;
+  hooklaneIntakeAppend(rec: string, dedup: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ...slot: string[]): Promise<number>;
   hooklaneIntakeAppendSource(
-    rec: string, seen: string, stream: string, link: string,
-    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource,
+    rec: string, dedup: string, stream: string, link: string,
+    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource, ...slot: string[]
   ): Promise<number>;
   hooklaneIntakeReadWithin(stream: string, group: string, consumer: string, count: number, maxBytes: number, holding: '0' | '1'): Promise<StreamEntry[]>;
 };
 
 type StreamEntry = [id: string, fields: string[] | null];
 
-export type IntakeLogConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS'>;
+/** DEDUP_WINDOW_HOURS absent: its default, 96. */
+export type IntakeLogConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS'> & Partial<Pick<Config, 'DEDUP_WINDOW_HOURS'>>;
 
 /** The keys share the event index's hash tag: the append script reads its records, in one cluster slot. */
 export const eventIndexBase = (prefix: string) => `${prefix}:{event-index}`;
@@ -156,6 +160,9 @@ export class IntakeLog {
   /** Entries no job could be made of (a poison pill never blocks the entries around it). */
   readonly deadLetterStream: string;
   private readonly base: string;
+  /** The dedup window's keys: `${dedupPrefix}:<hour>` and its buckets. */
+  readonly dedupPrefix: string;
+  private readonly windowHours: number;
   private readonly ttlSeconds: string;
   private readonly redis: IntakeRedis;
 
@@ -163,7 +170,9 @@ export class IntakeLog {
     this.base = eventIndexBase(config.QUEUE_PREFIX);
     this.stream = `${this.base}:intake`;
     this.deadLetterStream = `${this.base}:dead-letters`;
-    // A marker outlives its entry only if the entry was lost; the retention bounds it.
+    this.dedupPrefix = `${this.base}:dedup`;
+    this.windowHours = config.DEDUP_WINDOW_HOURS ?? 96;
+    // A thin link outlives its entry only if the entry was lost; the retention bounds it.
     this.ttlSeconds = String(config.EVENT_INDEX_RETENTION_DAYS * 86_400);
     if (!('hooklaneIntakeAppend' in redis)) {
       redis.defineCommand('hooklaneIntakeAppend', { numberOfKeys: 3, lua: INTAKE_APPEND_SCRIPT });
@@ -173,14 +182,20 @@ export class IntakeLog {
     this.redis = redis as IntakeRedis;
   }
 
-  private seenKey(eventId: string): string {
-    return `${this.base}:seen:${eventId}`;
+  private slot(eventId: string, createdSeconds: number | null, receivedAtMs: number): string[] {
+    const { hour, field, hash, expireAt } = dedupSlot(eventId, createdSeconds, this.windowHours, receivedAtMs);
+    return [hour, field, hash, expireAt];
   }
 
-  /** Appends a verified event unless its id is known; resolves true when this call appended it. */
-  async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
+  /**
+   * Appends a verified event unless its id is known; resolves true when this call appended it.
+   * `createdSeconds`: the event's `created` (null when it has none), which picks its dedup bucket.
+   */
+  async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null): Promise<boolean> {
     const rec = `${this.base}:rec:${eventId}`;
-    const added = await this.redis.hooklaneIntakeAppend(rec, this.seenKey(eventId), this.stream, eventId, String(receivedAtMs), body, this.ttlSeconds);
+    const added = await this.redis.hooklaneIntakeAppend(
+      rec, this.dedupPrefix, this.stream, eventId, String(receivedAtMs), body, ...this.slot(eventId, createdSeconds, receivedAtMs),
+    );
     return added === 1;
   }
 
@@ -188,19 +203,21 @@ export class IntakeLog {
    * Appends a thin notification under `key` (its snapshot event's id, or its own) unless the key is known;
    * a duplicate is linked to the event it duplicates. Resolves true when this call appended it.
    */
-  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
-    return this.appendFrom('thin', key, body, receivedAtMs, thinId);
+  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null): Promise<boolean> {
+    return this.appendFrom('thin', key, body, createdSeconds, receivedAtMs, thinId);
   }
 
   /** Appends an event found by reconciliation (the full snapshot event's JSON) unless its id is known. */
-  async appendReconciled(eventId: string, body: string, receivedAtMs = Date.now()): Promise<boolean> {
-    return this.appendFrom('reconciled', eventId, body, receivedAtMs, '');
+  async appendReconciled(eventId: string, body: string, receivedAtMs = Date.now(), createdSeconds: number | null = null): Promise<boolean> {
+    return this.appendFrom('reconciled', eventId, body, createdSeconds, receivedAtMs, '');
   }
 
-  private async appendFrom(source: EventSource, key: string, body: Buffer | string, receivedAtMs: number, thinId: string): Promise<boolean> {
+  private async appendFrom(
+    source: EventSource, key: string, body: Buffer | string, createdSeconds: number | null, receivedAtMs: number, thinId: string,
+  ): Promise<boolean> {
     const added = await this.redis.hooklaneIntakeAppendSource(
-      `${this.base}:rec:${key}`, this.seenKey(key), this.stream, thinLinkKey(this.base, key),
-      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source,
+      `${this.base}:rec:${key}`, this.dedupPrefix, this.stream, thinLinkKey(this.base, key),
+      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source, ...this.slot(key, createdSeconds, receivedAtMs),
     );
     return added === 1;
   }
@@ -241,13 +258,11 @@ export class IntakeLog {
     return entries.filter(([, fields]) => fields !== null).map(toEntry);
   }
 
-  /** Removes moved entries and their markers (the index record keeps recognising the id), atomically. */
+  /** Removes moved entries (the dedup window keeps recognising their ids), atomically. */
   async done(entries: readonly IntakeEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const ids = entries.map((e) => e.entryId);
-    const markers = entries.filter((e) => e.eventId).map((e) => this.seenKey(e.eventId));
     const multi = this.redis.multi().xack(this.stream, INTAKE_GROUP, ...ids).xdel(this.stream, ...ids);
-    if (markers.length) multi.del(...markers);
     const results = await multi.exec();
     const failed = results?.find(([err]) => err);
     if (failed) throw failed[0];

@@ -94,7 +94,7 @@ export class Reconciler {
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const list = await this.deps.listEvents({ ...params, limit: PAGE_SIZE, ...(after ? { starting_after: after } : {}) });
       // One page's appends go out together (one connection, pipelined by Redis's ordering).
-      const appended = await Promise.all(list.data.map((event) => this.deps.intake.appendReconciled(event.id, JSON.stringify(event))));
+      const appended = await Promise.all(list.data.map((event) => this.deps.intake.appendReconciled(event.id, JSON.stringify(event), Date.now(), typeof event.created === 'number' ? event.created : null)));
       run.listed += list.data.length;
       run.recovered += appended.filter(Boolean).length;
       for (const event of list.data) newest = Math.max(newest, event.created);

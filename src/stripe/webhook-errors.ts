@@ -10,6 +10,7 @@ export const WEBHOOK_ERROR_CODES = {
   WEBHOOK_NOT_CONFIGURED: { status: 503, title: 'Stripe webhooks are not configured' },
   INTAKE_NOT_REPLICATED: { status: 503, title: 'The event is not yet on enough Redis replicas' },
   EVENT_NOT_FOUND: { status: 404, title: 'Event not found' },
+  PAYLOAD_EXPIRED: { status: 409, title: 'The event\'s payload is no longer stored' },
   RECONCILE_NOT_CONFIGURED: { status: 503, title: 'Reconciliation needs STRIPE_SECRET_KEY' },
 } as const;
 

@@ -18,6 +18,7 @@ export interface WebhookIntakeDeps {
     | 'ENQUEUE_TIMEOUT_MS'
     | 'QUEUE_PREFIX'
     | 'EVENT_INDEX_RETENTION_DAYS'
+    | 'DEDUP_WINDOW_HOURS'
     | 'INTAKE_MIN_REPLICAS'
     | 'INTAKE_REPLICA_TIMEOUT_MS'
   >;
@@ -67,6 +68,16 @@ function thinEventKey(notification: ThinNotification): string {
   return candidate.snapshot_event;
 }
 
+/**
+ * A thin notification's `created` (RFC 3339) in Unix seconds, which picks its dedup bucket. Stored under its
+ * snapshot event's id, it uses its own `created` (the snapshot event's is not in it): if the two fall in
+ * different hours, the pair is still one job (the job id is the event id) and one record.
+ */
+function thinCreated(notification: ThinNotification): number | null {
+  const ms = typeof notification.created === 'string' ? Date.parse(notification.created) : NaN;
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
+}
+
 function assertStripeEvent(event: Stripe.Event): void {
   const candidate = event as unknown as { id?: unknown; type?: unknown; object?: unknown };
   if (typeof candidate.id !== 'string' || !EVENT_ID.test(candidate.id)) {
@@ -83,11 +94,11 @@ function assertStripeEvent(event: Stripe.Event): void {
  * Whoever appends answers duplicate: false. A worker's IntakeMover turns the entry into a job
  * (jobId = event id) and an index record within milliseconds; the web never waits for that.
  */
-async function storeOnce(deps: WebhookIntakeDeps, eventId: string, rawBody: Buffer, thinId?: string): Promise<boolean> {
+async function storeOnce(deps: WebhookIntakeDeps, eventId: string, rawBody: Buffer, created: number | null, thinId?: string): Promise<boolean> {
   // Every delivery handled in this event-loop turn shares one socket write to Redis.
   coalesceWritesThisTurn(deps.redis);
   const log = intakeLogFor(deps.redis, deps.config);
-  const appended = thinId === undefined ? await log.append(eventId, rawBody) : await log.appendThin(eventId, thinId, rawBody);
+  const appended = thinId === undefined ? await log.append(eventId, rawBody, Date.now(), created) : await log.appendThin(eventId, thinId, rawBody, Date.now(), created);
   await assertReplicated(deps);
   return !appended;
 }
@@ -141,7 +152,7 @@ export async function acceptStripeWebhook(
     throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
   }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    storeOnce(deps, event.id, rawBody),
+    storeOnce(deps, event.id, rawBody, typeof event.created === 'number' && Number.isFinite(event.created) ? event.created : null),
   );
   return { status: 200, body: { received: true, duplicate }, eventId: event.id, ...(event.account ? { accountId: event.account } : {}) };
 }
@@ -153,7 +164,7 @@ async function acceptThin(deps: WebhookIntakeDeps, notification: ThinNotificatio
     throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
   }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    storeOnce(deps, key, rawBody, notification.id),
+    storeOnce(deps, key, rawBody, thinCreated(notification), notification.id),
   );
   const account = typeof notification.context === 'string' && notification.context.startsWith('acct_') ? notification.context : undefined;
   return { status: 200, body: { received: true, duplicate }, eventId: key, ...(account ? { accountId: account } : {}) };

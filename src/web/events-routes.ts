@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { eventIndexFor, type EventIndex } from '../events/event-index';
-import { EVENT_STATUSES } from '../events/event-record';
+import { EVENT_STATUSES, type PayloadRef } from '../events/event-record';
 import { withRedisDeadline } from '../jobs';
 import { QUEUE_NAMES, type Queues } from '../queues';
 import '../stripe/webhook-errors';
@@ -71,12 +71,21 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
     const { id, jobId, replay } = await io(async () => {
       const record = await findEvent(index, req.params.id);
       const payload = await index.payload(record.id);
-      if (payload === undefined) throw new AppError('EVENT_NOT_FOUND', `The payload of ${record.id} is no longer stored.`);
+      if (payload === undefined) {
+        throw new AppError(
+          'PAYLOAD_EXPIRED',
+          `${record.id} cannot be replayed: its payload is no longer stored (payloads are kept for EVENT_INDEX_RETENTION_DAYS and ` +
+            'within EVENT_PAYLOAD_MAX_MB, oldest dropped first). The record and its status remain; to process the event again, ' +
+            'resend it from the Stripe Dashboard (within 30 days of its creation).',
+        );
+      }
       const n = await index.nextReplay(record.id);
       const replayJobId = `${record.id}-replay-${n}`;
       // Status first: a worker may finish the new job before a status written after the add would land.
       await index.setStatus(record.id, 'queued', { jobId: replayJobId, attempts: 0, lastError: null });
-      await queues[QUEUE_NAMES.stripeEvents].add(record.type, JSON.parse(payload) as object, { jobId: replayJobId });
+      // The job refers to the stored payload (the processor reads it); it carries no copy.
+      const ref: PayloadRef = { payloadOf: record.id };
+      await queues[QUEUE_NAMES.stripeEvents].add(record.type, ref, { jobId: replayJobId });
       return { id: record.id, jobId: replayJobId, replay: n };
     });
     logAdminAction(req, 'event.replay', { eventId: id, jobId });

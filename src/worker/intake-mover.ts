@@ -3,13 +3,13 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
 import { parseByteSize, type Config } from '../config';
-import { eventIndexFor, type EventIndex } from '../events/event-index';
-import { summariseEvent, type EventSummary } from '../events/event-record';
+import { DEFAULT_PAYLOAD_MAX_MB, EventIndex, payloadBudgetBytes } from '../events/event-index';
+import { summariseEvent, type EventSummary, type PayloadRef } from '../events/event-record';
 import { IntakeLog, type IntakeEntry } from '../events/intake-log';
 import type { Logger } from '../logger';
 import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
-import { createRedis } from '../redis';
+import { createRedis, readRedisMemoryInfo } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
 
 export interface IntakeMoverOptions {
@@ -95,9 +95,9 @@ function summariseThin(entry: IntakeEntry, notification: ThinNotification): Even
 }
 
 /**
- * Moves verified Stripe events from the intake log into the stripe-events queue and the event index, in
- * batches, in every worker process: each entry becomes a job (jobId = event id, BullMQ ignores an id it
- * has) and then its index record (SET-NX), and only then leaves the log. A mover that dies mid-batch
+ * Moves verified Stripe events from the intake log into the event index and the stripe-events queue, in
+ * batches, in every worker process: each entry becomes its index record with the compressed payload (SET-NX)
+ * and then a job that refers to it (jobId = event id, BullMQ ignores an id it has), and only then leaves the log. A mover that dies mid-batch
  * leaves its entries pending; another (or its successor) takes them over after `claimIdleMs` and repeats
  * the same idempotent steps, so an accepted event is moved at least once and queued exactly once.
  */
@@ -222,7 +222,7 @@ export class IntakeMover {
     });
   }
 
-  /** Job first, then the record, then the entry leaves the log: each step idempotent, so a repeat is safe. */
+  /** Record first, then the job, then the entry leaves the log: each step idempotent, so a repeat is safe. */
   private async move(entries: IntakeEntry[]): Promise<number> {
     const events: MovedEvent[] = [];
     for (const entry of entries) {
@@ -236,9 +236,17 @@ export class IntakeMover {
     return queued;
   }
 
+  /**
+   * The record (and the payload, its only stored copy) first, then the job, which carries a reference: a
+   * worker that picks the job up at once finds the payload. A repeat after a crash between the two finds the
+   * record (SET-NX) and adds the job.
+   */
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
     await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
+    await this.deps.queue.addBulk(events.map(({ data, summary }) => {
+      const ref: PayloadRef = { payloadOf: summary.id };
+      return { name: String(data.type), data: ref, opts: { jobId: summary.id } };
+    }));
   }
 
   /**
@@ -318,11 +326,22 @@ export function startIntakeMover(config: Config, connection: Redis, logger: Logg
   const reader = createRedis(config, 'worker');
   reader.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error (intake reader)'));
   const queue = new Queue(QUEUE_NAMES.stripeEvents, queueOptions(config, connection));
+  // A mover's own index: its payload budget follows Redis's maxmemory when EVENT_PAYLOAD_MAX_MB is unset.
+  const index = new EventIndex(connection, config);
+  if (config.EVENT_PAYLOAD_MAX_MB === undefined) {
+    void readRedisMemoryInfo(connection)
+      .then(({ maxBytes }) => {
+        const bytes = payloadBudgetBytes(undefined, maxBytes);
+        index.usePayloadBudget(bytes);
+        logger.info({ payloadMaxBytes: bytes, redisMaxMemory: maxBytes }, 'event payload budget');
+      })
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, `cannot read Redis maxmemory; event payloads kept up to ${DEFAULT_PAYLOAD_MAX_MB} MB`));
+  }
   const mover = new IntakeMover(
     {
       reader: new IntakeLog(reader, config),
       log: new IntakeLog(connection, config),
-      index: eventIndexFor(connection, config),
+      index,
       queue,
       logger,
     },

@@ -27,6 +27,8 @@ export interface EventDetail extends EventSummary {
   /** How many times an operator replayed it. */
   replays: number;
   payload: unknown;
+  /** The payload is no longer stored (by age or by the payload budget): nothing to show, no replay. */
+  payloadExpired: boolean;
   /** The BullMQ job in the stripe-events queue that processes it now. */
   jobId: string | null;
 }
@@ -79,6 +81,7 @@ export function readEventDetail(raw: unknown): EventDetail {
     created: iso(e.created),
     replays: num(e.replays) ?? 0,
     payload: readPayload(e.payload ?? e.event),
+    payloadExpired: e.payloadExpired === true,
     lastError,
     jobId: str(e.jobId),
   };

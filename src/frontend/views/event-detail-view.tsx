@@ -102,6 +102,8 @@ export function EventDetailView({ id }: { id: string }) {
         <button
           type="button"
           class="primary"
+          disabled={event.payloadExpired}
+          title={event.payloadExpired ? 'The payload is no longer stored: the event cannot be replayed' : undefined}
           onClick={() => {
             setOutcome(null);
             setConfirming(true);
@@ -158,7 +160,14 @@ export function EventDetailView({ id }: { id: string }) {
       )}
       <section aria-labelledby="payload-title">
         <h2 id="payload-title">Payload</h2>
-        <JsonBlock value={event.payload} label="Event payload" />
+        {event.payloadExpired ? (
+          <p class="muted" data-testid="event-payload-expired">
+            payload expired: it is no longer stored (payloads are kept for a limited age and size, oldest dropped first), so this
+            event cannot be replayed. Its record and status remain.
+          </p>
+        ) : (
+          <JsonBlock value={event.payload} label="Event payload" />
+        )}
       </section>
       <section aria-labelledby="event-logs-title">
         <h2 id="event-logs-title">Logs</h2>

@@ -11,6 +11,9 @@ import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
 import { exitWithParent } from './exit-with-parent';
+import { payloadKeyFor } from '../../events/event-index';
+import { isPayloadRef } from '../../events/event-record';
+import { decodePayload } from '../../events/payload-codec';
 
 exitWithParent();
 
@@ -21,13 +24,18 @@ export interface StripeEventRuntime {
   handlers: Pick<HandlerRegistry, 'get'>;
   services: HandlerServices;
   logger: Logger;
+  /** The stored payload of an event (raw, as signed); undefined once it expired. Jobs carry a PayloadRef. */
+  loadPayload?: (eventId: string) => Promise<string | undefined>;
 }
 
 /**
  * The services a handler may call, each built on first use: most events never need the Secret Store, and
  * a sandbox that does not load stripe-node or open a Redis connection starts faster and holds less.
  */
-export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logger): HandlerServices & { close(): Promise<void> } {
+export function servicesFromConfig(
+  config: ReturnType<typeof loadConfig>,
+  logger: Logger,
+): HandlerServices & { close(): Promise<void>; loadPayload(eventId: string): Promise<string | undefined> } {
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
   let connected: Promise<void> | undefined;
@@ -94,6 +102,10 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
       await connected;
       return store.deleteAccountSecrets(accountId);
     },
+    loadPayload: async (eventId) => {
+      const stored = await processorRedis().getBuffer(payloadKeyFor(config.QUEUE_PREFIX, eventId));
+      return stored ? decodePayload(stored) : undefined;
+    },
     /** Closes what was opened on first use (a sandbox thread ends with its process and does not need to). */
     close: async () => {
       redis?.disconnect();
@@ -108,7 +120,8 @@ function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
-    runtime = { handlers: STRIPE_EVENT_HANDLERS, services: servicesFromConfig(config, logger), logger };
+    const services = servicesFromConfig(config, logger);
+    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload };
   }
   return runtime;
 }
@@ -187,12 +200,35 @@ function readEvent(data: unknown): Stripe.Event {
 }
 
 /**
+ * The job's event: the stored payload its PayloadRef names, read once (Redis keeps one compressed copy, in
+ * the event index), or the data itself for a job queued before jobs carried references. A payload that
+ * expired before the job ran (EVENT_PAYLOAD_MAX_MB, or age) fails the job at once and says so: it never
+ * succeeds without having run.
+ */
+async function loadPayload(job: StripeEventJob, rt: StripeEventRuntime): Promise<unknown> {
+  if (!isPayloadRef(job.data)) return job.data;
+  const id = job.data.payloadOf;
+  if (!rt.loadPayload) throw new Error('this processor cannot read stored payloads');
+  const raw = await rt.loadPayload(id);
+  if (raw === undefined) {
+    throw new UnrecoverableError(
+      `PAYLOAD_EXPIRED: the payload of ${id} is no longer stored (dropped by age or by EVENT_PAYLOAD_MAX_MB before the job ran); the event cannot be processed`,
+    );
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new UnrecoverableError(`malformed event: the stored payload of ${id} is not JSON`);
+  }
+}
+
+/**
  * Runs the handler registered for the event's type. The event index's status follows the job from the
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
 export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
-  const resolved = await resolve(job.data, rt);
+  const resolved = await resolve(await loadPayload(job, rt), rt);
   // The job's data, name and id already say which event it was: the result says only what became of it.
   if (!resolved) return { status: 'ignored' };
   const { handler, event, account, delivery, notification } = resolved;

@@ -54,6 +54,11 @@ describe('event index readers', () => {
     });
   });
 
+  it('reads payloadExpired: true only when the API says so', () => {
+    expect(readEventDetail({ id: 'e', payload: null, payloadExpired: true }).payloadExpired).toBe(true);
+    expect(readEventDetail({ id: 'e', payload: '{"a":1}' }).payloadExpired).toBe(false);
+  });
+
   it('shows a raw string payload as JSON when it parses', () => {
     expect(readEventDetail({ id: 'e', payload: '{"a":1}' }).payload).toEqual({ a: 1 });
     expect(readEventDetail({ id: 'e', payload: 'not json' }).payload).toBe('not json');
