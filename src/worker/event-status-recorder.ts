@@ -1,6 +1,6 @@
 import type { Job, Worker } from 'bullmq';
 import type { EventIndex, StatusFields, StatusUpdate } from '../events/event-index';
-import type { EventStatus } from '../events/event-record';
+import { isPayloadRef, type EventStatus } from '../events/event-record';
 import type { Logger } from '../logger';
 
 export interface StatusRecorderOptions {
@@ -156,6 +156,8 @@ export class EventStatusRecorder {
  * notification's record is under the key the intake stored it by: its snapshot event's id when it has one.
  */
 function eventIdOf(job: Job | undefined): string | undefined {
+  // A PayloadRef names the record's key itself (jobs queued before references carried the event).
+  if (isPayloadRef(job?.data)) return job.data.payloadOf;
   const data = job?.data as { id?: unknown; object?: unknown; snapshot_event?: unknown } | null | undefined;
   if (data?.object === 'v2.core.event' && typeof data.snapshot_event === 'string') return data.snapshot_event;
   return typeof data?.id === 'string' ? data.id : undefined;

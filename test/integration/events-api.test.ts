@@ -1,3 +1,4 @@
+import { intakeLogFor } from '../../src/events/intake-log';
 import { QUEUE_NAMES } from '../../src/queues';
 import { startTestApp, type TestApp } from '../support/app';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -86,7 +87,7 @@ describe('/api/events', () => {
     const { event } = await accept('charge.succeeded', 'acct_1C');
     const one = await get(`/api/events/${event.id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id: event.id, type: 'charge.succeeded', account: 'acct_1C', status: 'queued' });
+    expect(one.body).toMatchObject({ id: event.id, type: 'charge.succeeded', account: 'acct_1C', status: 'queued', payloadExpired: false });
     expect(one.body.payload).toEqual(JSON.parse(JSON.stringify(event)));
     const missing = await get('/api/events/evt_unknown');
     expect(missing.status).toBe(404);
@@ -94,24 +95,35 @@ describe('/api/events', () => {
     expect(missing.body.code).toBe('EVENT_NOT_FOUND');
   });
 
-  it('an event no job can be made of (a body JSON.stringify cannot write) is dead-lettered: listed and shown with status dead-lettered and its error, and counted in the overview', async () => {
+  it('an event no job can be made of (an all-digit id BullMQ refuses, appended as a web before the id check did) is dead-lettered: listed and shown with status dead-lettered and its error, and counted in the overview', async () => {
     const good = fixtureEvent('customer.created');
-    const depth = 20_000;
-    const id = 'evt_deeplynested1';
-    const poison = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
-    expect((await deliver(app.url, poison)).status).toBe(200);
+    const id = '12345';
+    const poison = JSON.stringify({ ...fixtureEvent('customer.created').event, id });
+    expect(await intakeLogFor(app.deps.redis, app.deps.config).append(id, poison)).toBe(true);
     expect((await deliver(app.url, good.payload)).status).toBe(200);
     expect(await app.moveIntake()).toBe(1);
 
     const listed = (await get('/api/events?status=dead-lettered')).body as unknown as Page & { events: { lastError: string }[] };
     expect(listed.events.map((e) => [e.id, e.status])).toEqual([[id, 'dead-lettered']]);
-    expect(listed.events[0]?.lastError).toContain('Maximum call stack size exceeded');
+    expect(listed.events[0]?.lastError).toContain('Custom Id cannot be integers');
     const one = await get(`/api/events/${id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id, status: 'dead-lettered', lastError: expect.stringContaining('RangeError'), payload: null });
+    expect(one.body).toMatchObject({ id, status: 'dead-lettered', lastError: expect.stringContaining('Custom Id'), payloadExpired: false });
+    expect(one.body.payload).toEqual(JSON.parse(poison));
     expect((await get(`/api/events/${good.event.id}`)).body).toMatchObject({ status: 'queued' });
     const overview = (await get('/api/admin/overview')).body as { intake: Record<string, number> };
     expect(overview.intake).toEqual({ waiting: 0, pending: 0, deadLettered: 1 });
+  });
+
+  it('an event whose body JSON.stringify cannot write is queued by reference and shown without its payload', async () => {
+    const depth = 20_000;
+    const id = 'evt_deeplynested1';
+    const deep = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+    expect((await deliver(app.url, deep)).status).toBe(200);
+    expect(await app.moveIntake()).toBe(1);
+    const one = await get(`/api/events/${id}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ id, status: 'queued', payload: null });
   });
 
   it('replays an event as a new job (202), counting replays', async () => {
@@ -127,7 +139,8 @@ describe('/api/events', () => {
     const queue = app.deps.queues[QUEUE_NAMES.stripeEvents];
     const job = await queue.getJob(`${event.id}-replay-2`);
     expect(job?.name).toBe('payment_intent.succeeded');
-    expect((job?.data as { id: string }).id).toBe(event.id);
+    // The replay refers to the stored payload, as the first job did.
+    expect(job?.data).toEqual({ payloadOf: event.id });
     expect((await get(`/api/events/${event.id}`)).body).toMatchObject({ jobId: `${event.id}-replay-2`, replays: 2, status: 'queued' });
     const missing = await fetch(`${app.url}/api/events/evt_unknown/replay`, { method: 'POST', headers: auth });
     expect(missing.status).toBe(404);

@@ -71,12 +71,19 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect(await mover('m1').moveAvailable()).toBe(1);
     const job = await queue.getJob(event.id);
     expect(job?.name).toBe('payment_intent.succeeded');
-    expect((job?.data as { id: string }).id).toBe(event.id);
-    expect(await index.get(event.id)).toMatchObject({ id: event.id, type: 'payment_intent.succeeded', status: 'queued', receivedAt: new Date(1_764_000_000_000).toISOString() });
+    // The job refers to the stored payload; BullMQ's job hash holds no copy of it.
+    expect(job?.data).toEqual({ payloadOf: event.id });
+    const jobHash = await redis.hgetall(`${prefix}:stripe-events:${event.id}`);
+    expect(jobHash.data).toBe(JSON.stringify({ payloadOf: event.id }));
+    expect(Object.values(jobHash).join('')).not.toContain('"object": "event"');
+    expect(await index.get(event.id)).toMatchObject({ id: event.id, type: 'payment_intent.succeeded', status: 'queued', receivedAt: new Date(1_764_000_000_000).toISOString(), payloadExpired: false });
     expect(await index.payload(event.id)).toBe(body);
+    // Stored once, compressed (format byte 1, deflate-raw with the preset dictionary).
+    const stored = await redis.getBuffer(`${prefix}:{event-index}:payload:${event.id}`);
+    expect(stored?.[0]).toBe(1);
+    expect(stored!.length).toBeLessThan(Buffer.byteLength(body) / 3);
     expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
-    // The marker is gone and the record answers for the id: a redelivery is still a duplicate.
-    expect(await redis.exists(`${prefix}:{event-index}:seen:${event.id}`)).toBe(0);
+    // The dedup window answers for the id: a redelivery is still a duplicate.
     expect(await log.append(event.id, Buffer.from(body))).toBe(false);
   });
 
@@ -166,11 +173,12 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     return `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
   };
 
-  it('poison pills in a batch (an all-digit id, a payload JSON.stringify cannot write) are dead-lettered with their error, and the rest of the batch is queued', async () => {
+  it('poison pills in a batch (all-digit ids BullMQ refuses) are dead-lettered with their error, and the rest of the batch is queued', async () => {
     const first = await accept();
     const digits = buildStripeEvent('customer.created', { id: '12345' });
     expect(await log.append('12345', JSON.stringify(digits), 1_764_000_000_001)).toBe(true);
-    expect(await log.append('evt_deep', deepBody('evt_deep'), 1_764_000_000_002)).toBe(true);
+    const digits2 = buildStripeEvent('customer.created', { id: '67890' });
+    expect(await log.append('67890', JSON.stringify(digits2), 1_764_000_000_002)).toBe(true);
     const last = await accept('invoice.paid');
     const { logger, lines } = capturingLogger();
 
@@ -180,17 +188,26 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect((await queue.getJob(last.event.id))?.id).toBe(last.event.id);
     expect(await index.get(first.event.id)).toMatchObject({ status: 'queued' });
     expect(await index.get('12345')).toMatchObject({ id: '12345', status: 'dead-lettered', lastError: expect.stringContaining('Custom Id cannot be integers') });
-    expect(await index.get('evt_deep')).toMatchObject({ status: 'dead-lettered', lastError: expect.stringContaining('Maximum call stack size exceeded') });
-    expect(await index.payload('evt_deep')).toBe(deepBody('evt_deep'));
-    // Out of the log (never retried), into the dead-letter list with its body and error.
+    expect(await index.get('67890')).toMatchObject({ status: 'dead-lettered', lastError: expect.stringContaining('Custom Id cannot be integers') });
+    expect(await index.payload('67890')).toBe(JSON.stringify(digits2));
+    // Out of the log (never retried), into the dead-letter list with its error.
     expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 2 });
     const letters = await log.deadLetters();
-    expect(letters.map((l) => l.eventId)).toEqual(['evt_deep', '12345']);
+    expect(letters.map((l) => l.eventId)).toEqual(['67890', '12345']);
     // The record holds the payload, so the letter does not repeat it.
     expect(letters[1]).toMatchObject({ receivedAt: 1_764_000_000_001, body: '', error: expect.stringContaining('Custom Id cannot be integers') });
     expect(lines).toContainEqual(expect.objectContaining({ level: 50, eventId: '12345', msg: 'intake entry cannot be queued; dead-lettered' }));
     expect(await mover('m3-again').moveAvailable(0)).toBe(0);
     expect(await queue.count()).toBe(2);
+  });
+
+  it('a payload JSON.stringify cannot write is no longer a poison pill: the job refers to it, nothing serialises a copy', async () => {
+    expect(await log.append('evt_deep', deepBody('evt_deep'), 1_764_000_000_002)).toBe(true);
+    expect(await mover('deep').moveAvailable()).toBe(1);
+    expect((await queue.getJob('evt_deep'))?.data).toEqual({ payloadOf: 'evt_deep' });
+    expect(await index.get('evt_deep')).toMatchObject({ status: 'queued' });
+    expect(await index.payload('evt_deep')).toBe(deepBody('evt_deep'));
+    expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });
   });
 
   it('when the event index cannot take a poison pill either, its letter keeps the body and it still leaves the log', async () => {
@@ -241,6 +258,25 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect((await log.deadLetters(1))[0]?.eventId).toBe(`evt_${DEAD_LETTER_MAX + 4}`);
   });
 
+  // The bodies of one batch: recorded (the only copy) just before the batch's jobs are added.
+  const measuringBatches = () => {
+    const batches: number[] = [];
+    let bytes = 0;
+    const recording: Pick<EventIndex, 'record' | 'setStatuses'> = {
+      record: (summary, payload, at) => {
+        bytes += Buffer.byteLength(payload);
+        return index.record(summary, payload, at);
+      },
+      setStatuses: (updates) => index.setStatuses(updates),
+    };
+    const measuring = { addBulk: (jobs: Parameters<Queue['addBulk']>[0]) => {
+      batches.push(bytes);
+      bytes = 0;
+      return queue.addBulk(jobs);
+    } };
+    return { batches, measuring, recording };
+  };
+
   it('a burst of large events (30 x 1 MB) is moved in batches that never hold more than INTAKE_BATCH_MAX_BYTES (4 MB), not 200 at a time', async () => {
     const MB = 1024 * 1024;
     const ids: string[] = [];
@@ -249,12 +285,8 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
       ids.push(event.id);
       await log.append(event.id, JSON.stringify(event));
     }
-    const batches: number[] = [];
-    const measuring = { addBulk: (jobs: Parameters<Queue['addBulk']>[0]) => {
-      batches.push(jobs.reduce((sum, job) => sum + JSON.stringify(job.data).length, 0));
-      return queue.addBulk(jobs);
-    } };
-    const made = new IntakeMover({ reader: log, log, index, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes' }, { batchMaxBytes: 4 * MB });
+    const { batches, measuring, recording } = measuringBatches();
+    const made = new IntakeMover({ reader: log, log, index: recording, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes' }, { batchMaxBytes: 4 * MB });
     expect(await made.moveAvailable()).toBe(30);
     expect(await queue.count()).toBe(30);
     expect(Math.max(...batches)).toBeLessThanOrEqual(4 * MB);
@@ -264,12 +296,8 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
 
   it('running, a large event waits for room: the blocking read takes one entry and only what fits beside it', async () => {
     const MB = 1024 * 1024;
-    const batches: number[] = [];
-    const measuring = { addBulk: (jobs: Parameters<Queue['addBulk']>[0]) => {
-      batches.push(jobs.reduce((sum, job) => sum + JSON.stringify(job.data).length, 0));
-      return queue.addBulk(jobs);
-    } };
-    const made = new IntakeMover({ reader: new IntakeLog(reader, config()), log, index, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes-loop' }, { batchMaxBytes: 2 * MB, blockMs: 100 });
+    const { batches, measuring, recording } = measuringBatches();
+    const made = new IntakeMover({ reader: new IntakeLog(reader, config()), log, index: recording, queue: measuring, logger: pino({ level: 'silent' }), consumer: 'bytes-loop' }, { batchMaxBytes: 2 * MB, blockMs: 100 });
     movers.push(made);
     await log.ensureGroup();
     made.start();

@@ -37,7 +37,9 @@ describe('thin events (event notifications) on the same intake', () => {
     });
     index = eventIndexFor(app.deps.redis, app.deps.config);
     const logger = pino({ level: 'silent' });
-    runtime = { handlers: STRIPE_EVENT_HANDLERS, services: servicesFromConfig(app.deps.config, logger), logger };
+    const services = servicesFromConfig(app.deps.config, logger);
+    // Jobs carry a reference to the stored payload: the runtime reads it as the sandbox's does.
+    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload };
   });
   afterEach(async () => {
     await runtime.services.close();

@@ -42,7 +42,7 @@ describe('POST /webhooks/stripe', () => {
     expect(await app.moveIntake()).toBe(1);
     const job = await queue().getJob(event.id);
     expect(job?.name).toBe('payment_intent.succeeded');
-    expect((job?.data as { id: string }).id).toBe(event.id);
+    expect(job?.data).toEqual({ payloadOf: event.id });
     const record = await index().get(event.id);
     expect(record).toMatchObject({
       id: event.id,

@@ -30,6 +30,13 @@ describe('loadConfig', () => {
     expect(issues.map((i) => i.split(':')[0]).sort()).toEqual(['BODY_LIMIT', 'PORT', 'WORKER_SANDBOX']);
   });
 
+  test('the dedup window is 96 hours unless set, and less than 72 (Stripe retries for 3 days) is refused', () => {
+    expect(loadConfig(valid).DEDUP_WINDOW_HOURS).toBe(96);
+    expect(loadConfig({ ...valid, DEDUP_WINDOW_HOURS: '72' }).DEDUP_WINDOW_HOURS).toBe(72);
+    expect(issuesOf({ ...valid, DEDUP_WINDOW_HOURS: '71' })).toEqual([expect.stringMatching(/^DEDUP_WINDOW_HOURS: must be a whole number from 72 to 8760/)]);
+    expect(issuesOf({ ...valid, DEDUP_WINDOW_HOURS: '24' })).toHaveLength(1);
+  });
+
   test('a non-redis URL is refused', () => {
     expect(issuesOf({ REDIS_URL: 'http://example' })).toEqual([expect.stringContaining('REDIS_URL: must start with redis://')]);
   });

@@ -53,6 +53,22 @@ describe('the stripe-events processor and its handlers', () => {
     deleted.length = 0;
   });
 
+  it('a job that refers to a stored payload reads it once and runs its handler with it', async () => {
+    const event = await eventOf('customer.created');
+    const reads: string[] = [];
+    const rt = { ...runtime(), loadPayload: async (id: string) => (reads.push(id), JSON.stringify(event)) };
+    const result = await runStripeEvent({ ...jobFor({ payloadOf: event.id }), id: event.id }, rt);
+    expect(result).toMatchObject({ status: 'succeeded', result: { customer: event.data.object.id } });
+    expect(reads).toEqual([event.id]);
+  });
+
+  it('a job whose payload expired before it ran fails at once (unrecoverable), saying PAYLOAD_EXPIRED; it never succeeds unrun', async () => {
+    const rt = { ...runtime(), loadPayload: async () => undefined };
+    const run = runStripeEvent({ ...jobFor({ payloadOf: 'evt_gone' }), id: 'evt_gone' }, rt);
+    await expect(run).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(run).rejects.toThrow(/PAYLOAD_EXPIRED: the payload of evt_gone is no longer stored/);
+  });
+
   it('payment_intent.succeeded: returns what was received and logs the payment', async () => {
     const event = await eventOf('payment_intent.succeeded');
     const job = jobFor(event);
