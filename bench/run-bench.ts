@@ -12,13 +12,14 @@ import { signedEvents } from './lib/signed-events';
 import { benchDrainSideBySide, type DrainRow, type Fill } from './scenarios/drain';
 import { benchEndToEnd, type EndToEndRow } from './scenarios/end-to-end';
 import { benchGet, benchIntake, type HttpPlan, type HttpRow } from './scenarios/http';
+import { benchDedupIds } from './scenarios/dedup-ids';
 import { benchMemory } from './scenarios/memory';
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const WEB = path.join(ROOT, 'dist', 'web', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'worker', 'main.js');
 const SERVERS = path.join(BENCH_BUILD, 'servers');
-const ALL = ['http', 'drain', 'e2e', 'memory'];
+const ALL = ['http', 'drain', 'e2e', 'memory', 'dedup'];
 
 /** Queues `count` no-op events (a type without a handler: hooklane marks them ignored) as the intake stores them. */
 const fillStripeEvents: Fill = async (queue, count) => {
@@ -28,8 +29,9 @@ const fillStripeEvents: Fill = async (queue, count) => {
   for (let i = 0; i < events.length; i += 1000) {
     const chunk = events.slice(i, i + 1000);
     const parsed = chunk.map((e) => JSON.parse(e.body) as { id: string; type: string });
-    await queue.addBulk(parsed.map((event) => ({ name: event.type, data: event, opts: { jobId: event.id, removeOnComplete: { age: 3600, count: 100_000 }, attempts: 5 } })));
+    // As the intake mover does: the record with the payload first, then jobs that refer to it.
     await Promise.all(parsed.map((event, k) => index.record(summariseEvent(event), chunk[k]!.body)));
+    await queue.addBulk(parsed.map((event) => ({ name: event.type, data: { payloadOf: event.id }, opts: { jobId: event.id, removeOnComplete: { age: 3600, count: 100_000 }, attempts: 5 } })));
   }
 };
 
@@ -113,6 +115,11 @@ async function main(): Promise<void> {
       const env = { ...HOOKLANE_ENV, WORKER_SANDBOX: 'none' };
       results.memory = await benchMemory(WEB, WORKER, env, redis, { events: quick ? 20_000 : 200_000, steps: 4, retention });
       say(`memory: ${results.memory.points.map((p) => `${p.events}: ${(p.usedBytes / 1048576).toFixed(1)} MiB`).join(', ')}; ${results.memory.bytesPerRetainedEvent} B per retained event`);
+    }
+    if (only.has('dedup')) {
+      // The window's own bytes per id: 1,000,000 Stripe-shaped ids through the intake's dedup Lua.
+      results.dedupIds = await benchDedupIds(redis, { ids: quick ? 100_000 : 1_000_000, windowHours: 96 });
+      say(`dedup window: ${results.dedupIds.bytesPerId} B per id at ${results.dedupIds.ids} ids; all recognised again: ${results.dedupIds.allRecognised}`);
     }
   } finally {
     await cleanup();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DrainRow } from '../scenarios/drain';
 import type { EndToEndRow } from '../scenarios/end-to-end';
 import type { HttpRow } from '../scenarios/http';
+import type { DedupIdsRow } from '../scenarios/dedup-ids';
 import type { MemoryRow } from '../scenarios/memory';
 import { round } from './stats';
 
@@ -16,6 +17,7 @@ export interface BenchResults {
   drain: DrainRow[];
   endToEnd: EndToEndRow[];
   memory?: MemoryRow;
+  dedupIds?: DedupIdsRow;
   targets: Target[];
 }
 
@@ -32,7 +34,7 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a !== undefined && b ? a / b : undefined;
 }
 
-export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory'>): Target[] {
+export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory' | 'dedupIds'>): Target[] {
   const row = (name: string) => r.http.find((h) => h.name === name);
   const drain = (name: string) => r.drain.find((d) => d.name === name)?.jobsPerS;
   const intake = row('hooklane intake (fast path)');
@@ -40,9 +42,10 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   const add = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, unit = '×', digits = 3) =>
     targets.push({ what, target, measured: value === undefined ? 'n/a' : `${round(value, digits)}${unit}`, met: value === undefined ? null : ok(value) });
   if (intake) {
-    add('intake / bare Express GET', '≥ 1.0×', ratio(intake.rps, row('bare Express 5 GET')?.rps), (v) => v >= 1);
+    add('intake / bare Express GET', '≥ 1.5×', ratio(intake.rps, row('bare Express 5 GET')?.rps), (v) => v >= 1.5);
     add('intake / plain-way intake', '≥ 2.5×', ratio(intake.rps, row('plain-way intake (express.raw + constructEvent + queue.add)')?.rps), (v) => v >= 2.5);
     add('intake p99 at 50 connections', '≤ 20 ms', intake.p99, (v) => v <= 20, ' ms', 0);
+    add('intake Redis CPU per webhook', '≤ 20 µs', intake.redisCpuUs, (v) => v <= 20, ' µs', 0);
   }
   for (const mode of r.drain.length ? ['in-process', 'sandboxed (thread)'] : []) {
     add(`hooklane worker / bare BullMQ Worker, ${mode}`, '≥ 0.9×', ratio(drain(`hooklane worker, ${mode}`), drain(`bare BullMQ Worker, ${mode}`)), (v) => v >= 0.9);
@@ -50,6 +53,11 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   const e2e = r.endToEnd.find((e) => e.name.startsWith('hooklane'));
   if (e2e) add(`end-to-end p99 at ${e2e.rate} req/s`, '≤ 25 ms', e2e.p99, (v) => v <= 25, ' ms', 0);
   if (r.memory) add('Redis memory growth over the last step (retention applied)', '≈ 0 %', r.memory.lastStepGrowth * 100, (v) => v <= 5, ' %', 1);
+  if (r.memory) add('Redis bytes per retained event with its payload', '≤ 1,500 B', r.memory.bytesPerRetainedEvent, (v) => v <= 1500, ' B', 0);
+  if (r.dedupIds) {
+    const d = r.dedupIds;
+    add(`Redis bytes per remembered event id (${num(d.ids)} ids, ${d.windowHours} h window)`, '≤ 48 B', d.allRecognised ? d.bytesPerId : undefined, (v) => v <= 48, ' B', 1);
+  }
   return targets;
 }
 
@@ -90,6 +98,14 @@ export function markdown(r: BenchResults): string {
     lines.push(`| empty (baseline) | ${num(m.baselineBytes / 1048576, 1)} MiB | | |`);
     for (const p of m.points) lines.push(`| after ${num(p.events)} events | ${num(p.usedBytes / 1048576, 1)} MiB | ${num(p.keys)} | ${num(p.retainedJobs)} |`);
     lines.push(`| bytes per retained event | ${num(m.bytesPerRetainedEvent)} | | |`);
+    lines.push('');
+  }
+  if (r.dedupIds) {
+    const d = r.dedupIds;
+    lines.push(`| Dedup window (${d.windowHours} h, ids created evenly over it) | used_memory | keys | bytes per id | every id recognised again | buckets not listpack (sampled) |`);
+    lines.push('| --- | ---: | ---: | ---: | --- | ---: |');
+    lines.push(`| empty (baseline) | ${num(d.baselineBytes / 1048576, 1)} MiB | | | | |`);
+    lines.push(`| ${num(d.ids)} ids | ${num(d.usedBytes / 1048576, 1)} MiB | ${num(d.keys)} | ${num(d.bytesPerId, 1)} | ${d.allRecognised ? 'yes' : '**no**'} | ${d.nonListpackBuckets} of ${d.sampledBuckets} |`);
     lines.push('');
   }
   if (r.targets.length) {

@@ -6,7 +6,8 @@
  * Layout: ids live in Redis hashes bucketed by the hour the event was created (`created` is signed by
  * Stripe and identical on every redelivery, so a delivery looks in exactly one bucket, never scans 96),
  * sharded inside the hour by a hash of the id so each bucket stays a listpack (Redis's compact encoding,
- * at most `hash-max-listpack-entries` = 128 fields by default). The field is the id without `evt_`, the
+ * at most `hash-max-listpack-entries` fields: 512 by default in Redis 7 and ElastiCache, and 64 a bucket on
+ * average stays within even 128, the zset default some configs copy). The field is the id without `evt_`, the
  * value empty. The hour's number of shards is fixed when its first id is written, from how many ids the
  * previous hour got (64 per bucket on average, at least 16 buckets), and kept in the hour's meta hash
  * (`s`, with the hour's count `n`): a redelivery finds the same bucket. A burst far above the previous

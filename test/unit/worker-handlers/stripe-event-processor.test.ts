@@ -57,14 +57,21 @@ describe('the stripe-events processor and its handlers', () => {
     const event = await eventOf('customer.created');
     const reads: string[] = [];
     const rt = { ...runtime(), loadPayload: async (id: string) => (reads.push(id), JSON.stringify(event)) };
-    const result = await runStripeEvent({ ...jobFor({ payloadOf: event.id }), id: event.id }, rt);
-    expect(result).toMatchObject({ status: 'succeeded', result: { customer: event.data.object.id } });
+    const result = await runStripeEvent({ ...jobFor({ payloadOf: event.id }), id: event.id, name: event.type }, rt);
+    expect(result).toMatchObject({ status: 'succeeded', result: { customer: (event.data.object as { id: string }).id } });
     expect(reads).toEqual([event.id]);
+  });
+
+  it('a job of a type nobody handles completes as ignored without reading its payload', async () => {
+    const reads: string[] = [];
+    const rt = { ...runtime(), loadPayload: async (id: string) => (reads.push(id), undefined) };
+    expect(await runStripeEvent({ ...jobFor({ payloadOf: 'evt_plan' }), id: 'evt_plan', name: 'plan.created' }, rt)).toEqual({ status: 'ignored' });
+    expect(reads).toEqual([]);
   });
 
   it('a job whose payload expired before it ran fails at once (unrecoverable), saying PAYLOAD_EXPIRED; it never succeeds unrun', async () => {
     const rt = { ...runtime(), loadPayload: async () => undefined };
-    const run = runStripeEvent({ ...jobFor({ payloadOf: 'evt_gone' }), id: 'evt_gone' }, rt);
+    const run = runStripeEvent({ ...jobFor({ payloadOf: 'evt_gone' }), id: 'evt_gone', name: 'customer.created' }, rt);
     await expect(run).rejects.toBeInstanceOf(UnrecoverableError);
     await expect(run).rejects.toThrow(/PAYLOAD_EXPIRED: the payload of evt_gone is no longer stored/);
   });
