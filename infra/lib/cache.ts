@@ -1,6 +1,7 @@
 import { aws_ec2 as ec2, aws_elasticache as elasticache, aws_secretsmanager as secretsmanager, Fn } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
+import { REDIS_PARAMETERS } from '../../src/redis-parameters';
 
 export interface CacheProps {
   readonly vpc: ec2.IVpc;
@@ -59,7 +60,8 @@ export class Cache extends Construct {
     const parameters = new elasticache.CfnParameterGroup(this, 'Parameters', {
       cacheParameterGroupFamily: engine.family,
       description: 'hooklane: BullMQ needs noeviction',
-      properties: { 'maxmemory-policy': 'noeviction' },
+      // The same settings as every local redis-server (src/redis-parameters.ts).
+      properties: { ...REDIS_PARAMETERS },
     });
 
     this.replicationGroup = new elasticache.CfnReplicationGroup(this, 'ReplicationGroup', {

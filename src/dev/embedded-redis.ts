@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { redisServerArgs } from '../redis-parameters';
 
 export interface EmbeddedRedisOptions {
   /** Where AOF files live; created if missing. */
@@ -57,7 +58,7 @@ export async function freePort(preferred = 0): Promise<number> {
 }
 
 /**
- * Starts a loopback-only redis-server configured as production expects it: AOF on and
+ * Starts a loopback-only redis-server configured as production expects it: AOF on, REDIS_PARAMETERS (among them
  * maxmemory-policy noeviction (BullMQ silently loses jobs when Redis evicts keys).
  */
 export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise<EmbeddedRedis> {
@@ -75,7 +76,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     '--appendonly', options.appendOnly === false ? 'no' : 'yes',
     '--appendfsync', 'everysec',
     '--save', '',
-    '--maxmemory-policy', 'noeviction',
+    // noeviction and the encodings production's parameter group sets (src/redis-parameters.ts).
+    ...redisServerArgs(),
     '--daemonize', 'no',
     ...(options.extraArgs ?? []),
   ];
