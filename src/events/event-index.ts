@@ -173,10 +173,9 @@ export class EventIndex {
       'objectId', summary.objectId ?? '',
       'created', summary.created === null ? '' : String(summary.created),
       'receivedAt', String(receivedAtMs),
-      'jobId', summary.id,
-      'replays', '0',
       'member', member,
-      'source', summary.source ?? 'webhook',
+      // Defaults are not written (every byte of a record is kept per event): jobId = id, replays 0, source webhook.
+      ...(summary.source && summary.source !== 'webhook' ? ['source', summary.source] : []),
       ...(summary.thinEventId ? ['thinEventId', summary.thinEventId] : []),
     ];
     // About 1 write in 16 sweeps the secondary indexes by age (the overall index is swept on every write).
