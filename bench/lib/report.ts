@@ -99,6 +99,12 @@ export function markdown(r: BenchResults): string {
     for (const p of m.points) lines.push(`| after ${num(p.events)} events | ${num(p.usedBytes / 1048576, 1)} MiB | ${num(p.keys)} | ${num(p.retainedJobs)} |`);
     lines.push(`| bytes per retained event | ${num(m.bytesPerRetainedEvent)} | | |`);
     lines.push('');
+    if (m.parts?.length) {
+      lines.push('| Where it is, at the last point (MEMORY USAGE by kind of key) | bytes per retained event |');
+      lines.push('| --- | ---: |');
+      for (const p of m.parts.slice(0, 12)) lines.push(`| \`${p.kind}\` | ${num(p.bytesPerRetainedEvent)} |`);
+      lines.push('');
+    }
   }
   if (r.dedupIds) {
     const d = r.dedupIds;

@@ -20,6 +20,33 @@ export interface MemoryRow {
   bytesPerRetainedEvent: number;
   /** Growth between the last two points, relative: near 0 once retention applies. */
   lastStepGrowth: number;
+  /** At the last point: MEMORY USAGE summed by kind of key (ids and objects folded), per retained event. */
+  parts?: { kind: string; bytesPerRetainedEvent: number }[];
+}
+
+/** A key's kind: the key with its event id, object id, hour and shard folded (`...:rec:<id>`). */
+const kindOf = (key: string) =>
+  key
+    .replace(/evt_[A-Za-z0-9_-]+/g, '<id>')
+    .replace(/:(cus|pi|ch|in|acct)_[A-Za-z0-9]+/g, ':<object>')
+    .replace(/:\d+(?=:|$)/g, ':<n>');
+
+/** Where the memory is: MEMORY USAGE of every key, summed by kind, per retained event. */
+async function memoryByKind(client: BenchRedis['client'], retained: number): Promise<{ kind: string; bytesPerRetainedEvent: number }[]> {
+  const sums = new Map<string, number>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'COUNT', 2000);
+    cursor = next;
+    const pipeline = client.pipeline();
+    for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', '0');
+    const sizes = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) => sums.set(kindOf(key), (sums.get(kindOf(key)) ?? 0) + (Number(sizes[i]?.[1]) || 0)));
+  } while (cursor !== '0');
+  return [...sums]
+    .map(([kind, bytes]) => ({ kind, bytesPerRetainedEvent: Math.round(bytes / Math.max(1, retained)) }))
+    .filter((p) => p.bytesPerRetainedEvent > 0)
+    .sort((a, b) => b.bytesPerRetainedEvent - a.bytesPerRetainedEvent);
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -79,7 +106,9 @@ export async function benchMemory(
     }
     const last = points[points.length - 1]!;
     const before = points[points.length - 2] ?? last;
+    const parts = await memoryByKind(redis.client, last.retainedJobs);
     return {
+      parts,
       events: perStep * plan.steps,
       retention: plan.retention,
       baselineBytes,

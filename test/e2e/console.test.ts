@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createApiKey } from '../support/api-keys';
 import { postJob, type JobsApi } from '../support/processes';
@@ -170,6 +171,26 @@ describe('operator console in a real browser', () => {
     await shows('event-replays', '1');
     await shows('event-job', `${event.id}-replay-1`);
     await screenshot(page, 'event-replayed');
+  });
+
+  it('an event whose payload expired says "payload expired" and cannot be replayed', async () => {
+    const objectId = `pi_e2e_expired_${Date.now()}`;
+    const event = paymentIntentEvent(objectId);
+    expect((await deliverWebhook(stack.url, event.body, WEBHOOK_SECRET)).status).toBe(200);
+    const redis = new Redis(stack.redis.url);
+    try {
+      // What EVENT_PAYLOAD_MAX_MB's trim does to the oldest payloads (the record stays).
+      const payloadKey = `${stack.env.QUEUE_PREFIX}:{event-index}:payload:${event.id}`;
+      const deadline = Date.now() + 15_000;
+      while ((await redis.exists(payloadKey)) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await redis.del(payloadKey)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    await page.goto(`${stack.url}/events/${encodeURIComponent(event.id)}`);
+    await page.getByTestId('event-payload-expired').filter({ hasText: 'payload expired' }).waitFor();
+    expect(await page.getByLabel('Event payload').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Replay' }).isDisabled()).toBe(true);
   });
 
   it('creates an API key shown exactly once, a program posts a job with it (202), and after revoking it gets 403', async () => {
