@@ -228,11 +228,16 @@ describe('operator console in a real browser', () => {
   });
 
   it('shows an event no job could be made of as dead-lettered, with its error, and counts it on the overview', async () => {
-    const depth = 20_000;
-    const id = `evt_deadletter${Date.now()}`;
-    // Verified and stored, but JSON.stringify cannot write it back (nested too deep), so BullMQ cannot queue it.
-    const body = `{"id":"${id}","type":"customer.created","data":{"object":{"id":"cus_deep","n":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
-    expect((await deliverWebhook(stack.url, body, WEBHOOK_SECRET)).status).toBe(200);
+    // An all-digit id BullMQ refuses as a job id, in the intake log as a web before the id check put it there.
+    // (A body JSON.stringify cannot write is no longer one: the job carries a reference, not the body.)
+    const id = String(Date.now());
+    const body = JSON.stringify({ id, object: 'event', type: 'customer.created', created: Math.floor(Date.now() / 1000), data: { object: { id: 'cus_dead', object: 'customer' } } });
+    const redis = new Redis(stack.redis.url);
+    try {
+      await redis.xadd(`${stack.env.QUEUE_PREFIX}:{event-index}:intake`, '*', 'id', id, 'receivedAt', String(Date.now()), 'body', body);
+    } finally {
+      redis.disconnect();
+    }
 
     await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Overview' }).click();
     await shows('intake-dead-lettered', '1');
@@ -240,7 +245,7 @@ describe('operator console in a real browser', () => {
     const table = page.getByTestId('events-table');
     await table.getByRole('link', { name: id }).waitFor();
     expect(await table.locator('.badge.state-dead-lettered').first().textContent()).toBe('dead-lettered');
-    expect(await page.getByTestId('dead-letter-error').first().textContent()).toContain('Maximum call stack size exceeded');
+    expect(await page.getByTestId('dead-letter-error').first().textContent()).toContain('Custom Id cannot be integers');
     await screenshot(page, 'events-dead-lettered');
   });
 
