@@ -59,7 +59,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
     try {
       res.json({ ...record, payload: payload === undefined ? null : (JSON.parse(payload) as unknown) });
     } catch (err) {
-      // A body JSON.stringify cannot write (nested too deep): the reason it was dead-lettered. The record
+      // A body JSON.stringify cannot write (nested too deep; V8 parses it but cannot write it back). The record
       // still shows, without the payload.
       if (!(err instanceof RangeError)) throw err;
       res.json({ ...record, payload: null });

@@ -251,7 +251,7 @@ export class IntakeMover {
 
   /**
    * Queues and records a batch. When that fails for something other than Redis being away (an id BullMQ
-   * refuses, a payload JSON.stringify cannot write), tries the entries one by one and dead-letters those that
+   * refuses), tries the entries one by one and dead-letters those that
    * still fail, so one bad entry never holds back the others. Redis being away fails the whole batch: it
    * stays in the log and is tried again. Resolves to how many were queued.
    */
