@@ -26,6 +26,10 @@ export interface EventDetail extends EventSummary {
   created: string | null;
   /** How many times an operator replayed it. */
   replays: number;
+  /** Where it came from: `webhook` (snapshot), `thin` (notification), `reconciled` (Stripe's Events API) or `replay`. */
+  source: string;
+  /** The thin notification's own id when it came as one (or when one was linked to it). */
+  thinEventId: string | null;
   payload: unknown;
   /** The BullMQ job in the stripe-events queue that processes it now. */
   jobId: string | null;
@@ -78,6 +82,8 @@ export function readEventDetail(raw: unknown): EventDetail {
     ...readEventSummary(raw),
     created: iso(e.created),
     replays: num(e.replays) ?? 0,
+    source: str(e.source) ?? 'webhook',
+    thinEventId: str(e.thinEventId),
     payload: readPayload(e.payload ?? e.event),
     lastError,
     jobId: str(e.jobId),
