@@ -161,7 +161,9 @@ async function main(): Promise<void> {
   };
   full.targets = targetsOf(full);
   // The other layout is a side measurement: its own files, never the headline bench-latest.
-  const name = `${quick ? 'bench-quick' : 'bench'}${redisCore === 'server' ? '-redis-on-server-core' : ''}`;
+  // A run of some scenarios (--only) keeps its own files, as the fault suite's do: bench-latest stays the whole bench's.
+  const onlyGiven = process.argv.some((a) => a === '--only' || a.startsWith('--only='));
+  const name = `${quick ? 'bench-quick' : 'bench'}${onlyGiven ? `-only-${[...only].join('+')}` : ''}${redisCore === 'server' ? '-redis-on-server-core' : ''}`;
   const md = writeResults(path.join(ROOT, 'bench', 'results'), full, name, !quick);
   process.stdout.write(`\n${md}`);
 }
