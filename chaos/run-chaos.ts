@@ -3,10 +3,11 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, type Stack } from '../src/dev/stack';
+import { startStripeEmulator, type StripeEmulator } from '../src/dev/stripe-emulator';
 import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { ROOT } from '../bench/lib/processes';
 import { CHAOS_INDEX_BOUND_MS, CHAOS_SWEEP, type IndexReport } from './lib/verify-index';
-import { malformedFlood, redisFull, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
+import { malformedFlood, reconcileDropped, redisFull, redisRestart, webSigkill, webSigterm, workerSigkill, type Scale, type ScenarioResult } from './scenarios';
 
 const say = (line: string) => process.stdout.write(`[chaos] ${line}\n`);
 
@@ -32,7 +33,22 @@ function indexCell(i: IndexReport | undefined): string {
   return `${i.succeeded + i.ignored} / ${i.failed} / ${i.lost} / ${i.notFinal + i.missing} / ${converged} / ${i.repairedBySweep}`;
 }
 
-type Scenario = { key: string; run: (stack: Stack) => Promise<ScenarioResult> };
+/** The Stripe API emulator's key for the fault suite's workers (the emulator accepts only this one). */
+const CHAOS_STRIPE_KEY = 'sk_test_chaosemulator000001';
+
+/**
+ * A Stripe API emulator on a loopback port for one stack, and what points its workers at it (as `npm start`'s
+ * dev services do, through STRIPE_API_BASE): Stripe's test-mode limit (25 requests/s, 429 above), the
+ * budget's test-mode default (10/s). The workers run with NODE_ENV=development only because production
+ * refuses a plain-http STRIPE_API_BASE; the webs stay production (they never call Stripe: a reconciliation
+ * they are asked for runs in a worker).
+ */
+async function chaosStripe(): Promise<{ emulator: StripeEmulator; workerEnv: Record<string, string> }> {
+  const emulator = await startStripeEmulator({ secretKey: CHAOS_STRIPE_KEY, rateLimitPerSecond: 25 });
+  return { emulator, workerEnv: { NODE_ENV: 'development', STRIPE_SECRET_KEY: CHAOS_STRIPE_KEY, STRIPE_API_BASE: emulator.url } };
+}
+
+type Scenario = { key: string; run: (stack: Stack, emulator: StripeEmulator | undefined) => Promise<ScenarioResult>; stripe?: boolean };
 
 function line(r: ScenarioResult): string {
   const p = r.processing;
@@ -70,6 +86,7 @@ async function main(): Promise<void> {
     { key: 'redis-restart', run: (s) => redisRestart(s, scale) },
     { key: 'malformed', run: (s) => malformedFlood(s, malformedCount) },
     { key: 'redis-full', run: (s) => redisFull(s, scale) },
+    { key: 'reconcile-dropped', run: (s, emulator) => reconcileDropped(s, scale, emulator!), stripe: true },
   ];
   const only = values.only ? new Set(values.only.split(',')) : undefined;
   const startedAt = new Date().toISOString();
@@ -77,9 +94,10 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios.filter((s) => !only || only.has(s.key))) {
     say(`${scenario.key}: starting a fresh stack (2 web, 2 worker, Redis with AOF, HAProxy)...`);
-    const stack = await startStack({ web: 2, worker: 2, env: CHAOS_ENV, respawn: true });
+    const stripe = scenario.stripe ? await chaosStripe() : undefined;
+    const stack = await startStack({ web: 2, worker: 2, env: CHAOS_ENV, respawn: true, ...(stripe ? { workerEnv: stripe.workerEnv } : {}) });
     try {
-      const result = await scenario.run(stack);
+      const result = await scenario.run(stack, stripe?.emulator);
       results.push(result);
       say(line(result));
     } catch (err) {
@@ -87,6 +105,7 @@ async function main(): Promise<void> {
       results.push({ name: scenario.key, passed: false, expectation: 'ran', load: { sent: 0, byStatus: {}, byCode: {}, errors: {}, failed: 0, duplicatesAnswered: 0 }, details: { error: String(err) } });
     } finally {
       await stack.stop();
+      await stripe?.emulator.stop();
     }
   }
   const md = markdown(results, startedAt, scale);

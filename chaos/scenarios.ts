@@ -1,13 +1,17 @@
 import { loadavg } from 'node:os';
+import { Redis } from 'ioredis';
+import type Stripe from 'stripe';
 import type { Stack } from '../src/dev/stack';
-import { BENCH_WEBHOOK_SECRET } from '../bench/lib/signed-events';
+import type { StripeEmulator } from '../src/dev/stripe-emulator';
+import type { ReconcileRun } from '../src/stripe/reconciler';
+import { BENCH_WEBHOOK_SECRET, signedEvents, type EventMaker } from '../bench/lib/signed-events';
 import { sendMalformed, type MalformedReport } from './lib/malformed';
 import { rssOf } from './lib/process-memory';
 import { addJobPile, readMemory, setMaxmemory } from './lib/redis-memory';
 import { HOOKLANE_ENV } from '../bench/lib/hooklane-env';
 import { SteadyLoad, summarise, type LoadSummary } from '../bench/lib/steady-load';
 import { verifyProcessing, type ProcessingReport } from './lib/verify';
-import { indexConverged, verifyIndex, type IndexReport } from './lib/verify-index';
+import { countSources, indexConverged, verifyIndex, type IndexReport } from './lib/verify-index';
 
 export interface ScenarioResult {
   name: string;
@@ -177,12 +181,13 @@ let adminRetries = 0;
  * rotation (both failed a health check: seen on an overloaded machine) it is sent again, as an operator
  * would reload; those retries are counted.
  */
-async function adminCall(stack: Stack, method: string, path: string): Promise<{ status: number; ms: number; body: unknown }> {
+async function adminCall(stack: Stack, method: string, path: string, json?: unknown): Promise<{ status: number; ms: number; body: unknown }> {
   const started = performance.now();
   for (let attempt = 0; ; attempt += 1) {
     const res = await fetch(`${stack.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${HOOKLANE_ENV.ADMIN_TOKEN}` },
+      headers: { authorization: `Bearer ${HOOKLANE_ENV.ADMIN_TOKEN}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
       signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
@@ -351,3 +356,117 @@ export async function malformedFlood(stack: Stack, count: number): Promise<Scena
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
+
+/** Completed jobs in the stripe-events queue: one per event handled, so a handler run twice under two job ids would show. */
+async function completedJobs(redisUrl: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  try {
+    return await redis.zcard('hooklane:stripe-events:completed');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Webhooks dropped for a while: every web leaves HAProxy's rotation for the middle third of the load, so
+ * those deliveries get 503 (from HAProxy, as from an ALB without a healthy target) and, as if the outage
+ * outlasted Stripe's 3 days of retries, Stripe gives up on them: the emulator (which holds every event, as
+ * Stripe would) lists them as `delivery_success=false`. Then the operator asks for a reconciliation (the
+ * console's button: POST /api/admin/reconcile) and a worker recovers each of them through the dedup intake.
+ */
+export async function reconcileDropped(stack: Stack, scale: Scale, emulator: StripeEmulator): Promise<ScenarioResult> {
+  const startedAtS = Math.floor(Date.now() / 1000);
+  // Every event the load sends is first an event Stripe generated: recorded in the emulator's history. The
+  // load signs in batches, so the last batch's unsent events were generated too and never delivered.
+  const generated: string[] = [];
+  const make: EventMaker = (count, prefix) => {
+    const events = signedEvents(count, { prefix, type: 'customer.created', object: 'customer', secret: BENCH_WEBHOOK_SECRET });
+    for (const e of events) emulator.events.add(JSON.parse(e.body) as Stripe.Event, { delivered: true });
+    generated.push(...events.map((e) => e.id));
+    return events;
+  };
+  const steady = new SteadyLoad({
+    url: stack.url,
+    rate: scale.rate,
+    maxRequests: scale.rate * scale.seconds,
+    maxDurationMs: scale.seconds * 1000 + 5000,
+    secret: BENCH_WEBHOOK_SECRET,
+    prefix: `rd${Date.now().toString(36)}`,
+    make,
+  });
+  const webs = stack.web.map((w) => w.name);
+  await pause((scale.seconds * 1000) / 3);
+  const downAtMs = steady.elapsedMs;
+  for (const name of webs) await stack.haproxy.setServerState(name, 'maint');
+  await pause((scale.seconds * 1000) / 3);
+  for (const name of webs) await stack.haproxy.setServerState(name, 'ready');
+  const upAtMs = steady.elapsedMs;
+  const outcomes = await steady.done;
+  const summary = summarise(outcomes);
+  const refused = outcomes.filter((o) => o.status < 200 || o.status >= 300).length;
+  const acceptedIds = new Set(summary.accepted);
+  // Refused, or never sent: Stripe retried for 3 days and gave up, the event's delivery failed.
+  const dropped = generated.filter((id) => !acceptedIds.has(id));
+  for (const id of dropped) emulator.events.setDelivered(id, false);
+  const { processing, index, indexOk } = await verifyAccepted(stack, summary.accepted);
+
+  const askedAt = Date.now();
+  const asked = await adminCall(stack, 'POST', '/api/admin/reconcile', { since: startedAtS - 60 });
+  let run: ReconcileRun | null = null;
+  const runDeadline = Date.now() + 120_000;
+  while (Date.now() < runDeadline) {
+    const last = (await adminCall(stack, 'GET', '/api/admin/reconcile')).body as { lastRun?: ReconcileRun | null };
+    if (last.lastRun && Date.parse(last.lastRun.finishedAt) >= askedAt - 1000 && last.lastRun.trigger === 'on-demand') {
+      run = last.lastRun;
+      break;
+    }
+    await pause(250);
+  }
+  const recovered = await verifyProcessing(stack.redis.url, dropped);
+  const recoveredIndex = await verifyIndex(stack.redis.url, dropped, stack.worker.map((w) => w.logFile));
+  const droppedSources = await countSources(stack.redis.url, dropped);
+  const acceptedSources = await countSources(stack.redis.url, summary.accepted);
+  const completed = await completedJobs(stack.redis.url);
+  const handled = summary.accepted.length + dropped.length;
+  const passed =
+    refused > 0 &&
+    Object.keys(summary.byStatus).every((status) => status === '200' || status === '503') &&
+    processing.lost === 0 &&
+    processing.failed === 0 &&
+    indexOk &&
+    asked.status === 202 &&
+    run !== null &&
+    run.errors === 0 &&
+    run.recovered === dropped.length &&
+    recovered.lost === 0 &&
+    recovered.failed === 0 &&
+    recoveredIndex.succeeded === dropped.length &&
+    (droppedSources.reconciled ?? 0) === dropped.length &&
+    (acceptedSources.webhook ?? 0) === summary.accepted.length &&
+    processing.startedMoreThanOnce === 0 &&
+    recovered.startedMoreThanOnce === 0 &&
+    completed === handled;
+  return {
+    name: 'Webhooks dropped (web out of rotation), then reconciliation',
+    expectation:
+      'only 200 and 503 answers; every dropped event recovered by one reconciliation run, succeeded in the index with source reconciled; accepted ones stay webhook; no handler started twice; one completed job per event',
+    passed,
+    load: trimmed(summary),
+    processing,
+    index,
+    details: {
+      droppedForMs: Math.round(upAtMs - downAtMs),
+      refused,
+      neverSent: generated.length - outcomes.length,
+      dropped: dropped.length,
+      reconcileAnswer: asked.status,
+      run: run && { listed: run.listed, recovered: run.recovered, errors: run.errors, tookMs: Date.parse(run.finishedAt) - Date.parse(run.startedAt) },
+      recoveredAfterAskingMs: run ? Date.parse(run.finishedAt) - askedAt : null,
+      recoveredProcessing: { processed: recovered.processed, lost: recovered.lost, failed: recovered.failed, startedTwice: recovered.startedMoreThanOnce },
+      recoveredIndex: { succeeded: recoveredIndex.succeeded, notFinal: recoveredIndex.notFinal, missing: recoveredIndex.missing, lost: recoveredIndex.lost },
+      sources: { dropped: droppedSources, accepted: acceptedSources },
+      completedJobs: completed,
+      emulator: { served: emulator.rateLimit.admitted, refused429: emulator.rateLimit.refused },
+    },
+  };
+}

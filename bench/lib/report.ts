@@ -5,6 +5,8 @@ import type { EndToEndRow } from '../scenarios/end-to-end';
 import type { HttpRow } from '../scenarios/http';
 import type { DedupIdsRow } from '../scenarios/dedup-ids';
 import type { MemoryRow } from '../scenarios/memory';
+import type { ReconcileRow } from '../scenarios/reconcile-recovery';
+import type { ThinBudgetRow } from '../scenarios/thin-budget';
 import { round } from './stats';
 
 export interface BenchResults {
@@ -18,8 +20,17 @@ export interface BenchResults {
   endToEnd: EndToEndRow[];
   memory?: MemoryRow;
   dedupIds?: DedupIdsRow;
+  /** 5 workers fetching thin events through the shared budget, the emulator answering 429 above its limit. */
+  thinBudget?: ThinBudgetRow;
+  /** Undelivered events recovered by reconciliation at the default test-mode budget. */
+  reconcile?: ReconcileRow;
   targets: Target[];
 }
+
+/** Row names the targets look up. */
+export const SNAPSHOT_INTAKE_ROW = 'hooklane intake (fast path)';
+export const THIN_INTAKE_ROW = 'hooklane intake, thin notifications (fast path)';
+export const THIN_E2E_ROW = 'hooklane web + worker, thin events (full event fetched through the emulator)';
 
 export interface Target {
   what: string;
@@ -34,10 +45,10 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a !== undefined && b ? a / b : undefined;
 }
 
-export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory' | 'dedupIds'>): Target[] {
+export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory' | 'dedupIds' | 'thinBudget' | 'reconcile'>): Target[] {
   const row = (name: string) => r.http.find((h) => h.name === name);
   const drain = (name: string) => r.drain.find((d) => d.name === name)?.jobsPerS;
-  const intake = row('hooklane intake (fast path)');
+  const intake = row(SNAPSHOT_INTAKE_ROW);
   const targets: Target[] = [];
   const add = (what: string, target: string, value: number | undefined, ok: (v: number) => boolean, unit = '×', digits = 3) =>
     targets.push({ what, target, measured: value === undefined ? 'n/a' : `${round(value, digits)}${unit}`, met: value === undefined ? null : ok(value) });
@@ -50,13 +61,42 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   for (const mode of r.drain.length ? ['in-process', 'sandboxed (thread)'] : []) {
     add(`hooklane worker / bare BullMQ Worker, ${mode}`, '≥ 0.9×', ratio(drain(`hooklane worker, ${mode}`), drain(`bare BullMQ Worker, ${mode}`)), (v) => v >= 0.9);
   }
-  const e2e = r.endToEnd.find((e) => e.name.startsWith('hooklane'));
+  const e2e = r.endToEnd.find((e) => e.name.startsWith('hooklane') && e.name !== THIN_E2E_ROW);
   if (e2e) add(`end-to-end p99 at ${e2e.rate} req/s`, '≤ 25 ms', e2e.p99, (v) => v <= 25, ' ms', 0);
   if (r.memory) add('Redis memory growth over the last step (retention applied)', '≈ 0 %', r.memory.lastStepGrowth * 100, (v) => v <= 5, ' %', 1);
   if (r.memory) add('Redis bytes per retained event with its payload', '≤ 1,500 B', r.memory.bytesPerRetainedEvent, (v) => v <= 1500, ' B', 0);
   if (r.dedupIds) {
     const d = r.dedupIds;
     add(`Redis bytes per remembered event id (${num(d.ids)} ids, ${d.windowHours} h window)`, '≤ 48 B', d.allRecognised ? d.bytesPerId : undefined, (v) => v <= 48, ' B', 1);
+  }
+  const thin = row(THIN_INTAKE_ROW);
+  if (thin) {
+    // A thin notification is verified twice (stripe-node's constructEvent refuses it after checking the
+    // signature; parseEventNotification checks it again) and is a second body shape: half the snapshot rate at least.
+    add('thin notification intake / snapshot intake (fast path)', '≥ 0.5×', ratio(thin.rps, row(SNAPSHOT_INTAKE_ROW)?.rps), (v) => v >= 0.5);
+    add('thin notification intake p99 at 50 connections', '≤ 20 ms', thin.p99, (v) => v <= 20, ' ms', 0);
+  }
+  const thinE2e = r.endToEnd.find((e) => e.name === THIN_E2E_ROW);
+  if (thinE2e) {
+    add(`thin events end-to-end p99 at ${thinE2e.rate} req/s (fetch included)`, '≤ 50 ms', thinE2e.p99, (v) => v <= 50, ' ms', 0);
+    add('thin events not completed', '0', thinE2e.notCompleted, (v) => v === 0, '', 0);
+  }
+  const b = r.thinBudget;
+  if (b) {
+    add(`thin budget (${b.workers} workers × ${num(b.events / b.workers)}): events failed or unfinished`, '0', b.failed + b.unfinished, (v) => v === 0, '', 0);
+    add('thin budget: Stripe API budget used', '≥ 90 %', b.budgetUsedPercent, (v) => v >= 90, ' %', 1);
+    add(`thin budget: most requests the emulator served in 1 s (limit ${b.limitPerSecond})`, `≤ ${b.limitPerSecond}`, b.emulatorPeakPerSecond, (v) => v <= b.limitPerSecond, '', 0);
+    add('thin budget: requests above the emulator\'s limit (429)', '0', b.emulator429, (v) => v === 0, '', 0);
+  }
+  const rc = r.reconcile;
+  if (rc) {
+    targets.push({
+      what: `reconciliation: ${num(rc.events)} undelivered events recovered, each once (recovered / jobs / recovered by a second run)`,
+      target: `${num(rc.events)} / ${num(rc.events)} / 0`,
+      measured: `${num(rc.recovered)} / ${num(rc.jobs)} / ${rc.secondRunRecovered}`,
+      met: rc.recovered === rc.events && rc.jobs === rc.events && rc.moved === rc.events && rc.secondRunRecovered === 0,
+    });
+    add(`reconciliation: time to recover ${num(rc.events)} at ${rc.limitPerSecond} requests/s`, '≤ 60 s', rc.seconds, (v) => v <= 60, ' s', 1);
   }
   return targets;
 }
@@ -112,6 +152,20 @@ export function markdown(r: BenchResults): string {
     lines.push('| --- | ---: | ---: | ---: | --- | ---: |');
     lines.push(`| empty (baseline) | ${num(d.baselineBytes / 1048576, 1)} MiB | | | | |`);
     lines.push(`| ${num(d.ids)} ids | ${num(d.usedBytes / 1048576, 1)} MiB | ${num(d.keys)} | ${num(d.bytesPerId, 1)} | ${d.allRecognised ? 'yes' : '**no**'} | ${d.nonListpackBuckets} of ${d.sampledBuckets} |`);
+    lines.push('');
+  }
+  if (r.thinBudget) {
+    const b = r.thinBudget;
+    lines.push('| Shared Stripe API budget: workers × thin events, the emulator answering 429 above its limit | limit/s | processed | failed | unfinished | 429s | served | peak served in 1 s | seconds | budget used |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| ${b.workers} × ${num(b.events / b.workers)} (${Object.entries(b.statuses).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${b.limitPerSecond} | ${num(b.processed)} | ${b.failed} | ${b.unfinished} | ${b.emulator429} | ${num(b.emulatorServed)} | ${b.emulatorPeakPerSecond} | ${num(b.seconds, 1)} | ${num(b.budgetUsedPercent, 1)} % |`);
+    lines.push('');
+  }
+  if (r.reconcile) {
+    const c = r.reconcile;
+    lines.push('| Reconciliation: undelivered events recovered | budget/s | listed | recovered | seconds | second run recovered | moved / jobs | requests | 429s |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| ${num(c.events)} | ${c.limitPerSecond} | ${num(c.listed)} | ${num(c.recovered)} | ${num(c.seconds, 1)} | ${c.secondRunRecovered} | ${num(c.moved)} / ${num(c.jobs)} | ${c.requests} | ${c.emulator429} |`);
     lines.push('');
   }
   if (r.targets.length) {

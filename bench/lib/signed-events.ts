@@ -49,6 +49,9 @@ export function signedEvents(
   return events;
 }
 
+/** Makes `count` signed bodies whose ids start with `prefix` (snapshot events by default, thin notifications too). */
+export type EventMaker = (count: number, prefix: string) => SignedEvent[];
+
 /** Hands out pre-made events one by one; counts how many had to be made on the fly when the pool ran dry. */
 export class EventPool {
   #next = 0;
@@ -56,13 +59,14 @@ export class EventPool {
   constructor(
     private readonly events: SignedEvent[],
     private readonly prefix: string,
+    private readonly make: EventMaker = (count, prefix) => signedEvents(count, { prefix }),
   ) {}
   take(): SignedEvent {
     const event = this.events[this.#next];
     this.#next += 1;
     if (event) return event;
     this.#extra += 1;
-    return signedEvents(1, { prefix: `${this.prefix}x${this.#extra}` })[0]!;
+    return this.make(1, `${this.prefix}x${this.#extra}`)[0]!;
   }
   get used(): number {
     return this.#next;

@@ -1,5 +1,5 @@
 import { Agent, request } from 'node:http';
-import { signedEvents } from './signed-events';
+import { signedEvents, type EventMaker } from './signed-events';
 
 export interface Outcome {
   id: string;
@@ -26,6 +26,8 @@ export interface LoadOptions {
   object?: string;
   /** Requests in flight at most; beyond it the generator waits (bounded memory and sockets). */
   maxInFlight?: number;
+  /** Other bodies than snapshot events of `type` (thin notifications); `secret`, `type` and `object` then go unused. */
+  make?: EventMaker;
 }
 
 /** POSTs one signed body; resolves with the outcome, never rejects. */
@@ -111,7 +113,11 @@ export class SteadyLoad {
       const due = Math.min(maxRequests, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
       while (this.#sent < due && inFlight.size < maxInFlight) {
         if (next >= batch.length) {
-          batch = signedEvents(Math.max(50, Math.ceil(rate / 10)), { prefix: `${this.options.prefix}${this.#sent.toString(36)}`, type: this.options.type ?? 'customer.created', object: this.options.object ?? 'customer', secret: this.options.secret });
+          const count = Math.max(50, Math.ceil(rate / 10));
+          const prefix = `${this.options.prefix}${this.#sent.toString(36)}`;
+          batch = this.options.make
+            ? this.options.make(count, prefix)
+            : signedEvents(count, { prefix, type: this.options.type ?? 'customer.created', object: this.options.object ?? 'customer', secret: this.options.secret });
           next = 0;
         }
         const event = batch[next++]!;

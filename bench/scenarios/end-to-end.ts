@@ -3,7 +3,7 @@ import { eventIndexBase } from '../../src/events/intake-log';
 import type { BenchRedis } from '../lib/bench-redis';
 import type { LoadResult } from '../lib/load';
 import { startHttpServer, startNode } from '../lib/processes';
-import { BENCH_WEBHOOK_SECRET } from '../lib/signed-events';
+import { BENCH_WEBHOOK_SECRET, type EventMaker } from '../lib/signed-events';
 import { SteadyLoad, type Outcome } from '../lib/steady-load';
 import { median, percentile } from '../lib/stats';
 
@@ -83,6 +83,8 @@ export async function benchEndToEnd(
   env: Record<string, string>,
   redis: BenchRedis,
   plan: { rate: number; durationS: number; reps: number },
+  /** Other bodies than snapshot customer.created events (thin notifications whose full events the emulator holds). */
+  make?: EventMaker,
 ): Promise<EndToEndRow> {
   const prefix = 'hooklane';
   const rows: Omit<EndToEndRow, 'name'>[] = [];
@@ -95,7 +97,7 @@ export async function benchEndToEnd(
     try {
       const runId = `e2e${rep}${Date.now().toString(36)}`;
       const load = (prefix: string, count: number) =>
-        new SteadyLoad({ url: web.url, rate: plan.rate, maxRequests: count, maxDurationMs: (count / plan.rate) * 1000 + 30_000, secret: BENCH_WEBHOOK_SECRET, prefix, type: 'customer.created', object: 'customer' }).done;
+        new SteadyLoad({ url: web.url, rate: plan.rate, maxRequests: count, maxDurationMs: (count / plan.rate) * 1000 + 30_000, secret: BENCH_WEBHOOK_SECRET, prefix, type: 'customer.created', object: 'customer', ...(make ? { make } : {}) }).done;
       // Warm-up at the same rate until every warm-up event is done: the worker's sandbox threads exist (each
       // loads the processor once, seconds of CPU) and the JIT has run before anything is measured.
       const warmIds = (await load(`${runId}w`, plan.rate * 5)).map((o) => o.id);

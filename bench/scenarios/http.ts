@@ -3,7 +3,7 @@ import type { BenchRedis } from '../lib/bench-redis';
 import { busyPercent, coreTimes, LOADGEN_CPU, SERVER_CPU } from '../lib/cpu';
 import { runLoad, type LoadResult } from '../lib/load';
 import { startHttpServer, type BenchProcess } from '../lib/processes';
-import { BENCH_WEBHOOK_SECRET, EventPool, signedEvents } from '../lib/signed-events';
+import { BENCH_WEBHOOK_SECRET, EventPool, signedEvents, type EventMaker } from '../lib/signed-events';
 import { median } from '../lib/stats';
 
 export interface HttpRow {
@@ -95,8 +95,10 @@ export async function benchIntake(
   redis: BenchRedis,
   plan: HttpPlan,
   webhookPath = '/webhooks/stripe',
+  /** Other bodies than snapshot events (thin notifications); `env` then names their secret too. */
+  make: EventMaker = (count, prefix) => signedEvents(count, { prefix }),
 ): Promise<HttpRow> {
-  const server = await startHttpServer(name.replace(/\W+/g, '-'), script, await freePort(), { ...env, REDIS_URL: redis.url, STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET }, '/readyz');
+  const server = await startHttpServer(name.replace(/\W+/g, '-'), script, await freePort(), { STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET, ...env, REDIS_URL: redis.url }, '/readyz');
   const load = (pool: EventPool, durationS: number) =>
     runLoad(
       server.url,
@@ -111,7 +113,7 @@ export async function benchIntake(
       { connections: plan.connections, durationS },
     );
   try {
-    const warm = new EventPool(signedEvents(5000, { prefix: `w${Date.now().toString(36)}` }), 'w');
+    const warm = new EventPool(make(5000, `w${Date.now().toString(36)}`), 'w', make);
     const warmup = await load(warm, plan.warmupS);
     const reps: MeasuredRun[] = [];
     let onTheFly = 0;
@@ -119,7 +121,7 @@ export async function benchIntake(
       await redis.flush();
       const size = Math.ceil(Math.max(warmup.rps, 1000) * plan.durationS * 1.6);
       const prefix = `r${i}${Date.now().toString(36)}`;
-      const pool = new EventPool(signedEvents(size, { prefix }), prefix);
+      const pool = new EventPool(make(size, prefix), prefix, make);
       reps.push(await measured(server, redis, () => load(pool, plan.durationS)));
       onTheFly += pool.madeOnTheFly;
     }

@@ -91,3 +91,24 @@ export async function verifyIndex(redisUrl: string, accepted: string[], workerLo
 export function indexConverged(index: IndexReport, bullmqFailed: number): boolean {
   return index.notFinal === 0 && index.lost === 0 && index.missing === 0 && index.failed === bullmqFailed;
 }
+
+/** How many of `ids` the index records with each `source` (webhook, thin, reconciled, replay; `none`: no record). */
+export async function countSources(redisUrl: string, ids: string[], prefix = 'hooklane'): Promise<Record<string, number>> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < ids.length; i += 1000) {
+      const pipeline = redis.pipeline();
+      for (const id of ids.slice(i, i + 1000)) pipeline.hmget(`${prefix}:{event-index}:rec:${id}`, 'receivedAt', 'source');
+      for (const [, value] of (await pipeline.exec()) ?? []) {
+        const [receivedAt, source] = (value as (string | null)[] | null) ?? [];
+        // A record written before sources existed has none: the index reads it as webhook.
+        const key = receivedAt ? (source ?? 'webhook') : 'none';
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+    }
+    return counts;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -91,6 +91,11 @@ export interface RunningHaproxy {
   configFile: string;
   /** Server name to HAProxy's view of it (UP, DOWN, MAINT, "UP 1/2"...). */
   serverStates(): Promise<Record<string, string>>;
+  /**
+   * Takes a web server out of rotation (`maint`) or puts it back (`ready`), through the admin socket. With
+   * every server in maintenance HAProxy answers 503 itself, as an ALB with no healthy target does.
+   */
+  setServerState(name: string, state: 'maint' | 'ready'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -135,6 +140,11 @@ export async function startHaproxy(options: HaproxyOptions, logFd: number | 'ign
     child,
     configFile,
     serverStates: async () => parseServerStates(await haproxyCommand(socketPath, 'show stat')),
+    setServerState: async (name, state) => {
+      if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error(`not a server name: ${name}`);
+      const answer = (await haproxyCommand(socketPath, `set server web/${name} state ${state}`)).trim();
+      if (answer) throw new Error(`haproxy: ${answer}`);
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGUSR1');
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);

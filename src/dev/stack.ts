@@ -25,6 +25,8 @@ export interface StackOptions {
   port?: number;
   /** Extra env for every web and worker process (e.g. shorter stalled-job timings for the fault suite). */
   env?: Record<string, string>;
+  /** Extra env for the workers only, over `env` (e.g. the Stripe API emulator the workers fetch from). */
+  workerEnv?: Record<string, string>;
   /** Start a replacement when an instance dies, as Elastic Beanstalk replaces an unhealthy instance. */
   respawn?: boolean;
   checkIntervalMs?: number;
@@ -111,7 +113,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       type: 'worker',
       argv: types.worker.argv,
       cwd: ROOT,
-      env: baseEnv,
+      env: { ...baseEnv, ...options.workerEnv },
       logFile: path.join(logDir, `worker${i + 1}.log`),
       respawn,
     }),

@@ -59,14 +59,40 @@ export function redactKey(key: string): string {
 }
 
 /**
- * What Stripe's rate limiter answers: 429 with code `rate_limit` (stripe-node raises StripeRateLimitError
- * for any 429). Stripe sends no Retry-After; clients back off on their own.
+ * What Stripe's rate limiter answers: 429 with code `rate_limit` and the `Stripe-Rate-Limited-Reason`
+ * header naming the limiter (`global-rate` here: one limit over every request, like Stripe's global
+ * per-second limit); no Retry-After. Sources: https://docs.stripe.com/rate-limits (429 Too Many Requests,
+ * the Stripe-Rate-Limited-Reason values global-rate / endpoint-rate / global-concurrency /
+ * endpoint-concurrency / resource-specific, exponential backoff and no Retry-After documented);
+ * https://stripe.com/docs/error-codes/rate-limit (code, doc_url). stripe-node (stripe/stripe-node
+ * src/Error.ts generateV1Error) raises StripeRateLimitError for any 429, and its RequestSender._shouldRetry
+ * reads only `Stripe-Should-Retry` (never Retry-After) and does not retry a 429 without it, so no
+ * Stripe-Should-Retry is sent: hooklane's budget backs off on its own. A v2 path gets v2's envelope
+ * (see v2ErrorBody).
  */
 export function rateLimited(): StripeApiError {
-  return new StripeApiError(429, {
-    code: 'rate_limit',
-    doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
-    message: 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
-    type: 'invalid_request_error',
-  });
+  return new StripeApiError(
+    429,
+    {
+      code: 'rate_limit',
+      doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
+      message: 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
+      type: 'invalid_request_error',
+    },
+    { 'Stripe-Rate-Limited-Reason': 'global-rate' },
+  );
+}
+
+/** v2 error types for a status where v1 has only its generic type (stripe-node maps `rate_limit` to RateLimitError). */
+const V2_TYPE_BY_STATUS: Record<number, string> = { 429: 'rate_limit' };
+
+/**
+ * The same error on a `/v2/...` path, in API v2's envelope: `{"error": {type, code, message}}`, where
+ * `type` names the error itself (e.g. `rate_limit`) and there is no `doc_url` or `param`. Sources:
+ * stripe-node src/Error.ts generateV2Error (dispatches on `type`, falls back to the v1 classes by status)
+ * and stripe-python tests/test_v2_error.py (a GET /v2/core/events/:id error body `{type, code, message}`).
+ */
+export function v2ErrorBody(err: StripeApiError): { type: string; code?: string; message: string } {
+  const { code, message, type } = err.body;
+  return { type: V2_TYPE_BY_STATUS[err.status] ?? type, ...(code ? { code } : {}), message };
 }

@@ -78,6 +78,17 @@ export class EventsEmulation {
     return notification;
   }
 
+  /**
+   * Marks a recorded event delivered or not (`delivery_success`): Stripe gave up on a delivery after its
+   * retries, so the event now lists under `delivery_success=false`. Returns false for an unknown id.
+   */
+  setDelivered(id: string, delivered: boolean): boolean {
+    const stored = this.events.get(id);
+    if (!stored) return false;
+    stored.delivered = delivered;
+    return true;
+  }
+
   /** Makes an object retrievable at its URL (what `fetchRelatedObject()` asks for). */
   putObject(object: { id: string; object: string } & Record<string, unknown>): void {
     this.objects.set(objectUrl(object), object);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { parseStripeForm } from './stripe-form';
 import type Stripe from 'stripe';
-import { accountInaccessible, parameterMissing, redactKey, StripeApiError } from './stripe-emulator-errors';
+import { accountInaccessible, parameterMissing, redactKey, StripeApiError, v2ErrorBody } from './stripe-emulator-errors';
 import { EventsEmulation } from './stripe-emulator-events';
 import { RateLimitEmulation } from './stripe-emulator-rate-limit';
 import { SecretsEmulation } from './stripe-emulator-secrets';
@@ -144,6 +144,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, 
   res.setHeader('Request-Id', `req_${randomBytes(7).toString('hex')}`);
   const version = req.headers['stripe-version'];
   if (typeof version === 'string') res.setHeader('Stripe-Version', version);
+  // v2 paths answer errors in v2's envelope (decided before parsing: a URL that fails to parse still gets an answer).
+  const v2 = (req.url ?? '').startsWith('/v2/');
   try {
     const url = new URL(req.url ?? '/', 'http://emulator');
     authenticate(req.headers.authorization, key);
@@ -160,7 +162,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, { routes, key, 
     if (revoked.has(account)) throw accountInaccessible(key, account);
     send(res, 200, found.endpoint({ params, account, livemode: key.includes('_live_') }, found.param));
   } catch (err) {
-    if (err instanceof StripeApiError) send(res, err.status, { error: err.body }, err.headers);
+    if (err instanceof StripeApiError) send(res, err.status, { error: v2 ? v2ErrorBody(err) : err.body }, err.headers);
     else send(res, 500, { error: { message: 'An unknown error occurred', type: 'api_error' } });
   }
 }

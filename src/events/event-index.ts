@@ -36,6 +36,8 @@ export interface StatusFields {
   attempts?: number;
   lastError?: string | null;
   jobId?: string;
+  /** Where the work now running came from: a replay re-marks its record `replay`. */
+  source?: EventRecord['source'];
 }
 
 export interface StatusUpdate {
@@ -208,6 +210,7 @@ export class EventIndex {
       if (fields.attempts !== undefined) set.push('attempts', String(fields.attempts));
       if (fields.lastError !== undefined) set.push('lastError', (fields.lastError ?? '').slice(0, 1000));
       if (fields.jobId !== undefined) set.push('jobId', fields.jobId);
+      if (fields.source !== undefined) set.push('source', fields.source);
       args.push(id, status, String(set.length / 2), ...set);
     }
     const [cutoff, max, ttl] = this.trimArgs(Date.now());

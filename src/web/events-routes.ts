@@ -82,7 +82,8 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
       const n = await index.nextReplay(record.id);
       const replayJobId = `${record.id}-replay-${n}`;
       // Status first: a worker may finish the new job before a status written after the add would land.
-      await index.setStatus(record.id, 'queued', { jobId: replayJobId, attempts: 0, lastError: null });
+      // Source replay: the record now shows an operator ran it again, not what Stripe (or reconciliation) sent.
+      await index.setStatus(record.id, 'queued', { jobId: replayJobId, attempts: 0, lastError: null, source: 'replay' });
       // The job refers to the stored payload (the processor reads it); it carries no copy.
       const ref: PayloadRef = { payloadOf: record.id };
       await queues[QUEUE_NAMES.stripeEvents].add(record.type, ref, { jobId: replayJobId });

@@ -169,6 +169,7 @@ describe('operator console in a real browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Replay' }).click();
     await page.getByTestId('action-outcome').filter({ hasText: `${event.id}-replay-1` }).waitFor();
     await shows('event-replays', '1');
+    await shows('event-source', 'replay');
     await shows('event-job', `${event.id}-replay-1`);
     await screenshot(page, 'event-replayed');
   });

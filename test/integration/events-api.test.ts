@@ -145,4 +145,14 @@ describe('/api/events', () => {
     const missing = await fetch(`${app.url}/api/events/evt_unknown/replay`, { method: 'POST', headers: auth });
     expect(missing.status).toBe(404);
   });
+
+  it('records source replay once an event is replayed (webhook before)', async () => {
+    const { event } = await accept('customer.created');
+    expect((await get(`/api/events/${event.id}`)).body).toMatchObject({ source: 'webhook' });
+    const res = await fetch(`${app.url}/api/events/${event.id}/replay`, { method: 'POST', headers: auth });
+    expect(res.status).toBe(202);
+    expect((await get(`/api/events/${event.id}`)).body).toMatchObject({ source: 'replay', replays: 1 });
+    const listed = (await get('/api/events?type=customer.created')).body as unknown as { events: { id: string; source: string }[] };
+    expect(listed.events.find((e) => e.id === event.id)?.source).toBe('replay');
+  });
 });

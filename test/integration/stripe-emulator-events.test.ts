@@ -75,7 +75,41 @@ describe('the emulator\'s events, through stripe-node', () => {
     expect(refused).toMatchObject({ statusCode: 429, code: 'rate_limit', type: 'StripeRateLimitError' });
     expect(raw.status).toBe(429);
     expect(raw.headers.get('content-type')).toBe('application/json');
-    expect(await raw.json()).toMatchObject({ error: { code: 'rate_limit', type: 'invalid_request_error' } });
+    expect(raw.headers.get('stripe-rate-limited-reason')).toBe('global-rate');
+    // Stripe documents no Retry-After (stripe-node does not read one either).
+    expect(raw.headers.get('retry-after')).toBeNull();
+    expect(await raw.json()).toEqual({
+      error: {
+        code: 'rate_limit',
+        doc_url: 'https://stripe.com/docs/error-codes/rate-limit',
+        message: 'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
+        type: 'invalid_request_error',
+      },
+    });
     expect(emulator.rateLimit).toMatchObject({ admitted: 2, refused: 2, peakPerSecond: 2 });
+  });
+
+  test('a v2 endpoint answers errors in v2\'s shape: 429 type rate_limit (stripe-node\'s RateLimitError), 404 without v1\'s doc_url and param', async () => {
+    const notification = emulator.events.addThinFor(buildStripeEvent('customer.created'));
+    const noRetries = createStripeClient({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000 }, { maxNetworkRetries: 0 });
+    const fetchEvent = () => noRetries.parseEventNotificationWithoutVerification(JSON.stringify(notification)).fetchEvent().then(() => 'ok', (err: unknown) => err);
+    const headers = { authorization: `Bearer ${KEY}` };
+
+    const missing = await fetch(`${emulator.url}/v2/core/events/evt_test_nope`, { headers });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { type: 'invalid_request_error', code: 'resource_missing', message: "No such event: 'evt_test_nope'" } });
+
+    emulator.rateLimit.perSecond = 1;
+    emulator.rateLimit.reset();
+    const outcomes = await Promise.all([1, 2].map(fetchEvent));
+    const raw = await fetch(`${emulator.url}/v2/core/events/${notification.id}`, { headers });
+
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(1);
+    const refused = outcomes.find((o) => o !== 'ok');
+    expect(refused).toBeInstanceOf(Stripe.errors.RateLimitError);
+    expect(refused).toMatchObject({ statusCode: 429, code: 'rate_limit' });
+    expect(raw.status).toBe(429);
+    expect(raw.headers.get('stripe-rate-limited-reason')).toBe('global-rate');
+    expect(await raw.json()).toEqual({ error: { type: 'rate_limit', code: 'rate_limit', message: expect.stringContaining('Request rate limit exceeded') } });
   });
 });

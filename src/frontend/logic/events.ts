@@ -26,6 +26,10 @@ export interface EventDetail extends EventSummary {
   created: string | null;
   /** How many times an operator replayed it. */
   replays: number;
+  /** Where it came from: `webhook` (snapshot), `thin` (notification), `reconciled` (Stripe's Events API) or `replay`. */
+  source: string;
+  /** The thin notification's own id when it came as one (or when one was linked to it). */
+  thinEventId: string | null;
   payload: unknown;
   /** The payload is no longer stored (by age or by the payload budget): nothing to show, no replay. */
   payloadExpired: boolean;
@@ -80,6 +84,8 @@ export function readEventDetail(raw: unknown): EventDetail {
     ...readEventSummary(raw),
     created: iso(e.created),
     replays: num(e.replays) ?? 0,
+    source: str(e.source) ?? 'webhook',
+    thinEventId: str(e.thinEventId),
     payload: readPayload(e.payload ?? e.event),
     payloadExpired: e.payloadExpired === true,
     lastError,

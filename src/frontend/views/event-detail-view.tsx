@@ -144,6 +144,16 @@ export function EventDetailView({ id }: { id: string }) {
           <dd class="num" data-testid="event-attempts">{event.attempts ?? 0}</dd>
         </div>
         <div>
+          <dt>Source</dt>
+          <dd data-testid="event-source">{event.source}</dd>
+        </div>
+        {event.thinEventId && (
+          <div>
+            <dt>Thin notification</dt>
+            <dd class="mono">{event.thinEventId}</dd>
+          </div>
+        )}
+        <div>
           <dt>Replays</dt>
           <dd class="num" data-testid="event-replays">{event.replays}</dd>
         </div>

@@ -43,8 +43,12 @@ describe('event index readers', () => {
       replays: 1,
       lastError: 'boom',
       jobId: 'evt_3-replay-1',
+      source: 'replay',
+      thinEventId: 'evt_test_65R9',
     });
     expect(detail).toMatchObject({
+      source: 'replay',
+      thinEventId: 'evt_test_65R9',
       payload: { id: 'evt_3' },
       lastError: 'boom',
       jobId: 'evt_3-replay-1',
@@ -62,5 +66,9 @@ describe('event index readers', () => {
   it('shows a raw string payload as JSON when it parses', () => {
     expect(readEventDetail({ id: 'e', payload: '{"a":1}' }).payload).toEqual({ a: 1 });
     expect(readEventDetail({ id: 'e', payload: 'not json' }).payload).toBe('not json');
+  });
+
+  it('reads a record without a source as a webhook one (records written before sources existed)', () => {
+    expect(readEventDetail({ id: 'e' })).toMatchObject({ source: 'webhook', thinEventId: null });
   });
 });
