@@ -237,7 +237,10 @@ export class IntakeMover {
   }
 
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
+    // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
+    await this.deps.queue.addBulk(
+      events.map(({ entry, data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id, timestamp: entry.receivedAt } })),
+    );
     await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
   }
 
