@@ -1,9 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-path-metrics';
 
 /**
  * Every Prometheus metric hooklane exposes, in one module (docs/operations.md "Prometheus metrics" lists them).
  * The metrics are process-wide singletons, recorded through the functions below whether or not anything
- * scrapes them (a counter increment costs tens of nanoseconds); `GET /metrics` is served on METRICS_PORT
+ * scrapes them (the intake's cost tens of nanoseconds a delivery); `GET /metrics` is served on METRICS_PORT
  * by src/metrics/metrics-server.ts.
  *
  * Cardinality is bounded by construction: no label ever carries an id, an account or a raw event type.
@@ -30,55 +31,43 @@ const LEASE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60];
 /** What the intake answered a delivery: stored (200, duplicate false), already known (200, duplicate true), or refused. */
 export type IntakeOutcome = 'accepted' | 'duplicate' | 'rejected';
 
-const intakeDeliveries = new Counter({
-  name: 'hooklane_intake_deliveries_total',
-  help: 'Webhook deliveries answered by the intake, by outcome (accepted, duplicate, rejected).',
-  labelNames: ['outcome'] as const,
-  registers: [webRegistry],
-});
+const INTAKE_OUTCOMES: readonly IntakeOutcome[] = ['accepted', 'duplicate', 'rejected'];
+
+// The fast path's two metrics are array increments (hot-path-metrics.ts), not prom-client's per-call label checks.
+const intakeDeliveries = new HotCounter(
+  'hooklane_intake_deliveries_total',
+  'Webhook deliveries answered by the intake, by outcome (accepted, duplicate, rejected).',
+  'outcome',
+  INTAKE_OUTCOMES,
+  webRegistry,
+);
+const intakeDuration = new HotHistogram(
+  'hooklane_intake_duration_seconds',
+  'Time from a delivery reaching the web process to its answer being written, by outcome.',
+  'outcome',
+  INTAKE_OUTCOMES,
+  INTAKE_BUCKETS,
+  webRegistry,
+);
 const intakeRejections = new Counter({
   name: 'hooklane_intake_rejections_total',
   help: 'Webhook deliveries refused, by reason (the problem code answered, e.g. SIGNATURE_INVALID, REDIS_UNAVAILABLE).',
   labelNames: ['reason'] as const,
   registers: [webRegistry],
 });
-const intakeDuration = new Histogram({
-  name: 'hooklane_intake_duration_seconds',
-  help: 'Time from a delivery reaching the web process to its answer being written, by outcome.',
-  labelNames: ['outcome'] as const,
-  buckets: INTAKE_BUCKETS,
-  registers: [webRegistry],
-});
 
-// Bound once: the hot path then skips building a label object per delivery.
-const deliveriesBy = {
-  accepted: intakeDeliveries.labels('accepted'),
-  duplicate: intakeDeliveries.labels('duplicate'),
-  rejected: intakeDeliveries.labels('rejected'),
-};
-const durationBy = {
-  accepted: intakeDuration.labels('accepted'),
-  duplicate: intakeDuration.labels('duplicate'),
-  rejected: intakeDuration.labels('rejected'),
-};
-// Problem codes form a small catalogue (src/errors.ts), so this map stays small.
-const rejectionsBy = new Map<string, ReturnType<typeof intakeRejections.labels>>();
+const deliveriesSlot = { accepted: intakeDeliveries.slot('accepted'), duplicate: intakeDeliveries.slot('duplicate'), rejected: intakeDeliveries.slot('rejected') };
+const durationSlot = { accepted: intakeDuration.slot('accepted'), duplicate: intakeDuration.slot('duplicate'), rejected: intakeDuration.slot('rejected') };
 
 /**
- * Records one answered delivery: its outcome, how long it took and, for a refusal, its problem code.
- * Called by the fast path (src/web/fast-path.ts) and the Express route alike.
+ * Records one answered delivery: its outcome, how long it took and, for a refusal, its problem code (a
+ * small catalogue, src/errors.ts, so the reason label stays bounded). Called by the fast path
+ * (src/web/fast-path.ts) and the Express route alike.
  */
 export function recordIntake(outcome: IntakeOutcome, seconds: number, reason?: string): void {
-  deliveriesBy[outcome].inc();
-  durationBy[outcome].observe(seconds);
-  if (outcome !== 'rejected') return;
-  const code = reason ?? 'INTERNAL';
-  let rejections = rejectionsBy.get(code);
-  if (!rejections) {
-    rejections = intakeRejections.labels(code);
-    rejectionsBy.set(code, rejections);
-  }
-  rejections.inc();
+  intakeDeliveries.inc(deliveriesSlot[outcome]);
+  intakeDuration.observe(durationSlot[outcome], seconds);
+  if (outcome === 'rejected') intakeRejections.labels(reason ?? 'INTERNAL').inc();
 }
 
 // ---- worker: jobs of Stripe events ----

@@ -1,5 +1,7 @@
 import pino from 'pino';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { loadConfig } from '../../../src/config';
+import { HotCounter, HotHistogram } from '../../../src/metrics/hot-path-metrics';
 import { startMetricsServerIfConfigured } from '../../../src/metrics/metrics-server';
 import {
   collectQueueDepthsFrom,
@@ -84,5 +86,28 @@ describe('the metrics server', () => {
     } finally {
       await first?.close();
     }
+  });
+});
+
+describe('the fast path\'s metrics (hot-path-metrics.ts)', () => {
+  test('write exactly what prom-client\'s Counter and Histogram write for the same observations', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const bounds = [0.001, 0.01, 0.1, 1];
+    const counter = new HotCounter('c_total', 'help', 'outcome', ['a', 'b'] as const, ours);
+    const histogram = new HotHistogram('h_seconds', 'help', 'outcome', ['a', 'b', 'never'] as const, bounds, ours);
+    const refCounter = new Counter({ name: 'c_total', help: 'help', labelNames: ['outcome'], registers: [theirs] });
+    const refHistogram = new Histogram({ name: 'h_seconds', help: 'help', labelNames: ['outcome'], buckets: bounds, registers: [theirs] });
+    refCounter.labels('a').inc(0);
+    refCounter.labels('b').inc(0);
+    // On a bound, between bounds, past the last one.
+    for (const [label, value] of [['a', 0.001], ['a', 0.005], ['b', 0.5], ['b', 3], ['a', 0]] as const) {
+      counter.inc(counter.slot(label));
+      histogram.observe(histogram.slot(label), value);
+      refCounter.labels(label).inc();
+      refHistogram.labels(label).observe(value);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(parsePrometheusText(await ours.metrics()).samples.length).toBeGreaterThan(10);
   });
 });
