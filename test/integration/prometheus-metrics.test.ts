@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { freePort } from '../../src/dev/embedded-redis';
+import { eventIndexFor } from '../../src/events/event-index';
+import { QUEUE_NAMES } from '../../src/queues';
+import { startTestApp } from '../support/app';
 import { signStripePayload } from '../../src/dev/stripe-event-builder';
 import { openapiViolations, operationsServedElsewhere } from '../support/openapi';
 import { startWeb, startWorker, type RunningProcess, type WebProcess } from '../support/processes';
@@ -80,6 +83,12 @@ describe('Prometheus GET /metrics of real web and worker processes', () => {
       body: viaExpress,
     });
     expect(res.status).toBe(200);
+    const refusedByExpress = await fetch(`${web.url}/webhooks/stripe?via=express`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(viaExpress, 'whsec_not_ours') },
+      body: viaExpress,
+    });
+    expect(refusedByExpress.status).toBe(400);
 
     const after = await scrape(webMetricsPort);
     expect({
@@ -90,7 +99,7 @@ describe('Prometheus GET /metrics of real web and worker processes', () => {
       timedAccepted:
         (sampleValue(after, 'hooklane_intake_duration_seconds_count', { outcome: 'accepted' }) ?? 0) -
         (sampleValue(before, 'hooklane_intake_duration_seconds_count', { outcome: 'accepted' }) ?? 0),
-    }).toEqual({ accepted: 2, duplicate: 1, rejected: 1, invalidSignature: 1, timedAccepted: 2 });
+    }).toEqual({ accepted: 2, duplicate: 1, rejected: 2, invalidSignature: 2, timedAccepted: 2 });
     expect(after.types.get('hooklane_intake_duration_seconds')).toBe('histogram');
     // prom-client's default process metrics come along; the worker's own do not.
     expect(sampleValue(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -130,5 +139,24 @@ describe('Prometheus GET /metrics of real web and worker processes', () => {
     const post = await fetch(`${base}/metrics`, { method: 'POST' });
     expect([ok.status, other.status, post.status, post.headers.get('allow')]).toEqual([200, 404, 405, 'GET, HEAD']);
     expect([...(await openapiViolations('GET', '/metrics', ok)), ...(await openapiViolations('POST', '/metrics', post))]).toEqual([]);
+  });
+});
+
+describe('the end-to-end lag\'s starting point', () => {
+  test('the intake mover gives each job the moment the web accepted its webhook (the index\'s receivedAt) as its timestamp', async () => {
+    const redis = await startRedis({ appendOnly: false });
+    const app = await startTestApp(redis.url, { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET });
+    try {
+      const { event, payload } = fixtureEvent('customer.created');
+      expect((await deliver(app.url, payload)).status).toBe(200);
+      expect(await app.moveIntake()).toBe(1);
+      const job = await app.deps.queues[QUEUE_NAMES.stripeEvents].getJob(event.id);
+      const record = await eventIndexFor(app.deps.redis, app.deps.config).get(event.id);
+      expect(job?.timestamp).toBe(Date.parse(record!.receivedAt));
+    } finally {
+      await app.deps.queues[QUEUE_NAMES.stripeEvents].obliterate({ force: true }).catch(() => undefined);
+      await app.close();
+      await redis.destroy();
+    }
   });
 });
