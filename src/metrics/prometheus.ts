@@ -152,6 +152,8 @@ export function eventTypeLabel(type: string, handledType: (type: string) => stri
 export interface QueueDepths {
   /** Per queue name: jobs waiting, active, delayed and failed (kept). */
   queues: Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
+  /** Per queue name: age of the oldest waiting job in seconds (0 when none waits). */
+  oldestWaitingSeconds: Record<string, number>;
   /** The intake log (src/events/intake-log.ts): accepted webhooks not yet jobs, those read by a mover, dead letters. */
   intake: { waiting: number; pending: number; deadLettered: number };
 }
@@ -160,6 +162,13 @@ const queueJobs = new Gauge({
   name: 'hooklane_queue_jobs',
   help: 'Jobs in each queue by state (waiting, active, delayed, failed), read from Redis when scraped; the same on every worker.',
   labelNames: ['queue', 'state'] as const,
+  registers: [workerRegistry],
+  collect: () => depthsCollected(),
+});
+const oldestWaiting = new Gauge({
+  name: 'hooklane_queue_oldest_waiting_age_seconds',
+  help: 'Age of the oldest waiting job in each queue (for Stripe events: since the webhook was accepted), 0 when none waits; read when scraped.',
+  labelNames: ['queue'] as const,
   registers: [workerRegistry],
   collect: () => depthsCollected(),
 });
@@ -205,6 +214,7 @@ async function refreshDepths(source: { read: () => Promise<QueueDepths>; timeout
   const depths = await Promise.race([source.read().catch(() => undefined), timeout]);
   clearTimeout(timer);
   queueJobs.reset();
+  oldestWaiting.reset();
   intakeBacklog.reset();
   if (!depths) {
     depthCollectSuccess.set(0);
@@ -213,6 +223,7 @@ async function refreshDepths(source: { read: () => Promise<QueueDepths>; timeout
   for (const [queue, counts] of Object.entries(depths.queues)) {
     for (const [state, value] of Object.entries(counts)) queueJobs.labels(queue, state).set(value);
   }
+  for (const [queue, seconds] of Object.entries(depths.oldestWaitingSeconds)) oldestWaiting.labels(queue).set(seconds);
   intakeBacklog.labels('waiting').set(depths.intake.waiting);
   intakeBacklog.labels('pending').set(depths.intake.pending);
   intakeBacklog.labels('dead_lettered').set(depths.intake.deadLettered);

@@ -34,14 +34,19 @@ export function observeEventJobs(worker: Worker, handledType: (type: string) => 
 export function queueDepthReader(config: Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS'>, redis: Redis, queues: Queues) {
   const intake = intakeLogFor(redis, config);
   return async (): Promise<QueueDepths> => {
-    const [counts, backlog] = await Promise.all([
+    const [counts, oldest, backlog] = await Promise.all([
       Promise.all(ALL_QUEUES.map((name) => queues[name].getJobCounts('waiting', 'active', 'delayed', 'failed'))),
+      // Oldest first: the next job a worker takes (as the CloudWatch publisher reads it).
+      Promise.all(ALL_QUEUES.map((name) => queues[name].getJobs(['waiting'], 0, 0, true))),
       intake.backlog(),
     ]);
-    const depths: QueueDepths = { queues: {}, intake: backlog };
+    const now = Date.now();
+    const depths: QueueDepths = { queues: {}, oldestWaitingSeconds: {}, intake: backlog };
     ALL_QUEUES.forEach((name, i) => {
       const c = counts[i]!;
       depths.queues[name] = { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+      const job = oldest[i]![0];
+      depths.oldestWaitingSeconds[name] = job ? Math.max(0, now - job.timestamp) / 1000 : 0;
     });
     return depths;
   };

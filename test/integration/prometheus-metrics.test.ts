@@ -49,7 +49,7 @@ describe('Prometheus GET /metrics of real web and worker processes', () => {
     // METRICS_HOST is left unset: the default must be loopback.
     const env = { REDIS_URL: redis.url, QUEUE_PREFIX: `test-${randomUUID()}`, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, RECONCILE_INTERVAL_MINUTES: '0' };
     web = await startWeb({ ...env, METRICS_PORT: String(webMetricsPort) });
-    worker = await startWorker({ ...env, METRICS_PORT: String(workerMetricsPort), JOB_ATTEMPTS: '1' });
+    worker = await startWorker({ ...env, METRICS_PORT: String(workerMetricsPort), METRICS_COLLECT_TIMEOUT_MS: '300', JOB_ATTEMPTS: '1' });
     await web.waitForOutput('metrics listening');
     await worker.waitForOutput('metrics listening');
   });
@@ -129,6 +129,22 @@ describe('Prometheus GET /metrics of real web and worker processes', () => {
     expect(metrics.types.get('hooklane_events_superseded_total')).toBe('counter');
     expect(metrics.types.get('hooklane_object_lease_wait_seconds')).toBe('histogram');
     expect(metrics.types.has('hooklane_intake_deliveries_total')).toBe(false);
+  });
+
+  test('while Redis is away a worker scrape still answers, without queue depths and saying so; they return with Redis', async () => {
+    await redis.stop();
+    try {
+      const away = await scrape(workerMetricsPort);
+      expect(sampleValue(away, 'hooklane_queue_depth_collect_success')).toBe(0);
+      expect(away.samples.filter((s) => s.name === 'hooklane_queue_jobs')).toEqual([]);
+      // The counters kept in the process are still there.
+      expect(sampleValue(away, 'hooklane_event_lag_seconds_count', { type: 'customer.created', outcome: 'completed' })).toBe(2);
+    } finally {
+      await redis.start();
+    }
+    const back = await scrapeUntil(workerMetricsPort, (e) => sampleValue(e, 'hooklane_queue_depth_collect_success') === 1);
+    expect(sampleValue(back, 'hooklane_queue_depth_collect_success')).toBe(1);
+    expect(sampleValue(back, 'hooklane_queue_oldest_waiting_age_seconds', { queue: 'stripe-events' })).toBe(0);
   });
 
   test('the metrics port answers only GET /metrics, as the OpenAPI document describes it', async () => {

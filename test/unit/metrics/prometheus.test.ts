@@ -51,14 +51,22 @@ describe('the worker\'s Prometheus metrics', () => {
     expect(sampleValue(slow, 'hooklane_queue_depth_collect_success')).toBe(0);
     expect(slow.samples.filter((s) => s.name === 'hooklane_queue_jobs')).toEqual([]);
 
-    collectQueueDepthsFrom(async () => ({ queues: { 'stripe-events': { waiting: 7, active: 1, delayed: 0, failed: 2 } }, intake: { waiting: 3, pending: 1, deadLettered: 0 } }), 1000);
+    collectQueueDepthsFrom(
+      async () => ({
+        queues: { 'stripe-events': { waiting: 7, active: 1, delayed: 0, failed: 2 } },
+        oldestWaitingSeconds: { 'stripe-events': 12.5 },
+        intake: { waiting: 3, pending: 1, deadLettered: 0 },
+      }),
+      1000,
+    );
     const fine = await worker();
     expect({
       success: sampleValue(fine, 'hooklane_queue_depth_collect_success'),
       waiting: sampleValue(fine, 'hooklane_queue_jobs', { queue: 'stripe-events', state: 'waiting' }),
       failed: sampleValue(fine, 'hooklane_queue_jobs', { queue: 'stripe-events', state: 'failed' }),
+      oldest: sampleValue(fine, 'hooklane_queue_oldest_waiting_age_seconds', { queue: 'stripe-events' }),
       backlog: sampleValue(fine, 'hooklane_intake_backlog_entries', { state: 'waiting' }),
-    }).toEqual({ success: 1, waiting: 7, failed: 2, backlog: 3 });
+    }).toEqual({ success: 1, waiting: 7, failed: 2, oldest: 12.5, backlog: 3 });
   });
 });
 
