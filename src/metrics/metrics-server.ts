@@ -68,6 +68,8 @@ export async function startMetricsServer({ host, port, registry, logger }: Metri
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port, path: METRICS_PATH }, 'metrics listening');
+  // In a container 0.0.0.0 is expected (compose publishes the port on the host's loopback); anywhere else it is a choice to make knowingly.
+  if (!isLoopback(address.address)) logger.info({ host: address.address }, 'the metrics port is not on loopback: keep it unforwarded (docs/operations.md#prometheus-metrics)');
   return {
     server,
     host: address.address,
@@ -79,6 +81,8 @@ export async function startMetricsServer({ host, port, registry, logger }: Metri
       }),
   };
 }
+
+const isLoopback = (address: string) => address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 
 /**
  * Starts the metrics server when METRICS_PORT is set; a port it cannot bind is logged, never fatal: metrics
