@@ -127,7 +127,7 @@ function respond(
   const close = answer.close || deps.lifecycle.shuttingDown;
   writeAnswer(res, close ? { ...answer, close } : answer, requestId);
   const seconds = (performance.now() - started) / 1000;
-  // Two pre-bound metric updates (tens of nanoseconds): no label is built per delivery.
+  // Array increments (src/metrics/hot-path-metrics.ts, tens of nanoseconds): no label is built per delivery.
   if (answer.duplicate !== undefined) recordIntake(answer.duplicate ? 'duplicate' : 'accepted', seconds);
   else recordIntake('rejected', seconds, answer.code);
   // One line per delivery (Express logs two: the route's and pino-http's), with the ids pino-http's line has.
