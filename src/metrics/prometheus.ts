@@ -4,7 +4,7 @@ import { HotCounter, HotHistogram } from './hot-path-metrics';
 /**
  * Every Prometheus metric hooklane exposes, in one module (docs/operations.md "Prometheus metrics" lists them).
  * The metrics are process-wide singletons, recorded through the functions below whether or not anything
- * scrapes them (the intake's cost tens of nanoseconds a delivery); `GET /metrics` is served on METRICS_PORT
+ * scrapes them (a webhook delivery costs tens of nanoseconds to record); `GET /metrics` is served on METRICS_PORT
  * by src/metrics/metrics-server.ts.
  *
  * Cardinality is bounded by construction: no label ever carries an id, an account or a raw event type.
