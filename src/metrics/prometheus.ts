@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-path-metrics';
 
 /**
@@ -33,19 +33,17 @@ export type IntakeOutcome = 'accepted' | 'duplicate' | 'rejected';
 
 const INTAKE_OUTCOMES: readonly IntakeOutcome[] = ['accepted', 'duplicate', 'rejected'];
 
-// The fast path's two metrics are array increments (hot-path-metrics.ts), not prom-client's per-call label checks.
+// The fast path's two metrics are array writes (hot-path-metrics.ts), not prom-client's per-call label checks.
 const intakeDeliveries = new HotCounter(
   'hooklane_intake_deliveries_total',
   'Webhook deliveries answered by the intake, by outcome (accepted, duplicate, rejected).',
-  'outcome',
-  INTAKE_OUTCOMES,
+  ['outcome'],
   webRegistry,
 );
 const intakeDuration = new HotHistogram(
   'hooklane_intake_duration_seconds',
   'Time from a delivery reaching the web process to its answer being written, by outcome.',
-  'outcome',
-  INTAKE_OUTCOMES,
+  ['outcome'],
   INTAKE_BUCKETS,
   webRegistry,
 );
@@ -56,8 +54,9 @@ const intakeRejections = new Counter({
   registers: [webRegistry],
 });
 
-const deliveriesSlot = { accepted: intakeDeliveries.slot('accepted'), duplicate: intakeDeliveries.slot('duplicate'), rejected: intakeDeliveries.slot('rejected') };
-const durationSlot = { accepted: intakeDuration.slot('accepted'), duplicate: intakeDuration.slot('duplicate'), rejected: intakeDuration.slot('rejected') };
+// Every outcome's counter exists from the start (at 0), so a rate over it never starts from nothing.
+const deliveriesSlot = Object.fromEntries(INTAKE_OUTCOMES.map((o) => [o, intakeDeliveries.series(o)])) as Record<IntakeOutcome, number>;
+const durationSlot = Object.fromEntries(INTAKE_OUTCOMES.map((o) => [o, intakeDuration.series(o)])) as Record<IntakeOutcome, number>;
 
 /**
  * Records one answered delivery: its outcome, how long it took and, for a refusal, its problem code (a
@@ -81,25 +80,43 @@ export type EventJobOutcome = 'completed' | 'failed' | 'retried' | 'superseded';
 /** The label for an event type with no registered handler (keeps the type label's values bounded). */
 export const OTHER_EVENT_TYPE = 'other';
 
-const eventJobDuration = new Histogram({
-  name: 'hooklane_event_job_duration_seconds',
-  help: 'Time one attempt of a Stripe event job ran (processedOn to finishedOn), by event type (handled types, else other) and outcome.',
-  labelNames: ['type', 'outcome'] as const,
-  buckets: JOB_BUCKETS,
-  registers: [workerRegistry],
-});
-const eventLag = new Histogram({
-  name: 'hooklane_event_lag_seconds',
-  help: 'Time from the webhook being received (the intake\'s 200) to its handler finishing for good, by event type and final outcome.',
-  labelNames: ['type', 'outcome'] as const,
-  buckets: LAG_BUCKETS,
-  registers: [workerRegistry],
-});
+// Per job, in the worker's main process: array writes too, so observing costs the drain nothing measurable.
+const eventJobDuration = new HotHistogram(
+  'hooklane_event_job_duration_seconds',
+  'Time one attempt of a Stripe event job ran (processedOn to finishedOn), by event type (handled types, else other) and outcome.',
+  ['type', 'outcome'],
+  JOB_BUCKETS,
+  workerRegistry,
+);
+const eventLag = new HotHistogram(
+  'hooklane_event_lag_seconds',
+  'Time from the webhook being received (the intake\'s 200) to its handler finishing for good, by event type and final outcome.',
+  ['type', 'outcome'],
+  LAG_BUCKETS,
+  workerRegistry,
+);
+const EVENT_JOB_OUTCOMES: readonly EventJobOutcome[] = ['completed', 'failed', 'retried', 'superseded'];
+/** Per type label: the duration and lag slots of each outcome, made on the type's first job. */
+const eventJobSlots = new Map<string, { duration: Record<EventJobOutcome, number>; lag: Record<EventJobOutcome, number> }>();
 
-/** One job attempt that ended; `lagSeconds` only when the outcome is final (not `retried`). */
+function eventJobSlotsOf(type: string) {
+  let slots = eventJobSlots.get(type);
+  if (!slots) {
+    const each = (metric: HotHistogram) => Object.fromEntries(EVENT_JOB_OUTCOMES.map((o) => [o, metric.series(type, o)])) as Record<EventJobOutcome, number>;
+    slots = { duration: each(eventJobDuration), lag: each(eventLag) };
+    eventJobSlots.set(type, slots);
+  }
+  return slots;
+}
+
+/**
+ * One job attempt that ended; `lagSeconds` only when the outcome is final (not `retried`). `type` must
+ * already be bounded: {@link eventTypeLabel}.
+ */
 export function recordEventJob(type: string, outcome: EventJobOutcome, durationSeconds: number, lagSeconds?: number): void {
-  eventJobDuration.labels(type, outcome).observe(durationSeconds);
-  if (lagSeconds !== undefined) eventLag.labels(type, outcome).observe(lagSeconds);
+  const slots = eventJobSlotsOf(type);
+  eventJobDuration.observe(slots.duration[outcome], durationSeconds);
+  if (lagSeconds !== undefined) eventLag.observe(slots.lag[outcome], lagSeconds);
 }
 
 // ---- worker: per-object ordering (issue 19 items 1-2; wired by the ordering work) ----
@@ -116,12 +133,15 @@ const eventsOutOfOrder = new Counter({
   labelNames: ['type'] as const,
   registers: [workerRegistry],
 });
-const leaseWait = new Histogram({
-  name: 'hooklane_object_lease_wait_seconds',
-  help: 'Time an event waited for its object\'s lease (another event for the same object was being processed) before it ran.',
-  buckets: LEASE_BUCKETS,
-  registers: [workerRegistry],
-});
+// Observed for every event that waited, on the drain's path: an array write.
+const leaseWait = new HotHistogram(
+  'hooklane_object_lease_wait_seconds',
+  'Time an event waited for its object\'s lease (another event for the same object was being processed) before it ran.',
+  [],
+  LEASE_BUCKETS,
+  workerRegistry,
+);
+const leaseWaitSlot = leaseWait.series();
 
 /** An event recorded as `superseded`. `type` must already be bounded: {@link eventTypeLabel}. Main worker process only. */
 export function recordSuperseded(type: string): void {
@@ -135,7 +155,7 @@ export function recordOutOfOrder(type: string): void {
 
 /** How long an event waited for its object's lease, once it got it. Main worker process only. */
 export function observeLeaseWait(seconds: number): void {
-  leaseWait.observe(seconds);
+  leaseWait.observe(leaseWaitSlot, seconds);
 }
 
 /**

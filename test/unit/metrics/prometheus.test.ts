@@ -97,25 +97,32 @@ describe('the metrics server', () => {
   });
 });
 
-describe('the fast path\'s metrics (hot-path-metrics.ts)', () => {
+describe('the per-delivery and per-job metrics (hot-path-metrics.ts)', () => {
   test('write exactly what prom-client\'s Counter and Histogram write for the same observations', async () => {
     const ours = new Registry();
     const theirs = new Registry();
     const bounds = [0.001, 0.01, 0.1, 1];
-    const counter = new HotCounter('c_total', 'help', 'outcome', ['a', 'b'] as const, ours);
-    const histogram = new HotHistogram('h_seconds', 'help', 'outcome', ['a', 'b', 'never'] as const, bounds, ours);
+    const counter = new HotCounter('c_total', 'help', ['outcome'], ours);
+    const histogram = new HotHistogram('h_seconds', 'help', ['type', 'outcome'], bounds, ours);
+    const plain = new HotHistogram('p_seconds', 'help', [], bounds, ours);
     const refCounter = new Counter({ name: 'c_total', help: 'help', labelNames: ['outcome'], registers: [theirs] });
-    const refHistogram = new Histogram({ name: 'h_seconds', help: 'help', labelNames: ['outcome'], buckets: bounds, registers: [theirs] });
-    refCounter.labels('a').inc(0);
-    refCounter.labels('b').inc(0);
+    const refHistogram = new Histogram({ name: 'h_seconds', help: 'help', labelNames: ['type', 'outcome'], buckets: bounds, registers: [theirs] });
+    const refPlain = new Histogram({ name: 'p_seconds', help: 'help', buckets: bounds, registers: [theirs] });
+    for (const outcome of ['a', 'b']) {
+      counter.series(outcome);
+      refCounter.labels(outcome).inc(0);
+    }
+    histogram.series('never', 'seen');
     // On a bound, between bounds, past the last one.
-    for (const [label, value] of [['a', 0.001], ['a', 0.005], ['b', 0.5], ['b', 3], ['a', 0]] as const) {
-      counter.inc(counter.slot(label));
-      histogram.observe(histogram.slot(label), value);
-      refCounter.labels(label).inc();
-      refHistogram.labels(label).observe(value);
+    for (const [type, outcome, value] of [['x', 'a', 0.001], ['x', 'a', 0.005], ['y', 'b', 0.5], ['x', 'b', 3], ['x', 'a', 0]] as const) {
+      counter.inc(counter.series(outcome));
+      histogram.observe(histogram.series(type, outcome), value);
+      plain.observe(plain.series(), value);
+      refCounter.labels(outcome).inc();
+      refHistogram.labels(type, outcome).observe(value);
+      refPlain.observe(value);
     }
     expect(await ours.metrics()).toBe(await theirs.metrics());
-    expect(parsePrometheusText(await ours.metrics()).samples.length).toBeGreaterThan(10);
+    expect(parsePrometheusText(await ours.metrics()).samples.length).toBeGreaterThan(20);
   });
 });
