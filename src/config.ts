@@ -76,6 +76,14 @@ export const configSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   // Application metrics to CloudWatch (src/worker/cloudwatch-publisher.ts): on wherever AWS_REGION is set.
   METRICS_CLOUDWATCH: bool.default(true),
+  // Prometheus `GET /metrics` (src/metrics/metrics-server.ts) on a port of its own, never the web's public one.
+  // Unset: no endpoint. Each process type needs its own port when they share a host (web 9464, worker 9465).
+  METRICS_PORT: int(0, 65535).optional(),
+  // Loopback by default: only this host scrapes. In a container, 0.0.0.0 with the port published on the
+  // host's 127.0.0.1 only (docker-compose.yml).
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // How long a scrape may wait for the queue depths from Redis before answering without them.
+  METRICS_COLLECT_TIMEOUT_MS: int(50, 60_000).default(1000),
   METRICS_ENVIRONMENT: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., _ and -').default('local'),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
   // Set by `npm start`'s supervisor only: mounts /dev (it signs Stripe App calls). Refused in production.

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { AppError } from '../errors';
 import type { Lifecycle } from '../lifecycle';
+import { recordIntake } from '../metrics/prometheus';
 import { acceptStripeWebhook, type WebhookIntakeDeps } from '../stripe/webhook-intake';
 import { parseByteSize, readBoundedBody } from './fast-path-body';
 import { jsonAnswer, problemAnswer, writeAnswer, type Answer } from './fast-path-response';
@@ -46,6 +47,8 @@ function refusal(error: AppError, err: unknown): Pick<WebhookAnswer, 'logMsg' | 
 
 type WebhookAnswer = Answer & {
   duplicate?: boolean;
+  /** The problem code of a refusal, for the metrics. */
+  code?: string;
   eventId?: string;
   accountId?: string;
   /** For the delivery's one log line. */
@@ -61,7 +64,9 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
   try {
     body = await readBoundedBody(req, limit);
   } catch (err) {
-    if (err instanceof AppError) return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), ...refusal(err, err), close: !drainable(req, limit) };
+    if (err instanceof AppError) {
+      return { ...problemAnswer(err, STRIPE_WEBHOOK_PATH, requestId), ...refusal(err, err), code: err.code, close: !drainable(req, limit) };
+    }
     throw err;
   }
   const signature = req.headers['stripe-signature'];
@@ -71,7 +76,7 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
     return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
   } catch (err) {
     const error = toAppError(err);
-    return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), ...refusal(error, err) };
+    return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), ...refusal(error, err), code: error.code };
   }
 }
 
@@ -94,7 +99,10 @@ export function withWebhookFastPath(deps: FastPathDeps, app: RequestListener): R
     const started = performance.now();
     const requestId = requestIdFor(req);
     answerWebhook(deps, limit, req, requestId)
-      .catch((err: unknown) => problemAnswer(toAppError(err), STRIPE_WEBHOOK_PATH, requestId))
+      .catch((err: unknown): WebhookAnswer => {
+        const error = toAppError(err);
+        return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), code: error.code };
+      })
       .then((answer) => respond(deps, accessLog, req, res, answer, requestId, started))
       // Never an unhandled rejection (the process exits on those): a socket that broke while answering.
       .catch((err: unknown) => {
@@ -118,6 +126,10 @@ function respond(
   // While draining, ask the client (the load balancer) not to reuse the connection.
   const close = answer.close || deps.lifecycle.shuttingDown;
   writeAnswer(res, close ? { ...answer, close } : answer, requestId);
+  const seconds = (performance.now() - started) / 1000;
+  // Array increments (src/metrics/hot-path-metrics.ts, tens of nanoseconds): no label is built per delivery.
+  if (answer.duplicate !== undefined) recordIntake(answer.duplicate ? 'duplicate' : 'accepted', seconds);
+  else recordIntake('rejected', seconds, answer.code);
   // One line per delivery (Express logs two: the route's and pino-http's), with the ids pino-http's line has.
   const line = {
     requestId,
@@ -126,7 +138,7 @@ function respond(
     ...(answer.accountId ? { accountId: answer.accountId } : {}),
     req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },
     res: { statusCode: answer.status },
-    responseTime: Math.round(performance.now() - started),
+    responseTime: Math.round(seconds * 1000),
   };
   if (answer.duplicate !== undefined) accessLog.info({ ...line, duplicate: answer.duplicate }, 'stripe event accepted');
   else if (answer.status >= 500) accessLog.error({ ...line, ...answer.logFields }, answer.logMsg ?? 'request errored');

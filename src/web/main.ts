@@ -3,6 +3,8 @@ import type { Router } from 'express';
 import { loadConfigOrExit, type Config } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
+import { startMetricsServerIfConfigured } from '../metrics/metrics-server';
+import { metricsRegistryFor } from '../metrics/prometheus';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
@@ -33,12 +35,16 @@ async function main(): Promise<void> {
   // Bounds slow-body clients so they cannot hold sockets and memory for ever.
   server.requestTimeout = 30_000;
 
+  // GET /metrics on METRICS_PORT (loopback), never on PORT, which the load balancer forwards.
+  const metricsServer = await startMetricsServerIfConfigured(config, () => metricsRegistryFor('web'), logger);
+
   onTerminationSignals(logger, config.SHUTDOWN_TIMEOUT_MS + 2000, () =>
     runShutdownSteps(
       [
         { name: 'stop accepting', run: () => deps.lifecycle.beginShutdown() },
         { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
         { name: 'flush health agent log', run: async () => healthdFlusher?.stop() },
+        { name: 'stop serving metrics', run: async () => metricsServer?.close() },
         ...deps.closeSteps,
       ],
       logger,

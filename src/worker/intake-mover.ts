@@ -243,9 +243,10 @@ export class IntakeMover {
    */
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
     await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
-    await this.deps.queue.addBulk(events.map(({ data, summary }) => {
+    // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
+    await this.deps.queue.addBulk(events.map(({ entry, data, summary }) => {
       const ref: PayloadRef = { payloadOf: summary.id };
-      return { name: String(data.type), data: ref, opts: { jobId: summary.id } };
+      return { name: String(data.type), data: ref, opts: { jobId: summary.id, timestamp: entry.receivedAt } };
     }));
   }
 

@@ -2,6 +2,8 @@ import type { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
+import { startMetricsServerIfConfigured } from '../metrics/metrics-server';
+import { collectQueueDepthsFrom, metricsRegistryFor } from '../metrics/prometheus';
 import { assertNoEviction, createRedis, logRedisErrors, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
@@ -10,6 +12,8 @@ import { EventStatusRecorder, recordEventStatuses } from './event-status-recorde
 import { startIndexSweep } from './index-sweep';
 import { startIntakeMover } from './intake-mover';
 import { startMetricsPublisher } from './cloudwatch-publisher';
+import { STRIPE_EVENT_HANDLERS } from './handlers';
+import { observeEventJobs, queueDepthReader } from './prometheus-metrics';
 import { PROCESSORS } from './processor-registry';
 import { startReconciliation } from './reconcile-schedule';
 
@@ -41,7 +45,10 @@ async function main(): Promise<void> {
   const recorder = new EventStatusRecorder(eventIndexFor(connection, config), logger, { flushAfterMs: config.EVENT_STATUS_FLUSH_MS });
   const workers = PROCESSORS.map((registration) => {
     const worker = createWorker(config, logger, connection, registration);
-    if (registration.queue === QUEUE_NAMES.stripeEvents) recordEventStatuses(worker, recorder);
+    if (registration.queue === QUEUE_NAMES.stripeEvents) {
+      recordEventStatuses(worker, recorder);
+      observeEventJobs(worker, (type) => STRIPE_EVENT_HANDLERS.get(type)?.type);
+    }
     return worker;
   });
   // Accepted webhooks wait in the intake log until a worker's mover turns them into jobs.
@@ -49,6 +56,9 @@ async function main(): Promise<void> {
   // Once a minute one worker (a Redis lock elects it) sends queue and event metrics to CloudWatch.
   const metricsQueues = createQueues(config, connection);
   const metrics = startMetricsPublisher({ config, redis: connection, queues: metricsQueues, logger });
+  // Prometheus: GET /metrics on METRICS_PORT (loopback); queue depths are read from Redis on each scrape.
+  collectQueueDepthsFrom(queueDepthReader(config, connection, metricsQueues), config.METRICS_COLLECT_TIMEOUT_MS);
+  const metricsServer = await startMetricsServerIfConfigured(config, () => metricsRegistryFor('worker'), logger);
   // Whatever dies on the way (this process, Redis), the index converges to the jobs' outcomes.
   const sweep = startIndexSweep(config, connection, logger);
   // Recovers what Stripe could not deliver, on a schedule shared by every worker (RECONCILE_INTERVAL_MINUTES).
@@ -64,6 +74,7 @@ async function main(): Promise<void> {
         { name: 'stop moving accepted webhooks', run: () => mover.stop() },
         { name: 'stop reconciling', run: () => reconciliation.stop() },
         { name: 'stop publishing metrics', run: () => metrics.stop() },
+        { name: 'stop serving metrics', run: async () => metricsServer?.close() },
         { name: 'drain active jobs', run: () => drainWorkers(workers, config.WORKER_SHUTDOWN_TIMEOUT_MS) },
         { name: 'write event statuses', run: () => recorder.flush() },
         { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },

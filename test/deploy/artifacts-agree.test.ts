@@ -112,9 +112,20 @@ describe('ports', () => {
     expect(keyword(runtime, 'EXPOSE').flatMap(argsOf)).toEqual([port]);
     const web = services.web!;
     expect(web.environment?.PORT).toBe(port);
-    expect(web.ports).toEqual([`${INSTANCE_PORT}:${port}`]);
+    expect(web.ports?.[0]).toBe(`${INSTANCE_PORT}:${port}`);
     expect(eb.get('aws:elasticbeanstalk:environment:process:default/Port')).toBe(String(INSTANCE_PORT));
-    expect(services.worker!.ports).toBeUndefined();
+  });
+
+  it('publish the metrics ports on the host\'s loopback only, never where the load balancer or the CDN could reach them', () => {
+    const published = (name: string) => services[name]!.ports ?? [];
+    expect([...published('web').slice(1), ...published('worker')]).toEqual(['127.0.0.1:9464:9464', '127.0.0.1:9465:9465']);
+    for (const name of ['web', 'worker']) {
+      const metricsPort = services[name]!.environment?.METRICS_PORT;
+      expect(published(name)).toContain(`127.0.0.1:${metricsPort}:${metricsPort}`);
+      expect(metricsPort).not.toBe(String(INSTANCE_PORT));
+    }
+    // EXPOSE lists the app's port only: `docker run -P` would publish anything listed on every interface.
+    expect(keyword(runtime, 'EXPOSE').flatMap(argsOf)).toEqual([env(runtime).PORT]);
   });
 });
 

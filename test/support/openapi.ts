@@ -21,9 +21,21 @@ interface DocumentedResponse {
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
-/** Every operation of the document as `METHOD /path/{param}`. */
+/**
+ * Every operation the web's main port serves, as `METHOD /path/{param}`. A path with servers of its own
+ * (`GET /metrics`, on METRICS_PORT) is served elsewhere: {@link operationsServedElsewhere}.
+ */
 export function documentedOperations(): string[] {
-  return Object.entries(OPENAPI.paths).flatMap(([path, item]) =>
+  return operationsOf(([, item]) => !('servers' in item));
+}
+
+/** The operations documented on a port of their own (their path item has `servers`). */
+export function operationsServedElsewhere(): string[] {
+  return operationsOf(([, item]) => 'servers' in item);
+}
+
+function operationsOf(filter: (entry: [string, Record<string, unknown>]) => boolean): string[] {
+  return Object.entries(OPENAPI.paths).filter(filter).flatMap(([path, item]) =>
     Object.keys(item)
       .filter((key) => HTTP_METHODS.has(key))
       .map((method) => `${method.toUpperCase()} ${path}`),
@@ -74,7 +86,8 @@ export async function openapiViolations(method: string, path: string, res: Respo
   if (!response.content[contentType]) return [`${method} ${template} ${status}: content type ${contentType} is not documented`];
   const validate = ajv.getSchema(`openapi.json#/${pointer('paths', template, method.toLowerCase(), 'responses', key, 'content', contentType, 'schema')}`);
   if (!validate) return [`${method} ${template} ${status}: no schema`];
-  if (validate(JSON.parse(text))) return [];
+  // Text bodies (the Prometheus exposition) are validated as one string.
+  if (validate(contentType.endsWith('json') ? JSON.parse(text) : text)) return [];
   return (validate.errors ?? []).map((e) => `${method} ${template} ${status}: ${e.instancePath || '(body)'} ${e.message ?? ''}`);
 }
 
