@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { onePerConnection } from '../redis';
+import type { TraceCarrier } from '../telemetry/tracing';
 
 /**
  * The intake log: a Redis stream where a verified Stripe event waits between the web's 2xx and a worker
@@ -9,10 +10,19 @@ import { onePerConnection } from '../redis';
  * Durability is the stream's (the AOF, like BullMQ's own keys); exactly-once is the marker plus the
  * record that replaces it.
  */
+/*
+ * A traced delivery (docs/operations.md#tracing) also passes its W3C trace context, ARGV[5] traceparent and
+ * ARGV[6] tracestate, stored with the entry so the worker's spans join the web's trace; an untraced one passes
+ * neither and its entry has no such fields.
+ */
 export const INTAKE_APPEND_SCRIPT = `
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then return 0 end
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3])
+if ARGV[5] then
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'traceparent', ARGV[5], 'tracestate', ARGV[6] or '')
+else
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3])
+end
 return 1
 `;
 
@@ -20,7 +30,8 @@ return 1
  * The same for a thin notification (and for reconciled events, `source` = reconciled), keyed by its
  * snapshot event's id when it has one. A duplicate links itself to what is there: the record when it
  * exists (`thinEventId`), else a link key the record script picks up when the entry is moved.
- * KEYS: rec, seen, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source.
+ * KEYS: rec, seen, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source, and when the
+ * web traced the delivery its W3C traceparent and tracestate (as in INTAKE_APPEND_SCRIPT).
  */
 export const INTAKE_APPEND_SOURCE_SCRIPT = `
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then
@@ -31,7 +42,11 @@ if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[4]) then
   if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[4]) end
   return 0
 end
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+if ARGV[7] then
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5], 'traceparent', ARGV[7], 'tracestate', ARGV[8] or '')
+else
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+end
 return 1
 `;
 
@@ -95,6 +110,8 @@ export interface IntakeEntry {
   source?: EventSource;
   /** The thin notification's own id (source thin). */
   thinId?: string;
+  /** The web's trace context when it traced the delivery (docs/operations.md#tracing). */
+  trace?: TraceCarrier;
 }
 
 export interface IntakeBacklog {
@@ -118,10 +135,10 @@ export interface DeadLetter {
 }
 
 type IntakeRedis = Redis & {
-  hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string): Promise<number>;
+  hooklaneIntakeAppend(rec: string, seen: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ttl: string, ...trace: string[]): Promise<number>;
   hooklaneIntakeAppendSource(
     rec: string, seen: string, stream: string, link: string,
-    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource,
+    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource, ...trace: string[]
   ): Promise<number>;
   hooklaneIntakeReadWithin(stream: string, group: string, consumer: string, count: number, maxBytes: number, holding: '0' | '1'): Promise<StreamEntry[]>;
 };
@@ -138,6 +155,8 @@ function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
   for (let i = 0; fields && i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
   const source = (map.get('source') as EventSource | undefined) ?? 'webhook';
   const thinId = map.get('thinId');
+  const traceparent = map.get('traceparent');
+  const tracestate = map.get('tracestate');
   return {
     entryId,
     eventId: map.get('id') ?? '',
@@ -145,8 +164,12 @@ function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
     body: map.get('body') ?? '',
     source,
     ...(thinId ? { thinId } : {}),
+    ...(traceparent ? { trace: { traceparent, ...(tracestate ? { tracestate } : {}) } } : {}),
   };
 }
+
+/** The script's trailing trace arguments: none for an untraced delivery. */
+const traceArgs = (trace: TraceCarrier | undefined): string[] => (trace ? [trace.traceparent, trace.tracestate ?? ''] : []);
 
 /** Where a thin duplicate of an event still in the log leaves its id for the record (RECORD_EVENT_SCRIPT). */
 export const thinLinkKey = (base: string, eventId: string) => `${base}:thin-link:${eventId}`;
@@ -178,9 +201,9 @@ export class IntakeLog {
   }
 
   /** Appends a verified event unless its id is known; resolves true when this call appended it. */
-  async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
+  async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now(), trace?: TraceCarrier): Promise<boolean> {
     const rec = `${this.base}:rec:${eventId}`;
-    const added = await this.redis.hooklaneIntakeAppend(rec, this.seenKey(eventId), this.stream, eventId, String(receivedAtMs), body, this.ttlSeconds);
+    const added = await this.redis.hooklaneIntakeAppend(rec, this.seenKey(eventId), this.stream, eventId, String(receivedAtMs), body, this.ttlSeconds, ...traceArgs(trace));
     return added === 1;
   }
 
@@ -188,8 +211,8 @@ export class IntakeLog {
    * Appends a thin notification under `key` (its snapshot event's id, or its own) unless the key is known;
    * a duplicate is linked to the event it duplicates. Resolves true when this call appended it.
    */
-  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now()): Promise<boolean> {
-    return this.appendFrom('thin', key, body, receivedAtMs, thinId);
+  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now(), trace?: TraceCarrier): Promise<boolean> {
+    return this.appendFrom('thin', key, body, receivedAtMs, thinId, trace);
   }
 
   /** Appends an event found by reconciliation (the full snapshot event's JSON) unless its id is known. */
@@ -197,10 +220,10 @@ export class IntakeLog {
     return this.appendFrom('reconciled', eventId, body, receivedAtMs, '');
   }
 
-  private async appendFrom(source: EventSource, key: string, body: Buffer | string, receivedAtMs: number, thinId: string): Promise<boolean> {
+  private async appendFrom(source: EventSource, key: string, body: Buffer | string, receivedAtMs: number, thinId: string, trace?: TraceCarrier): Promise<boolean> {
     const added = await this.redis.hooklaneIntakeAppendSource(
       `${this.base}:rec:${key}`, this.seenKey(key), this.stream, thinLinkKey(this.base, key),
-      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source,
+      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source, ...traceArgs(trace),
     );
     return added === 1;
   }

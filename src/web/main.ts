@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { loadConfigOrExit, type Config } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
+import { startTracing, stopTracing } from '../telemetry/tracing';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'web' });
   exitOnUncaught(logger);
+  // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
+  if (startTracing(config, 'web')) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-web' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS, { redisUrl: config.REDIS_URL, logger });
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
         { name: 'drain http', run: () => closeServer(server, config.SHUTDOWN_TIMEOUT_MS) },
         { name: 'flush health agent log', run: async () => healthdFlusher?.stop() },
         ...deps.closeSteps,
+        { name: 'flush traces', run: () => stopTracing() },
       ],
       logger,
     ),

@@ -11,6 +11,7 @@ import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
+import { traceMove } from '../telemetry/tracing';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
@@ -237,8 +238,20 @@ export class IntakeMover {
   }
 
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
-    await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
+    // Traced: one span per event, in its own trace; the job carries the span's context to its processor.
+    const traced = traceMove(QUEUE_NAMES.stripeEvents, events.map(({ entry, summary }) => ({ eventId: summary.id, eventType: summary.type, carrier: entry.trace })));
+    try {
+      await this.deps.queue.addBulk(events.map(({ data, summary }, i) => ({
+        name: String(data.type),
+        data,
+        opts: traced ? { jobId: summary.id, telemetry: traced.jobTelemetry(i) } : { jobId: summary.id },
+      })));
+      await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
+    } catch (err) {
+      traced?.end(err);
+      throw err;
+    }
+    traced?.end();
   }
 
   /**
@@ -308,7 +321,8 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 /** The bytes an entry's fields take in Redis's reply, as the read script counts them. */
 const entryBytes = (entry: IntakeEntry) =>
   Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length +
-  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0));
+  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0)) +
+  (entry.trace ? 'traceparenttracestate'.length + entry.trace.traceparent.length + (entry.trace.tracestate?.length ?? 0) : 0);
 
 /**
  * A running mover as a worker process has it: blocking reads on a connection of its own, everything else

@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import { loadConfigOrExit } from '../config';
 import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifecycle';
 import { createLogger } from '../logger';
+import { startTracing, stopTracing } from '../telemetry/tracing';
 import { assertNoEviction, createRedis, logRedisErrors, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   exitOnUncaught(logger);
+  // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
+  if (startTracing(config, 'worker')) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-worker' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const connection = createRedis(config, 'worker');
   logRedisErrors(connection, logger);
@@ -69,6 +72,7 @@ async function main(): Promise<void> {
         { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },
         { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
+        { name: 'flush traces', run: () => stopTracing() },
       ],
       logger,
     ),

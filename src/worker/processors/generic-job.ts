@@ -11,6 +11,8 @@ export interface ProcessableJob {
   attemptsMade: number;
   updateProgress(value: JobProgress): Promise<void>;
   log(row: string): unknown;
+  /** BullMQ's job options; `telemetry.metadata` holds the trace context the intake mover gave the job. */
+  opts?: { telemetry?: { metadata?: string } } | undefined;
 }
 
 interface GenericJobOptions {

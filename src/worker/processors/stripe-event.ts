@@ -11,6 +11,9 @@ import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
 import { exitWithParent } from './exit-with-parent';
+import { QUEUE_NAMES } from '../../queues';
+import { logFields, startTracing, traceClientCall, traceJob, type JobTrace } from '../../telemetry/tracing';
+import type { Context } from '@opentelemetry/api';
 
 exitWithParent();
 
@@ -108,6 +111,8 @@ function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+    // A sandbox is its own realm: it starts its own exporter (in-process, the worker's is already running).
+    startTracing(config, 'worker', { sandbox: true });
     runtime = { handlers: STRIPE_EVENT_HANDLERS, services: servicesFromConfig(config, logger), logger };
   }
   return runtime;
@@ -123,7 +128,7 @@ function isThin(data: unknown): data is ThinNotification {
  * event is the snapshot event `x` (fetched, `GET /v1/events/:id`), so `x`'s handler runs once for either
  * shape; a v2 notification is its v2 event (`fetchEvent()`). Nothing is fetched for a type nobody handles.
  */
-async function resolve(data: unknown, rt: StripeEventRuntime): Promise<Resolved | undefined> {
+async function resolve(data: unknown, rt: StripeEventRuntime, services: HandlerServices): Promise<Resolved | undefined> {
   if (!isThin(data)) {
     const event = readEvent(data);
     const handler = rt.handlers.get(event.type);
@@ -141,8 +146,8 @@ async function resolve(data: unknown, rt: StripeEventRuntime): Promise<Resolved 
   const account = notification.context?.startsWith('acct_') ? notification.context : null;
   const event = await fetching<Stripe.Event | FetchedThinEvent>(() =>
     notification.snapshot_event && notification.type.startsWith('v1.')
-      ? rt.services.stripe.snapshotEvent(notification.snapshot_event, account)
-      : rt.services.stripe.thinEvent(notification),
+      ? services.stripe.snapshotEvent(notification.snapshot_event, account)
+      : services.stripe.thinEvent(notification),
   );
   return { handler, event, account, delivery: 'thin', notification };
 }
@@ -191,23 +196,74 @@ function readEvent(data: unknown): Stripe.Event {
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
-export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
-  const resolved = await resolve(job.data, rt);
+export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+  // Traced (docs/operations.md#tracing): the job's span continues the event's trace from the move span.
+  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, jobTrace));
+}
+
+async function runEvent(job: StripeEventJob, rt: StripeEventRuntime, jobTrace: JobTrace | undefined): Promise<Record<string, unknown>> {
+  const resolved = await resolve(job.data, rt, tracedServices(rt.services, jobTrace?.context));
   // The job's data, name and id already say which event it was: the result says only what became of it.
   if (!resolved) return { status: 'ignored' };
-  const { handler, event, account, delivery, notification } = resolved;
+  const { event } = resolved;
+  if (!jobTrace) return handle(job, rt, resolved, undefined);
+  return jobTrace.child(`handle ${event.type}`, { 'stripe.event.id': event.id, 'stripe.event.type': event.type, 'hooklane.delivery': resolved.delivery }, (span, context) =>
+    handle(job, rt, resolved, { context, log: logFields(span) }),
+  );
+}
+
+async function handle(
+  job: StripeEventJob,
+  rt: StripeEventRuntime,
+  { handler, event, account, delivery, notification }: Resolved,
+  traced: { context: Context; log: Record<string, string | undefined> } | undefined,
+): Promise<Record<string, unknown>> {
   const attempt = job.attemptsMade + 1;
+  const services = tracedServices(rt.services, traced?.context);
   const result = await handler.handle(event, {
     attempt,
     log: async (line) => job.log(line),
     progress: (percent) => job.updateProgress(percent),
-    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}) }),
-    services: rt.services,
-    relatedObject: () => fetching(() => rt.services.stripe.relatedObject(notification)),
+    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}), ...traced?.log }),
+    services,
+    relatedObject: () => fetching(() => services.stripe.relatedObject(notification)),
     delivery,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
   return { status: 'succeeded', result };
+}
+
+/** The event's ids as span attributes, read from the job without validating it (resolve does). */
+function eventAttributes(job: StripeEventJob): Record<string, string> {
+  const data = job.data as { id?: unknown; type?: unknown } | null;
+  return {
+    'stripe.event.id': typeof data?.id === 'string' ? data.id : String(job.id ?? ''),
+    ...(typeof data?.type === 'string' ? { 'stripe.event.type': data.type } : {}),
+  };
+}
+
+/**
+ * The services with each Stripe API read in a CLIENT span under `parent` (the job's span while the event is
+ * fetched, the handler's while it runs). The span covers the read as the fetcher does it: the shared budget's
+ * wait, the short shared cache, the request.
+ */
+function tracedServices(services: HandlerServices, parent: Context | undefined): HandlerServices {
+  if (!parent) return services;
+  const { stripe } = services;
+  const call = <T>(template: string, attributes: Record<string, string>, read: () => Promise<T>) =>
+    traceClientCall(parent, `GET ${template}`, { 'http.request.method': 'GET', 'url.template': template, 'rpc.system': 'stripe', ...attributes }, read);
+  const accountOf = (account: string | null | undefined): Record<string, string> => (account ? { 'stripe.account.id': account } : {});
+  return {
+    ...services,
+    stripe: {
+      snapshotEvent: (id, account) => call('/v1/events/{id}', { 'stripe.event.id': id, ...accountOf(account) }, () => stripe.snapshotEvent(id, account)),
+      thinEvent: (notification) => call('/v2/core/events/{id}', { 'stripe.event.id': notification.id, ...accountOf(notification.context) }, () => stripe.thinEvent(notification)),
+      relatedObject: (notification) => {
+        const url = notification.related_object?.url ?? '';
+        return call(url.replace(/\/[^/]+$/, '/{id}') || '/{object}', { ...accountOf(notification.context) }, () => stripe.relatedObject(notification));
+      },
+    },
+  };
 }
 
 /**
