@@ -199,6 +199,15 @@ function carrierOf(metadata: string | undefined): TraceCarrier | undefined {
   }
 }
 
+/**
+ * Where a job's trace context is: `telemetry.metadata` on a Job, `tm` on a sandboxed job (BullMQ hands sandboxes
+ * the options as stored, with their short names).
+ */
+export interface JobTelemetryOpts {
+  telemetry?: { metadata?: string };
+  tm?: string;
+}
+
 /** What a job's processor traces under: its span, and children of it. */
 export interface JobTrace {
   span: Span;
@@ -213,13 +222,13 @@ export interface JobTrace {
  */
 export function traceJob<T>(
   queue: string,
-  job: { id?: string | undefined; attemptsMade: number; opts?: { telemetry?: { metadata?: string } } | undefined },
+  job: { id?: string | undefined; attemptsMade: number; opts?: JobTelemetryOpts | undefined },
   attributes: Attributes,
   work: (trace: JobTrace | undefined) => Promise<T>,
 ): Promise<T> {
   const tracing = sdk;
   if (!tracing) return work(undefined);
-  const carrier = carrierOf(job.opts?.telemetry?.metadata);
+  const carrier = carrierOf(job.opts?.telemetry?.metadata ?? job.opts?.tm);
   const span = tracing.tracer.startSpan(`process ${queue}`, {
     kind: SpanKind.CONSUMER,
     attributes: { ...messaging(queue, 'process', job.id ?? ''), 'hooklane.job.attempt': job.attemptsMade + 1, ...attributes },

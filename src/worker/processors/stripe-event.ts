@@ -236,10 +236,10 @@ async function handle(
 /** The event's ids as span attributes, read from the job without validating it (resolve does). */
 function eventAttributes(job: StripeEventJob): Record<string, string> {
   const data = job.data as { id?: unknown; type?: unknown } | null;
-  return {
-    'stripe.event.id': typeof data?.id === 'string' ? data.id : String(job.id ?? ''),
-    ...(typeof data?.type === 'string' ? { 'stripe.event.type': data.type } : {}),
-  };
+  const type: Record<string, string> = typeof data?.type === 'string' ? { 'stripe.event.type': data.type } : {};
+  // A thin notification's job is the event it stands for (jobId = that event's id): the notification is named beside it.
+  if (isThin(data)) return { 'stripe.event.id': String(job.id ?? data.id), 'stripe.event_notification.id': data.id, ...type };
+  return { 'stripe.event.id': typeof data?.id === 'string' ? data.id : String(job.id ?? ''), ...type };
 }
 
 /**

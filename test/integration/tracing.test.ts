@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
+import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { startWeb, startWorker, type RunningProcess } from '../support/processes';
+import { startRedis, type TestRedis } from '../support/redis';
+import { deliver } from './webhooks-support';
+
+/**
+ * One trace per event, across the real processes: the web and the worker (dist/, as the Procfile runs them)
+ * export to an OTLP/HTTP receiver in this process; a thin notification's whole way (intake, move, job, the
+ * Stripe API read of its snapshot event, the handler) must arrive as one trace, parent by parent, in order.
+ */
+const SNAPSHOT_SECRET = 'whsec_tracing_snapshot_secret';
+const THIN_SECRET = 'whsec_tracing_thin_secret';
+const STRIPE_KEY = 'sk_test_tracing00000001';
+
+let redis: TestRedis;
+let emulator: StripeEmulator;
+let receiver: OtlpReceiver;
+const running: RunningProcess[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis({ appendOnly: false });
+  emulator = await startStripeEmulator({ secretKey: STRIPE_KEY });
+  receiver = await startOtlpReceiver();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.kill('SIGKILL')));
+  receiver.spans.length = 0;
+});
+afterAll(async () => {
+  await receiver.close();
+  await emulator.stop();
+  await redis.destroy();
+});
+
+const envFor = (sandbox: string) => ({
+  REDIS_URL: redis.url,
+  QUEUE_PREFIX: `test-${randomUUID()}`,
+  WORKER_SANDBOX: sandbox,
+  STRIPE_WEBHOOK_SECRET: `${SNAPSHOT_SECRET},${THIN_SECRET}`,
+  STRIPE_SECRET_KEY: STRIPE_KEY,
+  STRIPE_API_BASE: emulator.url,
+  RECONCILE_INTERVAL_MINUTES: '0',
+  OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+  // Each process exports within a fraction of a second, so the test waits on spans, not on a 5 s batch.
+  OTEL_BSP_SCHEDULE_DELAY: '100',
+});
+
+const byName = (spans: ReceivedSpan[], traceId: string, name: string) => spans.find((s) => s.traceId === traceId && s.name === name);
+const EXPECTED = ['POST /webhooks/stripe', 'send stripe-events', 'process stripe-events', 'GET /v1/events/{id}', 'handle customer.created'];
+
+describe.each(['thread', 'process', 'none'])('with WORKER_SANDBOX=%s', (sandbox) => {
+  test('a thin notification\'s intake, move, job, Stripe read and handler are one trace, each span the child of the one before', async () => {
+    const env = envFor(sandbox);
+    const web = await startWeb(env);
+    running.push(web);
+    running.push(await startWorker(env));
+    const snapshot = emulator.events.add(buildStripeEvent('customer.created'));
+    const notification = emulator.events.addThinFor(snapshot);
+
+    const answer = await deliver(web.url, JSON.stringify(notification, null, 2), { secret: THIN_SECRET });
+    expect(answer.status).toBe(200);
+
+    const intakeOf = (spans: ReceivedSpan[]) => spans.find((s) => s.name === 'POST /webhooks/stripe' && s.attributes['stripe.event.id'] === snapshot.id);
+    const spans = await receiver.waitFor((all) => {
+      const intake = intakeOf(all);
+      return !!intake && EXPECTED.every((name) => byName(all, intake.traceId, name));
+    }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\n${JSON.stringify(receiver.spans.map((s) => [s.name, s.traceId, s.spanId, s.parentSpanId]))}`);
+    });
+    const intake = intakeOf(spans)!;
+    const [, move, job, fetch, handler] = EXPECTED.map((name) => byName(spans, intake.traceId, name)!);
+
+    // One trace, one chain of parents: intake → move → job → (the Stripe read, the handler).
+    expect(intake.parentSpanId).toBe('');
+    expect(move!.parentSpanId).toBe(intake.spanId);
+    expect(job!.parentSpanId).toBe(move!.spanId);
+    expect(fetch!.parentSpanId).toBe(job!.spanId);
+    expect(handler!.parentSpanId).toBe(job!.spanId);
+    // In causal order: each starts after the one it came from (a job can start before its move span ends: the
+    // move also writes the index record), the handler after the event was read. The SDK anchors each span to
+    // Date.now() (whole milliseconds), so times from different spans compare within a millisecond.
+    const ms = 1_000_000n;
+    expect(move!.startNs + ms).toBeGreaterThanOrEqual(intake.startNs);
+    expect(job!.startNs + ms).toBeGreaterThanOrEqual(move!.startNs);
+    expect(fetch!.startNs + ms).toBeGreaterThanOrEqual(job!.startNs);
+    expect(handler!.startNs + ms).toBeGreaterThanOrEqual(fetch!.endNs);
+    expect(job!.endNs + ms).toBeGreaterThanOrEqual(handler!.endNs);
+
+    // Every span names the event; the queue's spans say what they are in messaging terms.
+    for (const span of [intake, move, job, fetch, handler]) expect(span!.attributes['stripe.event.id']).toBe(snapshot.id);
+    expect(intake).toMatchObject({ service: 'hooklane-web', kind: 2, attributes: { 'http.request.method': 'POST', 'http.route': '/webhooks/stripe', 'http.response.status_code': 200 } });
+    expect(move).toMatchObject({ service: 'hooklane-worker', kind: 4, attributes: { 'messaging.system': 'bullmq', 'messaging.operation.type': 'send', 'messaging.destination.name': 'stripe-events', 'messaging.message.id': snapshot.id } });
+    expect(job).toMatchObject({ service: 'hooklane-worker', kind: 5, attributes: { 'messaging.operation.type': 'process', 'messaging.message.id': snapshot.id, 'hooklane.job.attempt': 1 } });
+    expect(fetch).toMatchObject({ kind: 3, attributes: { 'http.request.method': 'GET', 'url.template': '/v1/events/{id}' } });
+    expect(handler).toMatchObject({ kind: 1, attributes: { 'stripe.event.type': 'customer.created', 'hooklane.delivery': 'thin' } });
+    for (const span of [intake, move, job, fetch, handler]) expect(span!.status.code ?? 0).not.toBe(2);
+
+    // The delivery's log line carries the trace, so a log search leads to it.
+    await web.waitForOutput(`"trace_id":"${intake.traceId}"`, 5000);
+  });
+});
+
+test('with tracing on, a duplicate delivery is its own trace and says so; the event is still moved once', async () => {
+  const env = envFor('thread');
+  const web = await startWeb(env);
+  running.push(web);
+  running.push(await startWorker(env));
+  const snapshot = emulator.events.add(buildStripeEvent('customer.created'));
+  const payload = JSON.stringify(snapshot, null, 2);
+  expect((await deliver(web.url, payload, { secret: SNAPSHOT_SECRET })).body).toMatchObject({ duplicate: false });
+  expect((await deliver(web.url, payload, { secret: SNAPSHOT_SECRET })).body).toMatchObject({ duplicate: true });
+
+  const spans = await receiver.waitFor((all) =>
+    all.filter((s) => s.name === 'POST /webhooks/stripe' && s.attributes['stripe.event.id'] === snapshot.id).length === 2 &&
+    all.some((s) => s.name === 'handle customer.created' && s.attributes['stripe.event.id'] === snapshot.id),
+  );
+  const intakes = spans.filter((s) => s.name === 'POST /webhooks/stripe' && s.attributes['stripe.event.id'] === snapshot.id);
+  expect(intakes.map((s) => s.attributes['hooklane.intake.duplicate']).sort()).toEqual([false, true]);
+  const first = intakes.find((s) => s.attributes['hooklane.intake.duplicate'] === false)!;
+  const moves = spans.filter((s) => s.name === 'send stripe-events' && s.attributes['stripe.event.id'] === snapshot.id);
+  expect(moves).toHaveLength(1);
+  expect(moves[0]!.traceId).toBe(first.traceId);
+});
