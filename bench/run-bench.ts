@@ -13,12 +13,13 @@ import { benchDrainSideBySide, type DrainRow, type Fill } from './scenarios/drai
 import { benchEndToEnd, type EndToEndRow } from './scenarios/end-to-end';
 import { benchGet, benchIntake, type HttpPlan, type HttpRow } from './scenarios/http';
 import { benchMemory } from './scenarios/memory';
+import { benchTracingOff, commitBeforeTracing } from './scenarios/tracing';
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 const WEB = path.join(ROOT, 'dist', 'web', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'worker', 'main.js');
 const SERVERS = path.join(BENCH_BUILD, 'servers');
-const ALL = ['http', 'drain', 'e2e', 'memory'];
+const ALL = ['http', 'drain', 'e2e', 'memory', 'tracing'];
 
 /** Queues `count` no-op events (a type without a handler: hooklane marks them ignored) as the intake stores them. */
 const fillStripeEvents: Fill = async (queue, count) => {
@@ -41,6 +42,8 @@ function parse() {
       duration: { type: 'string' },
       reps: { type: 'string' },
       'redis-core': { type: 'string' },
+      // The build tracing's cost is measured against (default: the commit before src/telemetry/ came in).
+      'tracing-baseline': { type: 'string' },
     },
   });
   const redisCore = values['redis-core'] ?? 'loadgen';
@@ -52,11 +55,18 @@ function parse() {
     warmupS: quick ? 1 : 3,
     connections: 50,
   };
-  return { quick, plan, redisCore, repsGiven: values.reps !== undefined, only: new Set((values.only ?? ALL.join(',')).split(',')) };
+  return {
+    quick,
+    plan,
+    redisCore,
+    repsGiven: values.reps !== undefined,
+    only: new Set((values.only ?? ALL.join(',')).split(',')),
+    tracingBaseline: values['tracing-baseline'],
+  };
 }
 
 async function main(): Promise<void> {
-  const { quick, plan, only, redisCore, repsGiven } = parse();
+  const { quick, plan, only, redisCore, repsGiven, tracingBaseline } = parse();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const pinned = pinSelf(LOADGEN_CPU) && canPin();
@@ -104,6 +114,17 @@ async function main(): Promise<void> {
       endToEnd.push(await benchEndToEnd('hooklane web + hooklane worker (thread sandbox)', WEB, { script: WORKER, env: {} }, HOOKLANE_ENV, redis, e2ePlan));
       endToEnd.push(await benchEndToEnd('hooklane web + intake mover + bare BullMQ Worker, no-op (reference)', WEB, bareWorker, HOOKLANE_ENV, redis, e2ePlan));
       for (const e of endToEnd) say(`end to end, ${e.name}: p50 ${e.p50} ms p99 ${e.p99} ms (not completed ${e.notCompleted})`);
+    }
+    if (only.has('tracing')) {
+      // Tracing off (no OTLP endpoint) against tracing absent (the commit before it), side by side.
+      const drainPlan = { jobs: quick ? 10_000 : 50_000, reps: repsGiven ? plan.reps : quick ? 3 : 5, concurrency: 10 };
+      const tracing = await benchTracingOff(tracingBaseline ?? commitBeforeTracing(), HOOKLANE_ENV, redis, { ...plan, reps: repsGiven ? plan.reps : quick ? 4 : 6 }, drainPlan, fillStripeEvents);
+      say(`tracing: baseline ${tracing.baseline}`);
+      results.tracingBaseline = tracing.baseline;
+      http.push(...tracing.http);
+      drain.push(...tracing.drain);
+      for (const h of tracing.http) say(`${h.name}: ${h.rps.toFixed(0)} req/s server CPU ${h.serverCpuUs.toFixed(1)} µs/req`);
+      for (const d of tracing.drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')})`);
     }
     if (only.has('memory')) {
       // Quick runs shrink the caps so the plateau shows after a few thousand events; full runs use the defaults.

@@ -84,13 +84,10 @@ function fail(span: Span, err: unknown): void {
 }
 
 /** A span around `work`, ended when it settles; failures mark it as an error. */
-async function within<T>(span: Span, work: () => Promise<T>, onDone?: (value: T) => void, onError?: (err: unknown) => void): Promise<T> {
+async function within<T>(span: Span, work: () => Promise<T>): Promise<T> {
   try {
-    const value = await work();
-    onDone?.(value);
-    return value;
+    return await work();
   } catch (err) {
-    onError?.(err);
     fail(span, err);
     throw err;
   } finally {
@@ -100,37 +97,60 @@ async function within<T>(span: Span, work: () => Promise<T>, onDone?: (value: T)
 
 export const HTTP_INTAKE_ROUTE = '/webhooks/stripe';
 
-/** The web's part: what the intake needs while a delivery is traced. */
+/** The web's part: what the intake learns while a delivery is traced. */
 export interface IntakeTrace {
-  span: Span;
-  /** Stored with the event, so the worker's spans join this trace. */
-  carrier: TraceCarrier;
+  /**
+   * Called once the delivery is verified: starts the SERVER span (dated from when the delivery arrived) and
+   * answers the carrier to store with the event. A delivery refused before (a bad signature, a malformed event)
+   * never calls it and leaves no span: nobody anonymous makes traces we pay for.
+   */
+  begin(): TraceCarrier;
+  /** The span once begun, for the delivery's log line. */
+  span(): Span | undefined;
 }
 
 /**
- * Runs a webhook delivery's intake in a SERVER span (a new trace: Stripe sends no trace context) and hands the
- * carrier to store with the event. `work` resolves to the answer; its ids become attributes.
+ * Runs a webhook delivery's intake; once `begin()` is called, in a SERVER span (a new trace: Stripe sends no
+ * trace context) ended when `work` settles. `work` resolves to the answer; its ids become attributes.
  */
 export function traceIntake<T extends { status: number; eventId: string; accountId?: string; duplicate?: boolean }>(
   work: (trace: IntakeTrace) => Promise<T>,
 ): Promise<T> {
   const tracing = sdk!;
-  const span = tracing.tracer.startSpan(`POST ${HTTP_INTAKE_ROUTE}`, {
-    kind: SpanKind.SERVER,
-    attributes: { 'http.request.method': 'POST', 'http.route': HTTP_INTAKE_ROUTE, 'url.path': HTTP_INTAKE_ROUTE },
-  }, ROOT_CONTEXT);
-  const carrier = tracing.inject(trace.setSpan(ROOT_CONTEXT, span));
-  return within(span, () => work({ span, carrier }), (answer) => {
-    span.setAttributes({
-      'http.response.status_code': answer.status,
-      'stripe.event.id': answer.eventId,
-      ...(answer.accountId ? { 'stripe.account.id': answer.accountId } : {}),
-      ...(answer.duplicate !== undefined ? { 'hooklane.intake.duplicate': answer.duplicate } : {}),
-    });
-  }, (err) => {
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
-  });
+  const arrived = performance.timeOrigin + performance.now();
+  let span: Span | undefined;
+  const intake: IntakeTrace = {
+    begin: () => {
+      span ??= tracing.tracer.startSpan(`POST ${HTTP_INTAKE_ROUTE}`, {
+        kind: SpanKind.SERVER,
+        startTime: arrived,
+        attributes: { 'http.request.method': 'POST', 'http.route': HTTP_INTAKE_ROUTE, 'url.path': HTTP_INTAKE_ROUTE },
+      }, ROOT_CONTEXT);
+      return tracing.inject(trace.setSpan(ROOT_CONTEXT, span));
+    },
+    span: () => span,
+  };
+  return work(intake).then(
+    (answer) => {
+      span?.setAttributes({
+        'http.response.status_code': answer.status,
+        'stripe.event.id': answer.eventId,
+        ...(answer.accountId ? { 'stripe.account.id': answer.accountId } : {}),
+        ...(answer.duplicate !== undefined ? { 'hooklane.intake.duplicate': answer.duplicate } : {}),
+      });
+      span?.end();
+      return answer;
+    },
+    (err: unknown) => {
+      if (span) {
+        const status = (err as { status?: unknown }).status;
+        if (typeof status === 'number') span.setAttribute('http.response.status_code', status);
+        fail(span, err);
+        span.end();
+      }
+      throw err;
+    },
+  );
 }
 
 /** An event the mover moves, as the move spans need it. */

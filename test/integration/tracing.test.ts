@@ -124,3 +124,17 @@ test('with tracing on, a duplicate delivery is its own trace and says so; the ev
   expect(moves).toHaveLength(1);
   expect(moves[0]!.traceId).toBe(first.traceId);
 });
+
+test('a delivery refused before it is verified leaves no span: nobody anonymous makes traces', async () => {
+  const env = envFor('none');
+  const web = await startWeb(env);
+  running.push(web);
+  const forged = emulator.events.add(buildStripeEvent('customer.created'));
+  expect((await deliver(web.url, JSON.stringify(forged), { secret: 'whsec_not_ours' })).status).toBe(400);
+  const genuine = emulator.events.add(buildStripeEvent('customer.created'));
+  expect((await deliver(web.url, JSON.stringify(genuine), { secret: SNAPSHOT_SECRET })).status).toBe(200);
+
+  // The web exports in order: once the genuine delivery's span is in, the refused one's would be too.
+  const spans = await receiver.waitFor((all) => all.some((s) => s.attributes['stripe.event.id'] === genuine.id));
+  expect(spans.filter((s) => s.service === 'hooklane-web').map((s) => [s.name, s.attributes['http.response.status_code']])).toEqual([['POST /webhooks/stripe', 200]]);
+});

@@ -12,7 +12,7 @@ import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
 import { exitWithParent } from './exit-with-parent';
 import { QUEUE_NAMES } from '../../queues';
-import { logFields, startTracing, traceClientCall, traceJob, type JobTrace } from '../../telemetry/tracing';
+import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
 import type { Context } from '@opentelemetry/api';
 
 exitWithParent();
@@ -197,6 +197,8 @@ function readEvent(data: unknown): Stripe.Event {
  * and one with a handler only what the handler logs and reports.
  */
 export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+  // Untraced (no OTLP endpoint), the job runs exactly as it did before tracing existed.
+  if (!tracingOn()) return runEvent(job, rt, undefined);
   // Traced (docs/operations.md#tracing): the job's span continues the event's trace from the move span.
   return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, jobTrace));
 }
