@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
 import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
@@ -138,3 +139,38 @@ test('a delivery refused before it is verified leaves no span: nobody anonymous 
   const spans = await receiver.waitFor((all) => all.some((s) => s.attributes['stripe.event.id'] === genuine.id));
   expect(spans.filter((s) => s.service === 'hooklane-web').map((s) => [s.name, s.attributes['http.response.status_code']])).toEqual([['POST /webhooks/stripe', 200]]);
 });
+
+test('on SIGTERM the web and the worker export the spans they still hold before they exit', async () => {
+  // A batch delay far beyond the test's patience: only the shutdown's flush can deliver these spans.
+  const env = { ...envFor('none'), OTEL_BSP_SCHEDULE_DELAY: '600000' };
+  const web = await startWeb(env);
+  const worker = await startWorker(env);
+  running.push(web, worker);
+  const event = emulator.events.add(buildStripeEvent('customer.created'));
+  expect((await deliver(web.url, JSON.stringify(event), { secret: SNAPSHOT_SECRET })).status).toBe(200);
+  await jobFinished(env.QUEUE_PREFIX, event.id);
+  expect(receiver.spans).toEqual([]);
+
+  expect(await web.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  await receiver.waitFor((all) => all.some((s) => s.service === 'hooklane-web' && s.attributes['stripe.event.id'] === event.id), 5000);
+  expect(await worker.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  const spans = await receiver.waitFor((all) => all.some((s) => s.name === 'handle customer.created' && s.attributes['stripe.event.id'] === event.id), 5000);
+  expect(spans.filter((s) => s.attributes['stripe.event.id'] === event.id).map((s) => s.name).sort()).toEqual(
+    ['POST /webhooks/stripe', 'handle customer.created', 'process stripe-events', 'send stripe-events'],
+  );
+});
+
+/** Polls the job's hash until BullMQ has marked it finished (bounded). */
+async function jobFinished(prefix: string, jobId: string): Promise<void> {
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!(await client.hget(`${prefix}:stripe-events:${jobId}`, 'finishedOn'))) {
+      if (Date.now() > deadline) throw new Error(`job ${jobId} did not finish within 20 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
@@ -10,10 +11,9 @@ import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../st
 import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
-import { exitWithParent } from './exit-with-parent';
 import { QUEUE_NAMES } from '../../queues';
 import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
-import type { Context } from '@opentelemetry/api';
+import { exitWithParent } from './exit-with-parent';
 
 exitWithParent();
 
