@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
-import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
+import { buildStripeEvent, signStripePayload } from '../../src/dev/stripe-event-builder';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startWeb, startWorker, type RunningProcess } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -174,3 +174,22 @@ async function jobFinished(prefix: string, jobId: string): Promise<void> {
     client.disconnect();
   }
 }
+
+test('a delivery through the Express route is traced the same way, and its request line carries the trace', async () => {
+  const env = envFor('none');
+  const web = await startWeb(env);
+  running.push(web);
+  const event = emulator.events.add(buildStripeEvent('customer.created'));
+  const payload = JSON.stringify(event);
+  // A query string takes the delivery off the fast path, to the Express route.
+  const res = await fetch(`${web.url}/webhooks/stripe?via=express`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(payload, SNAPSHOT_SECRET) },
+    body: payload,
+  });
+  expect(res.status).toBe(200);
+  const spans = await receiver.waitFor((all) => all.some((s) => s.name === 'POST /webhooks/stripe' && s.attributes['stripe.event.id'] === event.id));
+  const intake = spans.find((s) => s.attributes['stripe.event.id'] === event.id)!;
+  expect(intake.attributes['http.response.status_code']).toBe(200);
+  await web.waitForOutput(`"trace_id":"${intake.traceId}"`, 5000);
+});
