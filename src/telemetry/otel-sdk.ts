@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { diag, DiagLogLevel, ROOT_CONTEXT, type Context, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -22,7 +22,33 @@ const getter: TextMapGetter<TraceCarrier> = {
   get: (carrier, key) => (key === 'traceparent' || key === 'tracestate' ? carrier[key] : undefined),
 };
 
-export function startSdk(options: { serviceName: string; sandbox: boolean }): TracingSdk {
+/** At most one line a minute about spans that could not be exported (a collector away fails every batch). */
+const EXPORT_ERROR_EVERY_MS = 60_000;
+
+/**
+ * The SDK reports what goes wrong (a collector that refuses or is away) through `diag`, silent by default: errors
+ * become a `warn` line, the first at once and then at most one a minute, with how many were left out.
+ */
+function reportErrors(warn: (fields: Record<string, unknown>, msg: string) => void): void {
+  let last = 0;
+  let skipped = 0;
+  const error = (message: string, ...args: unknown[]) => {
+    const now = Date.now();
+    if (now - last < EXPORT_ERROR_EVERY_MS) {
+      skipped += 1;
+      return;
+    }
+    last = now;
+    const detail = args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : '')).filter(Boolean).join(' ');
+    warn({ err: `${message} ${detail}`.trim().slice(0, 500), ...(skipped ? { skipped } : {}) }, 'traces could not be exported');
+    skipped = 0;
+  };
+  const quiet = () => undefined;
+  diag.setLogger({ error, warn: quiet, info: quiet, debug: quiet, verbose: quiet }, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
+}
+
+export function startSdk(options: { serviceName: string; sandbox: boolean; warn?: (fields: Record<string, unknown>, msg: string) => void }): TracingSdk {
+  if (options.warn) reportErrors(options.warn);
   const propagator = new W3CTraceContextPropagator();
   const provider = new BasicTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName })),

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import type { Logger } from '../logger';
 
 /**
  * One trace per event (docs/operations.md#tracing): the web's intake span, the mover's span, the job's and the
@@ -43,11 +44,20 @@ export function tracingConfigured(config: TracingConfig): boolean {
  * Loads the SDK when the config asks for traces (never otherwise) and resolves to whether tracing is on.
  * Idempotent per realm: the in-process worker's processor shares the worker's SDK; a sandbox starts its own.
  */
-export function startTracing(config: TracingConfig, processName: 'web' | 'worker', options: { sandbox?: boolean } = {}): boolean {
+export function startTracing(
+  config: TracingConfig,
+  processName: 'web' | 'worker',
+  options: { sandbox?: boolean; logger?: Pick<Logger, 'warn'> } = {},
+): boolean {
   if (sdk) return true;
   if (!tracingConfigured(config)) return false;
   const { startSdk } = require('./otel-sdk') as typeof import('./otel-sdk');
-  sdk = startSdk({ serviceName: config.OTEL_SERVICE_NAME ?? `hooklane-${processName}`, sandbox: options.sandbox ?? false });
+  const logger = options.logger;
+  sdk = startSdk({
+    serviceName: config.OTEL_SERVICE_NAME ?? `hooklane-${processName}`,
+    sandbox: options.sandbox ?? false,
+    ...(logger ? { warn: (fields: Record<string, unknown>, msg: string) => logger.warn(fields, msg) } : {}),
+  });
   return true;
 }
 

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'web' });
   exitOnUncaught(logger);
   // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
-  if (startTracing(config, 'web')) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-web' }, 'tracing on: spans exported over OTLP/HTTP');
+  if (startTracing(config, 'web', { logger })) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-web' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS, { redisUrl: config.REDIS_URL, logger });

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   exitOnUncaught(logger);
   // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
-  if (startTracing(config, 'worker')) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-worker' }, 'tracing on: spans exported over OTLP/HTTP');
+  if (startTracing(config, 'worker', { logger })) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-worker' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const connection = createRedis(config, 'worker');
   logRedisErrors(connection, logger);

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { startStripeEmulator, type StripeEmulator } from '../../src/dev/stripe-emulator';
 import { buildStripeEvent, signStripePayload } from '../../src/dev/stripe-event-builder';
@@ -192,4 +194,27 @@ test('a delivery through the Express route is traced the same way, and its reque
   const intake = spans.find((s) => s.attributes['stripe.event.id'] === event.id)!;
   expect(intake.attributes['http.response.status_code']).toBe(200);
   await web.waitForOutput(`"trace_id":"${intake.traceId}"`, 5000);
+});
+
+test('a collector that refuses the spans is reported in the log, with why', async () => {
+  const refusing = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"no"}'));
+  });
+  await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { ...envFor('none'), OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}` };
+    const web = await startWeb(env);
+    running.push(web);
+    for (let i = 0; i < 3; i += 1) {
+      const event = emulator.events.add(buildStripeEvent('customer.created'));
+      expect((await deliver(web.url, JSON.stringify(event), { secret: SNAPSHOT_SECRET })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    await web.waitForOutput('traces could not be exported', 10_000);
+    const line = web.output().split('\n').find((l) => l.includes('traces could not be exported'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: 'warn', err: expect.stringMatching(/400|Bad Request/) });
+  } finally {
+    await new Promise((resolve) => refusing.close(resolve));
+  }
 });

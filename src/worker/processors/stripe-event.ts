@@ -112,7 +112,7 @@ function defaultRuntime(): StripeEventRuntime {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
     // A sandbox is its own realm: it starts its own exporter (in-process, the worker's is already running).
-    startTracing(config, 'worker', { sandbox: true });
+    startTracing(config, 'worker', { sandbox: true, logger });
     runtime = { handlers: STRIPE_EVENT_HANDLERS, services: servicesFromConfig(config, logger), logger };
   }
   return runtime;
