@@ -18,6 +18,7 @@ import { benchDedupIds } from './scenarios/dedup-ids';
 import { benchMemory } from './scenarios/memory';
 import { benchReconcileRecovery } from './scenarios/reconcile-recovery';
 import { benchThinBudget } from './scenarios/thin-budget';
+import { benchTracingOff, commitBeforeTracing } from './scenarios/tracing';
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 // Stripe's example objects for the events the thin scenarios build (src/dev's default path is relative to
@@ -26,7 +27,7 @@ process.env.STRIPE_FIXTURES_PATH ??= path.join(ROOT, 'fixtures', 'stripe', 'fixt
 const WEB = path.join(ROOT, 'dist', 'web', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'worker', 'main.js');
 const SERVERS = path.join(BENCH_BUILD, 'servers');
-const ALL = ['http', 'drain', 'e2e', 'memory', 'dedup', 'thin', 'thin-budget', 'reconcile'];
+const ALL = ['http', 'drain', 'e2e', 'memory', 'dedup', 'thin', 'thin-budget', 'reconcile', 'tracing'];
 
 /** Queues `count` no-op events (a type without a handler: hooklane marks them ignored) as the intake stores them. */
 const fillStripeEvents: Fill = async (queue, count) => {
@@ -50,6 +51,8 @@ function parse() {
       duration: { type: 'string' },
       reps: { type: 'string' },
       'redis-core': { type: 'string' },
+      // The build tracing's cost is measured against (default: the commit before src/telemetry/ came in).
+      'tracing-baseline': { type: 'string' },
     },
   });
   const redisCore = values['redis-core'] ?? 'loadgen';
@@ -61,11 +64,18 @@ function parse() {
     warmupS: quick ? 1 : 3,
     connections: 50,
   };
-  return { quick, plan, redisCore, repsGiven: values.reps !== undefined, only: new Set((values.only ?? ALL.join(',')).split(',')) };
+  return {
+    quick,
+    plan,
+    redisCore,
+    repsGiven: values.reps !== undefined,
+    only: new Set((values.only ?? ALL.join(',')).split(',')),
+    tracingBaseline: values['tracing-baseline'],
+  };
 }
 
 async function main(): Promise<void> {
-  const { quick, plan, only, redisCore, repsGiven } = parse();
+  const { quick, plan, only, redisCore, repsGiven, tracingBaseline } = parse();
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   const pinned = pinSelf(LOADGEN_CPU) && canPin();
@@ -113,6 +123,17 @@ async function main(): Promise<void> {
       endToEnd.push(await benchEndToEnd('hooklane web + hooklane worker (thread sandbox)', WEB, { script: WORKER, env: {} }, HOOKLANE_ENV, redis, e2ePlan));
       endToEnd.push(await benchEndToEnd('hooklane web + intake mover + bare BullMQ Worker, no-op (reference)', WEB, bareWorker, HOOKLANE_ENV, redis, e2ePlan));
       for (const e of endToEnd) say(`end to end, ${e.name}: p50 ${e.p50} ms p99 ${e.p99} ms (not completed ${e.notCompleted})`);
+    }
+    if (only.has('tracing')) {
+      // Tracing off (no OTLP endpoint) against tracing absent (the commit before it), side by side.
+      const drainPlan = { jobs: quick ? 10_000 : 50_000, reps: repsGiven ? plan.reps : quick ? 3 : 5, concurrency: 10 };
+      const tracing = await benchTracingOff(tracingBaseline ?? commitBeforeTracing(), HOOKLANE_ENV, redis, { ...plan, reps: repsGiven ? plan.reps : quick ? 4 : 6 }, drainPlan, fillStripeEvents);
+      say(`tracing: baseline ${tracing.baseline}`);
+      results.tracingBaseline = tracing.baseline;
+      http.push(...tracing.http);
+      drain.push(...tracing.drain);
+      for (const h of tracing.http) say(`${h.name}: ${h.rps.toFixed(0)} req/s server CPU ${h.serverCpuUs.toFixed(1)} µs/req`);
+      for (const d of tracing.drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')})`);
     }
     if (only.has('memory')) {
       // Quick runs shrink the caps so the plateau shows after a few thousand events; full runs use the defaults.

@@ -140,6 +140,17 @@ export const configSchema = z.object({
   OAUTH_REDIRECT_URI: z.url({ protocol: /^https?$/ }).optional(),
   OAUTH_SCOPES: z.string().regex(/^\S+( \S+)*$/, 'space-separated scopes').default('openid email profile offline_access'),
   OAUTH_TIMEOUT_MS: int(100, 120_000).default(5000),
+
+  // Tracing (OpenTelemetry, src/telemetry/): the standard variables, which the SDK itself reads; validated here so a
+  // typo stops the process at boot. No endpoint (or OTEL_SDK_DISABLED=true): the SDK is never loaded.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().regex(/^[\x21-\x7e]{1,100}$/, '1-100 visible ASCII characters').optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ error: 'a ratio from 0 to 1' }).min(0, { error: 'a ratio from 0 to 1' }).max(1, { error: 'a ratio from 0 to 1' }).optional(),
+  OTEL_SDK_DISABLED: bool.default(false),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

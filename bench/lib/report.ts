@@ -7,6 +7,7 @@ import type { DedupIdsRow } from '../scenarios/dedup-ids';
 import type { MemoryRow } from '../scenarios/memory';
 import type { ReconcileRow } from '../scenarios/reconcile-recovery';
 import type { ThinBudgetRow } from '../scenarios/thin-budget';
+import { TRACING_ROWS } from '../scenarios/tracing';
 import { round } from './stats';
 
 export interface BenchResults {
@@ -24,6 +25,8 @@ export interface BenchResults {
   thinBudget?: ThinBudgetRow;
   /** Undelivered events recovered by reconciliation at the default test-mode budget. */
   reconcile?: ReconcileRow;
+  /** The commit the tracing rows' "tracing absent" side was built from. */
+  tracingBaseline?: string;
   targets: Target[];
 }
 
@@ -63,6 +66,15 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   }
   const e2e = r.endToEnd.find((e) => e.name.startsWith('hooklane') && e.name !== THIN_E2E_ROW);
   if (e2e) add(`end-to-end p99 at ${e2e.rate} req/s`, '≤ 25 ms', e2e.p99, (v) => v <= 25, ' ms', 0);
+  // Tracing off must cost nothing measurable: within 3 % of the build without it, rate and CPU alike.
+  const off = row(TRACING_ROWS.intakeOff);
+  const absent = row(TRACING_ROWS.intakeAbsent);
+  if (off && absent) {
+    add('intake, tracing off / tracing absent (req/s)', '≥ 0.97×', ratio(off.rps, absent.rps), (v) => v >= 0.97);
+    add('intake, tracing off / tracing absent (server CPU per request)', '≤ 1.03×', ratio(off.serverCpuUs, absent.serverCpuUs), (v) => v <= 1.03);
+  }
+  const drainOff = drain(TRACING_ROWS.drainOff);
+  if (drainOff !== undefined) add('drain (thread sandbox), tracing off / tracing absent', '≥ 0.97×', ratio(drainOff, drain(TRACING_ROWS.drainAbsent)), (v) => v >= 0.97);
   if (r.memory) add('Redis memory growth over the last step (retention applied)', '≈ 0 %', r.memory.lastStepGrowth * 100, (v) => v <= 5, ' %', 1);
   if (r.memory) add('Redis bytes per retained event with its payload', '≤ 1,500 B', r.memory.bytesPerRetainedEvent, (v) => v <= 1500, ' B', 0);
   if (r.dedupIds) {

@@ -109,7 +109,8 @@ export class App extends Construct {
     );
     acknowledge(
       this.instanceRole,
-      'cloudwatch:PutMetricData supports no resource-level permission; the cloudwatch:namespace condition limits it to hooklane.',
+      'cloudwatch:PutMetricData supports no resource-level permission; the cloudwatch:namespace condition limits it to hooklane. ' +
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (traces through the ADOT collector) support none either.',
       'IAM5[Resource::*]',
     );
   }
@@ -253,6 +254,14 @@ export class App extends Construct {
         actions: ['cloudwatch:PutMetricData'],
         resources: ['*'],
         conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
+      }),
+    );
+    // Traces (docs/operations.md#tracing): an ADOT collector on the instance sends them to X-Ray with the
+    // instance profile. Neither action has a resource to scope it to.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
       }),
     );
     for (const secret of secrets) secret.grantRead(role);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { onePerConnection } from '../redis';
 import { DEDUP_REMEMBER_LUA, dedupSlot } from './dedup-window';
+import type { TraceCarrier } from '../telemetry/tracing';
 
 /**
  * The intake log: a Redis stream where a verified Stripe event waits between the web's 2xx and a worker
@@ -11,10 +12,19 @@ import { DEDUP_REMEMBER_LUA, dedupSlot } from './dedup-window';
  * exactly-once is the dedup window (src/events/dedup-window.ts), independent of how long records are kept.
  * KEYS: rec, dedup prefix, stream. ARGV: id, receivedAt, body, hour, field, hash, expireAt (the DedupSlot).
  */
+/*
+ * A traced delivery (docs/operations.md#tracing) also passes its W3C trace context, ARGV[8] traceparent and
+ * ARGV[9] tracestate, stored with the entry so the worker's spans join the web's trace; an untraced one passes
+ * neither and its entry has no such fields.
+ */
 export const INTAKE_APPEND_SCRIPT = `${DEDUP_REMEMBER_LUA}
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then return 0 end
 if not remember(KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) then return 0 end
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3])
+if ARGV[8] then
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'traceparent', ARGV[8], 'tracestate', ARGV[9] or '')
+else
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3])
+end
 return 1
 `;
 
@@ -23,7 +33,7 @@ return 1
  * snapshot event's id when it has one. A duplicate links itself to what is there: the record when it
  * exists (`thinEventId`), else a link key the record script picks up when the entry is moved.
  * KEYS: rec, dedup prefix, stream, link. ARGV: key, receivedAt, body, ttl, thin id ('' for none), source,
- * hour, field, hash, expireAt.
+ * hour, field, hash, expireAt, and when the web traced the delivery its W3C traceparent and tracestate.
  */
 export const INTAKE_APPEND_SOURCE_SCRIPT = `${DEDUP_REMEMBER_LUA}
 if redis.call('HEXISTS', KEYS[1], 'receivedAt') == 1 then
@@ -34,7 +44,11 @@ if not remember(KEYS[2], ARGV[7], ARGV[8], ARGV[9], ARGV[10]) then
   if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5], 'EX', ARGV[4]) end
   return 0
 end
-redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+if ARGV[11] then
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5], 'traceparent', ARGV[11], 'tracestate', ARGV[12] or '')
+else
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[1], 'receivedAt', ARGV[2], 'body', ARGV[3], 'source', ARGV[6], 'thinId', ARGV[5])
+end
 return 1
 `;
 
@@ -98,6 +112,8 @@ export interface IntakeEntry {
   source?: EventSource;
   /** The thin notification's own id (source thin). */
   thinId?: string;
+  /** The web's trace context when it traced the delivery (docs/operations.md#tracing). */
+  trace?: TraceCarrier;
 }
 
 export interface IntakeBacklog {
@@ -121,10 +137,10 @@ export interface DeadLetter {
 }
 
 type IntakeRedis = Redis & {
-  hooklaneIntakeAppend(rec: string, dedup: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ...slot: string[]): Promise<number>;
+  hooklaneIntakeAppend(rec: string, dedup: string, stream: string, id: string, receivedAt: string, body: Buffer | string, ...slotAndTrace: string[]): Promise<number>;
   hooklaneIntakeAppendSource(
     rec: string, dedup: string, stream: string, link: string,
-    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource, ...slot: string[]
+    id: string, receivedAt: string, body: Buffer | string, ttl: string, thinId: string, source: EventSource, ...slotAndTrace: string[]
   ): Promise<number>;
   hooklaneIntakeReadWithin(stream: string, group: string, consumer: string, count: number, maxBytes: number, holding: '0' | '1'): Promise<StreamEntry[]>;
 };
@@ -142,6 +158,8 @@ function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
   for (let i = 0; fields && i + 1 < fields.length; i += 2) map.set(fields[i]!, fields[i + 1]!);
   const source = (map.get('source') as EventSource | undefined) ?? 'webhook';
   const thinId = map.get('thinId');
+  const traceparent = map.get('traceparent');
+  const tracestate = map.get('tracestate');
   return {
     entryId,
     eventId: map.get('id') ?? '',
@@ -149,8 +167,12 @@ function toEntry([entryId, fields]: StreamEntry): IntakeEntry {
     body: map.get('body') ?? '',
     source,
     ...(thinId ? { thinId } : {}),
+    ...(traceparent ? { trace: { traceparent, ...(tracestate ? { tracestate } : {}) } } : {}),
   };
 }
+
+/** The script's trailing trace arguments: none for an untraced delivery. */
+const traceArgs = (trace: TraceCarrier | undefined): string[] => (trace ? [trace.traceparent, trace.tracestate ?? ''] : []);
 
 /** Where a thin duplicate of an event still in the log leaves its id for the record (RECORD_EVENT_SCRIPT). */
 export const thinLinkKey = (base: string, eventId: string) => `${base}:thin-link:${eventId}`;
@@ -191,10 +213,12 @@ export class IntakeLog {
    * Appends a verified event unless its id is known; resolves true when this call appended it.
    * `createdSeconds`: the event's `created` (null when it has none), which picks its dedup bucket.
    */
-  async append(eventId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null): Promise<boolean> {
+  async append(
+    eventId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null, trace?: TraceCarrier,
+  ): Promise<boolean> {
     const rec = `${this.base}:rec:${eventId}`;
     const added = await this.redis.hooklaneIntakeAppend(
-      rec, this.dedupPrefix, this.stream, eventId, String(receivedAtMs), body, ...this.slot(eventId, createdSeconds, receivedAtMs),
+      rec, this.dedupPrefix, this.stream, eventId, String(receivedAtMs), body, ...this.slot(eventId, createdSeconds, receivedAtMs), ...traceArgs(trace),
     );
     return added === 1;
   }
@@ -203,8 +227,10 @@ export class IntakeLog {
    * Appends a thin notification under `key` (its snapshot event's id, or its own) unless the key is known;
    * a duplicate is linked to the event it duplicates. Resolves true when this call appended it.
    */
-  async appendThin(key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null): Promise<boolean> {
-    return this.appendFrom('thin', key, body, createdSeconds, receivedAtMs, thinId);
+  async appendThin(
+    key: string, thinId: string, body: Buffer | string, receivedAtMs = Date.now(), createdSeconds: number | null = null, trace?: TraceCarrier,
+  ): Promise<boolean> {
+    return this.appendFrom('thin', key, body, createdSeconds, receivedAtMs, thinId, trace);
   }
 
   /** Appends an event found by reconciliation (the full snapshot event's JSON) unless its id is known. */
@@ -213,11 +239,11 @@ export class IntakeLog {
   }
 
   private async appendFrom(
-    source: EventSource, key: string, body: Buffer | string, createdSeconds: number | null, receivedAtMs: number, thinId: string,
+    source: EventSource, key: string, body: Buffer | string, createdSeconds: number | null, receivedAtMs: number, thinId: string, trace?: TraceCarrier,
   ): Promise<boolean> {
     const added = await this.redis.hooklaneIntakeAppendSource(
       `${this.base}:rec:${key}`, this.dedupPrefix, this.stream, thinLinkKey(this.base, key),
-      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source, ...this.slot(key, createdSeconds, receivedAtMs),
+      key, String(receivedAtMs), body, this.ttlSeconds, thinId, source, ...this.slot(key, createdSeconds, receivedAtMs), ...traceArgs(trace),
     );
     return added === 1;
   }

@@ -7,6 +7,7 @@ import { withRedisDeadline } from '../jobs';
 import type { Logger } from '../logger';
 import { coalesceWritesThisTurn, waitForReplicasThisTurn } from '../redis';
 import type { MemoryHighWater } from '../redis-memory-guard';
+import { logFields, traceIntake, tracingOn, type IntakeTrace } from '../telemetry/tracing';
 import type { ThinNotification } from './stripe-fetcher';
 import { verifyStripeSignature } from './webhook-signature';
 
@@ -37,6 +38,8 @@ export interface WebhookAnswer {
   eventId: string;
   /** The connected account the event is about (Connect events only). */
   accountId?: string;
+  /** The delivery's trace, for its log line (only while tracing). */
+  trace?: { trace_id?: string; span_id?: string };
 }
 
 // Stripe's event ids are evt_ + alphanumerics (test-mode thin events: evt_test_...). Anything else is refused
@@ -94,11 +97,15 @@ function assertStripeEvent(event: Stripe.Event): void {
  * Whoever appends answers duplicate: false. A worker's IntakeMover turns the entry into a job
  * (jobId = event id) and an index record within milliseconds; the web never waits for that.
  */
-async function storeOnce(deps: WebhookIntakeDeps, eventId: string, rawBody: Buffer, created: number | null, thinId?: string): Promise<boolean> {
+async function storeOnce(
+  deps: WebhookIntakeDeps, eventId: string, rawBody: Buffer, created: number | null, thinId?: string, trace?: ReturnType<IntakeTrace['begin']>,
+): Promise<boolean> {
   // Every delivery handled in this event-loop turn shares one socket write to Redis.
   coalesceWritesThisTurn(deps.redis);
   const log = intakeLogFor(deps.redis, deps.config);
-  const appended = thinId === undefined ? await log.append(eventId, rawBody, Date.now(), created) : await log.appendThin(eventId, thinId, rawBody, Date.now(), created);
+  const appended = thinId === undefined
+    ? await log.append(eventId, rawBody, Date.now(), created, trace)
+    : await log.appendThin(eventId, thinId, rawBody, Date.now(), created, trace);
   await assertReplicated(deps);
   return !appended;
 }
@@ -132,11 +139,16 @@ async function assertReplicated(deps: WebhookIntakeDeps): Promise<void> {
  * Throws AppError (400 SIGNATURE_*, 503 WEBHOOK_NOT_CONFIGURED or REDIS_UNAVAILABLE, also while Redis is over
  * its memory high-water mark); never stores an unverified body.
  */
-export async function acceptStripeWebhook(
-  deps: WebhookIntakeDeps,
-  rawBody: Buffer,
-  signatureHeader: string | undefined,
-): Promise<WebhookAnswer> {
+export function acceptStripeWebhook(deps: WebhookIntakeDeps, rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookAnswer> {
+  // Untraced (no OTLP endpoint), the delivery takes exactly the path it took before tracing existed.
+  if (!tracingOn()) return accept(deps, rawBody, signatureHeader);
+  return traceIntake(async (trace) => {
+    const answer = await accept(deps, rawBody, signatureHeader, trace);
+    return { ...answer, duplicate: answer.body.duplicate, trace: logFields(trace.span()) };
+  });
+}
+
+async function accept(deps: WebhookIntakeDeps, rawBody: Buffer, signatureHeader: string | undefined, trace?: IntakeTrace): Promise<WebhookAnswer> {
   const secrets = deps.config.STRIPE_WEBHOOK_SECRET;
   if (!secrets?.length) {
     throw new AppError('WEBHOOK_NOT_CONFIGURED', 'Set STRIPE_WEBHOOK_SECRET (whsec_...) to accept Stripe webhooks.');
@@ -145,26 +157,29 @@ export async function acceptStripeWebhook(
     secrets,
     toleranceSeconds: deps.config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
   });
-  if (delivery.kind === 'thin') return acceptThin(deps, delivery.notification, rawBody);
+  if (delivery.kind === 'thin') return acceptThin(deps, delivery.notification, rawBody, trace);
   const { event } = delivery;
   assertStripeEvent(event);
+  // Verified and well formed: from here on the delivery is traced (nothing before is, see IntakeTrace).
+  const carrier = trace?.begin();
   if (deps.memoryGuard?.full) {
     throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
   }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    storeOnce(deps, event.id, rawBody, typeof event.created === 'number' && Number.isFinite(event.created) ? event.created : null),
+    storeOnce(deps, event.id, rawBody, typeof event.created === 'number' && Number.isFinite(event.created) ? event.created : null, undefined, carrier),
   );
   return { status: 200, body: { received: true, duplicate }, eventId: event.id, ...(event.account ? { accountId: event.account } : {}) };
 }
 
 /** A verified thin notification: stored once under its key, the raw notification kept for the worker to fetch with. */
-async function acceptThin(deps: WebhookIntakeDeps, notification: ThinNotification, rawBody: Buffer): Promise<WebhookAnswer> {
+async function acceptThin(deps: WebhookIntakeDeps, notification: ThinNotification, rawBody: Buffer, trace?: IntakeTrace): Promise<WebhookAnswer> {
   const key = thinEventKey(notification);
+  const carrier = trace?.begin();
   if (deps.memoryGuard?.full) {
     throw new AppError('REDIS_UNAVAILABLE', 'Redis is near its maxmemory; nothing was stored. Retry later.', { headers: { 'Retry-After': '5' } });
   }
   const duplicate = await withRedisDeadline(deps.redis, deps.config.ENQUEUE_TIMEOUT_MS, () =>
-    storeOnce(deps, key, rawBody, thinCreated(notification), notification.id),
+    storeOnce(deps, key, rawBody, thinCreated(notification), notification.id, carrier),
   );
   const account = typeof notification.context === 'string' && notification.context.startsWith('acct_') ? notification.context : undefined;
   return { status: 200, body: { received: true, duplicate }, eventId: key, ...(account ? { accountId: account } : {}) };

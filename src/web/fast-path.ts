@@ -51,6 +51,8 @@ type WebhookAnswer = Answer & {
   code?: string;
   eventId?: string;
   accountId?: string;
+  /** trace_id and span_id of the delivery's intake span (while tracing). */
+  trace?: Record<string, string | undefined>;
   /** For the delivery's one log line. */
   logMsg?: string;
   logFields?: Record<string, unknown>;
@@ -72,8 +74,8 @@ async function answerWebhook(deps: FastPathDeps, limit: number, req: IncomingMes
   const signature = req.headers['stripe-signature'];
   try {
     const answer = await acceptStripeWebhook(deps, body, Array.isArray(signature) ? signature[0] : signature);
-    const { eventId, accountId } = answer;
-    return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId };
+    const { eventId, accountId, trace } = answer;
+    return { ...jsonAnswer(answer.status, answer.body, answer.headers), duplicate: answer.body.duplicate, eventId, accountId, ...(trace ? { trace } : {}) };
   } catch (err) {
     const error = toAppError(err);
     return { ...problemAnswer(error, STRIPE_WEBHOOK_PATH, requestId), ...refusal(error, err), code: error.code };
@@ -136,6 +138,7 @@ function respond(
     clientIp: clientIp(deps, req),
     ...(answer.eventId ? { eventId: answer.eventId } : {}),
     ...(answer.accountId ? { accountId: answer.accountId } : {}),
+    ...answer.trace,
     req: { method: 'POST', url: STRIPE_WEBHOOK_PATH, remoteAddress: req.socket.remoteAddress },
     res: { statusCode: answer.status },
     responseTime: Math.round(seconds * 1000),

@@ -5,6 +5,7 @@ import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifec
 import { createLogger } from '../logger';
 import { startMetricsServerIfConfigured } from '../metrics/metrics-server';
 import { metricsRegistryFor } from '../metrics/prometheus';
+import { startTracing, stopTracing } from '../telemetry/tracing';
 import { assertNoEviction, waitForRedis } from '../redis';
 import { createApp } from './app';
 import { createWebDeps } from './deps';
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'web' });
   exitOnUncaught(logger);
+  // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
+  if (startTracing(config, 'web', { logger })) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-web' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const deps = createWebDeps(config, logger);
   await waitForRedis(deps.redis, config.REDIS_BOOT_TIMEOUT_MS, { redisUrl: config.REDIS_URL, logger });
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
         { name: 'flush health agent log', run: async () => healthdFlusher?.stop() },
         { name: 'stop serving metrics', run: async () => metricsServer?.close() },
         ...deps.closeSteps,
+        { name: 'flush traces', run: () => stopTracing() },
       ],
       logger,
     ),

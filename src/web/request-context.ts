@@ -13,7 +13,7 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-type RequestLogBindings = Partial<Record<'eventId' | 'accountId' | 'clientIp', string>>;
+type RequestLogBindings = Partial<Record<'eventId' | 'accountId' | 'clientIp' | 'trace_id' | 'span_id', string>>;
 
 const bindingsOf = (res: ServerResponse): RequestLogBindings | undefined =>
   (res as Partial<Response>).locals?.logBindings as RequestLogBindings | undefined;

@@ -25,7 +25,7 @@ export function webhookRoute(deps: WebhookIntakeDeps & { config: { BODY_LIMIT: s
     try {
       const answer = await acceptStripeWebhook(deps, body, req.get('stripe-signature'));
       for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
-      bindRequestLog(req, res, { eventId: answer.eventId, ...(answer.accountId ? { accountId: answer.accountId } : {}) });
+      bindRequestLog(req, res, { eventId: answer.eventId, ...(answer.accountId ? { accountId: answer.accountId } : {}), ...answer.trace });
       describeRequestLine(res, 'stripe event accepted', { duplicate: answer.body.duplicate });
       res.status(answer.status).json(answer.body);
       recordIntake(answer.body.duplicate ? 'duplicate' : 'accepted', secondsSince(res));

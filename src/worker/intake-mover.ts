@@ -11,6 +11,7 @@ import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis, readRedisMemoryInfo } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
+import { traceMove } from '../telemetry/tracing';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
@@ -242,12 +243,21 @@ export class IntakeMover {
    * record (SET-NX) and adds the job.
    */
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
-    // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
-    await this.deps.queue.addBulk(events.map(({ entry, data, summary }) => {
-      const ref: PayloadRef = { payloadOf: summary.id };
-      return { name: String(data.type), data: ref, opts: { jobId: summary.id, timestamp: entry.receivedAt } };
-    }));
+    // Traced: one span per event, in its own trace; the job carries the span's context to its processor.
+    const traced = traceMove(QUEUE_NAMES.stripeEvents, events.map(({ entry, summary }) => ({ eventId: summary.id, eventType: summary.type, carrier: entry.trace })));
+    try {
+      await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
+      // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
+      await this.deps.queue.addBulk(events.map(({ entry, data, summary }, i) => {
+        const ref: PayloadRef = { payloadOf: summary.id };
+        const opts = { jobId: summary.id, timestamp: entry.receivedAt };
+        return { name: String(data.type), data: ref, opts: traced ? { ...opts, telemetry: traced.jobTelemetry(i) } : opts };
+      }));
+    } catch (err) {
+      traced?.end(err);
+      throw err;
+    }
+    traced?.end();
   }
 
   /**
@@ -317,7 +327,8 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 /** The bytes an entry's fields take in Redis's reply, as the read script counts them. */
 const entryBytes = (entry: IntakeEntry) =>
   Buffer.byteLength(entry.body) + entry.eventId.length + String(entry.receivedAt).length + 'idreceivedAtbody'.length +
-  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0));
+  (entry.source === undefined || entry.source === 'webhook' ? 0 : 'sourcethinId'.length + entry.source.length + (entry.thinId?.length ?? 0)) +
+  (entry.trace ? 'traceparenttracestate'.length + entry.trace.traceparent.length + (entry.trace.tracestate?.length ?? 0) : 0);
 
 /**
  * A running mover as a worker process has it: blocking reads on a connection of its own, everything else

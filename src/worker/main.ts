@@ -4,6 +4,7 @@ import { exitOnUncaught, onTerminationSignals, runShutdownSteps } from '../lifec
 import { createLogger } from '../logger';
 import { startMetricsServerIfConfigured } from '../metrics/metrics-server';
 import { collectQueueDepthsFrom, metricsRegistryFor } from '../metrics/prometheus';
+import { startTracing, stopTracing } from '../telemetry/tracing';
 import { assertNoEviction, createRedis, logRedisErrors, waitForRedis } from '../redis';
 import { eventIndexFor } from '../events/event-index';
 import { closeQueues, createQueues, QUEUE_NAMES } from '../queues';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   exitOnUncaught(logger);
+  // One trace per event when an OTLP endpoint is set (docs/operations.md#tracing); otherwise the SDK is never loaded.
+  if (startTracing(config, 'worker', { logger })) logger.info({ serviceName: config.OTEL_SERVICE_NAME ?? 'hooklane-worker' }, 'tracing on: spans exported over OTLP/HTTP');
 
   const connection = createRedis(config, 'worker');
   logRedisErrors(connection, logger);
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
         { name: 'close metrics queues', run: () => closeQueues(metricsQueues) },
         { name: 'stop the index sweep', run: () => sweep.stop() },
         { name: 'close redis', run: () => connection.quit() },
+        { name: 'flush traces', run: () => stopTracing() },
       ],
       logger,
     ),

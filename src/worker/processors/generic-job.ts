@@ -1,4 +1,5 @@
 import { UnrecoverableError, type JobProgress } from 'bullmq';
+import type { JobTelemetryOpts } from '../../telemetry/tracing';
 import { exitWithParent } from './exit-with-parent';
 
 exitWithParent();
@@ -11,6 +12,8 @@ export interface ProcessableJob {
   attemptsMade: number;
   updateProgress(value: JobProgress): Promise<void>;
   log(row: string): unknown;
+  /** BullMQ's job options: the trace context the intake mover gave the job is in them (JobTelemetryOpts). */
+  opts?: JobTelemetryOpts | undefined;
 }
 
 interface GenericJobOptions {

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type Stripe from 'stripe';
@@ -10,6 +11,8 @@ import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../st
 import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
 import type { ProcessableJob } from './generic-job';
+import { QUEUE_NAMES } from '../../queues';
+import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
 import { exitWithParent } from './exit-with-parent';
 import { payloadKeyFor } from '../../events/event-index';
 import { isPayloadRef } from '../../events/event-record';
@@ -120,6 +123,8 @@ function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+    // A sandbox is its own realm: it starts its own exporter (in-process, the worker's is already running).
+    startTracing(config, 'worker', { sandbox: true, logger });
     const services = servicesFromConfig(config, logger);
     runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload };
   }
@@ -136,7 +141,7 @@ function isThin(data: unknown): data is ThinNotification {
  * event is the snapshot event `x` (fetched, `GET /v1/events/:id`), so `x`'s handler runs once for either
  * shape; a v2 notification is its v2 event (`fetchEvent()`). Nothing is fetched for a type nobody handles.
  */
-async function resolve(data: unknown, rt: StripeEventRuntime): Promise<Resolved | undefined> {
+async function resolve(data: unknown, rt: StripeEventRuntime, services: HandlerServices): Promise<Resolved | undefined> {
   if (!isThin(data)) {
     const event = readEvent(data);
     const handler = rt.handlers.get(event.type);
@@ -154,8 +159,8 @@ async function resolve(data: unknown, rt: StripeEventRuntime): Promise<Resolved 
   const account = notification.context?.startsWith('acct_') ? notification.context : null;
   const event = await fetching<Stripe.Event | FetchedThinEvent>(() =>
     notification.snapshot_event && notification.type.startsWith('v1.')
-      ? rt.services.stripe.snapshotEvent(notification.snapshot_event, account)
-      : rt.services.stripe.thinEvent(notification),
+      ? services.stripe.snapshotEvent(notification.snapshot_event, account)
+      : services.stripe.thinEvent(notification),
   );
   return { handler, event, account, delivery: 'thin', notification };
 }
@@ -227,26 +232,81 @@ async function loadPayload(job: StripeEventJob, rt: StripeEventRuntime): Promise
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
-export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+  // Untraced (no OTLP endpoint), the job runs exactly as it did before tracing existed.
+  if (!tracingOn()) return runEvent(job, rt, undefined);
+  // Traced (docs/operations.md#tracing): the job's span continues the event's trace from the move span.
+  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, jobTrace));
+}
+
+async function runEvent(job: StripeEventJob, rt: StripeEventRuntime, jobTrace: JobTrace | undefined): Promise<Record<string, unknown>> {
   // A type nobody handles needs no payload: the job is named by its type (a thin v1.* record's by the snapshot
   // type, which `get` maps alike), so the stored payload is not read for nothing.
   if (isPayloadRef(job.data) && !rt.handlers.get(job.name)) return { status: 'ignored' };
-  const resolved = await resolve(await loadPayload(job, rt), rt);
+  const resolved = await resolve(await loadPayload(job, rt), rt, tracedServices(rt.services, jobTrace?.context));
   // The job's data, name and id already say which event it was: the result says only what became of it.
   if (!resolved) return { status: 'ignored' };
-  const { handler, event, account, delivery, notification } = resolved;
+  const { event } = resolved;
+  if (!jobTrace) return handle(job, rt, resolved, undefined);
+  return jobTrace.child(`handle ${event.type}`, { 'stripe.event.id': event.id, 'stripe.event.type': event.type, 'hooklane.delivery': resolved.delivery }, (span, context) =>
+    handle(job, rt, resolved, { context, log: logFields(span) }),
+  );
+}
+
+async function handle(
+  job: StripeEventJob,
+  rt: StripeEventRuntime,
+  { handler, event, account, delivery, notification }: Resolved,
+  traced: { context: Context; log: Record<string, string | undefined> } | undefined,
+): Promise<Record<string, unknown>> {
   const attempt = job.attemptsMade + 1;
+  const services = tracedServices(rt.services, traced?.context);
   const result = await handler.handle(event, {
     attempt,
     log: async (line) => job.log(line),
     progress: (percent) => job.updateProgress(percent),
-    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}) }),
-    services: rt.services,
-    relatedObject: () => fetching(() => rt.services.stripe.relatedObject(notification)),
+    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}), ...traced?.log }),
+    services,
+    relatedObject: () => fetching(() => services.stripe.relatedObject(notification)),
     delivery,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
   return { status: 'succeeded', result };
+}
+
+/** The event's ids as span attributes, read from the job without validating it (resolve does). */
+function eventAttributes(job: StripeEventJob): Record<string, string> {
+  const data = job.data as { id?: unknown; type?: unknown } | null;
+  // A job that carries a payload reference (every moved event) is named by its event's type.
+  const typeName = typeof data?.type === 'string' ? data.type : job.name;
+  const type: Record<string, string> = typeName ? { 'stripe.event.type': typeName } : {};
+  // A thin notification's job is the event it stands for (jobId = that event's id): the notification is named beside it.
+  if (isThin(data)) return { 'stripe.event.id': String(job.id ?? data.id), 'stripe.event_notification.id': data.id, ...type };
+  return { 'stripe.event.id': typeof data?.id === 'string' ? data.id : String(job.id ?? ''), ...type };
+}
+
+/**
+ * The services with each Stripe API read in a CLIENT span under `parent` (the job's span while the event is
+ * fetched, the handler's while it runs). The span covers the read as the fetcher does it: the shared budget's
+ * wait, the short shared cache, the request.
+ */
+function tracedServices(services: HandlerServices, parent: Context | undefined): HandlerServices {
+  if (!parent) return services;
+  const { stripe } = services;
+  const call = <T>(template: string, attributes: Record<string, string>, read: () => Promise<T>) =>
+    traceClientCall(parent, `GET ${template}`, { 'http.request.method': 'GET', 'url.template': template, 'rpc.system': 'stripe', ...attributes }, read);
+  const accountOf = (account: string | null | undefined): Record<string, string> => (account ? { 'stripe.account.id': account } : {});
+  return {
+    ...services,
+    stripe: {
+      snapshotEvent: (id, account) => call('/v1/events/{id}', { 'stripe.event.id': id, ...accountOf(account) }, () => stripe.snapshotEvent(id, account)),
+      thinEvent: (notification) => call('/v2/core/events/{id}', { 'stripe.event.id': notification.id, ...accountOf(notification.context) }, () => stripe.thinEvent(notification)),
+      relatedObject: (notification) => {
+        const url = notification.related_object?.url ?? '';
+        return call(url.replace(/\/[^/]+$/, '/{id}') || '/{object}', { ...accountOf(notification.context) }, () => stripe.relatedObject(notification));
+      },
+    },
+  };
 }
 
 /**
