@@ -11,6 +11,10 @@ import type { ThinNotification } from '../stripe/stripe-fetcher';
 import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
+import { STRIPE_EVENT_HANDLERS } from './handlers';
+import { AccountFairness } from './ordering/account-fairness';
+import { orderedEventOf, orderingBase, type ObjectOrder } from './ordering/object-order';
+import { objectOrderFor } from './ordering/ordering-runtime';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
@@ -52,6 +56,13 @@ export interface IntakeMoverDeps {
   logger: Logger;
   /** This mover's name in the consumer group; unique per process. */
   consumer?: string;
+  /**
+   * Per-object ordering: the events of handled types are put in their objects' waiting sets before their jobs
+   * exist, so a worker that takes a newer event first sees the older one waiting.
+   */
+  ordering?: { order: Pick<ObjectOrder, 'register'>; handles(type: string): boolean };
+  /** Fairness between accounts: each job's BullMQ priority. */
+  fairness?: Pick<AccountFairness, 'priorities'>;
 }
 
 /** What becomes the job: a snapshot event, or a thin notification the processor fetches the event for. */
@@ -237,7 +248,18 @@ export class IntakeMover {
   }
 
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    await this.deps.queue.addBulk(events.map(({ data, summary }) => ({ name: String(data.type), data, opts: { jobId: summary.id } })));
+    const { ordering, fairness } = this.deps;
+    if (ordering) {
+      const ordered = events.flatMap(({ data, summary }) => {
+        const place = ordering.handles(summary.type) ? orderedEventOf(data, summary.id) : undefined;
+        return place ? [place] : [];
+      });
+      await ordering.order.register(ordered);
+    }
+    const priorities = fairness ? await fairness.priorities(events.map(({ summary }) => summary.account)) : undefined;
+    await this.deps.queue.addBulk(
+      events.map(({ data, summary }, i) => ({ name: String(data.type), data, opts: { jobId: summary.id, ...(priorities ? { priority: priorities[i]! } : {}) } })),
+    );
     await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
   }
 
@@ -325,6 +347,10 @@ export function startIntakeMover(config: Config, connection: Redis, logger: Logg
       index: eventIndexFor(connection, config),
       queue,
       logger,
+      ...(config.ORDERING_ENABLED ? { ordering: { order: objectOrderFor(connection, config), handles: (type: string) => STRIPE_EVENT_HANDLERS.get(type) !== undefined } } : {}),
+      ...(config.FAIRNESS_EVENTS_PER_STEP > 0
+        ? { fairness: new AccountFairness(connection, { base: orderingBase(config.QUEUE_PREFIX), step: config.FAIRNESS_EVENTS_PER_STEP, windowSeconds: config.FAIRNESS_WINDOW_SECONDS }) }
+        : {}),
     },
     { batchMaxBytes: parseByteSize(config.INTAKE_BATCH_MAX_BYTES), entryMaxBytes: parseByteSize(config.BODY_LIMIT) },
   );

@@ -9,25 +9,32 @@ import type { EventHandler, HandlerRegistry, HandlerServices } from '../handlers
 import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../stripe/stripe-fetcher';
 import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
+import { orderingFromConfig } from '../ordering/ordering-runtime';
+import { withObjectLease, type LeasedJob, type ObjectOrdering, type OrderPlace } from '../ordering/with-object-lease';
 import type { ProcessableJob } from './generic-job';
 import { exitWithParent } from './exit-with-parent';
 
 exitWithParent();
 
-export type StripeEventJob = ProcessableJob;
+export type StripeEventJob = ProcessableJob & LeasedJob;
 
 /** What one processor needs beyond the job; built once per sandbox (a thread or child process). */
 export interface StripeEventRuntime {
   handlers: Pick<HandlerRegistry, 'get'>;
   services: HandlerServices;
   logger: Logger;
+  /** Per-object ordering (src/worker/ordering); absent when ORDERING_ENABLED=false. */
+  ordering?: ObjectOrdering;
 }
 
 /**
  * The services a handler may call, each built on first use: most events never need the Secret Store, and
  * a sandbox that does not load stripe-node or open a Redis connection starts faster and holds less.
  */
-export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger: Logger): HandlerServices & { close(): Promise<void> } {
+export function servicesFromConfig(
+  config: ReturnType<typeof loadConfig>,
+  logger: Logger,
+): HandlerServices & { close(): Promise<void>; connection(): Redis } {
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
   let connected: Promise<void> | undefined;
@@ -94,6 +101,8 @@ export function servicesFromConfig(config: ReturnType<typeof loadConfig>, logger
       await connected;
       return store.deleteAccountSecrets(accountId);
     },
+    /** The processor's Redis connection (made on first use), for what the processor itself keeps there. */
+    connection: processorRedis,
     /** Closes what was opened on first use (a sandbox thread ends with its process and does not need to). */
     close: async () => {
       redis?.disconnect();
@@ -108,7 +117,9 @@ function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
     const config = loadConfig();
     const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
-    runtime = { handlers: STRIPE_EVENT_HANDLERS, services: servicesFromConfig(config, logger), logger };
+    const services = servicesFromConfig(config, logger);
+    const ordering = config.ORDERING_ENABLED ? orderingFromConfig(config, services.connection, logger) : undefined;
+    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, ...(ordering ? { ordering } : {}) };
   }
   return runtime;
 }
@@ -191,7 +202,19 @@ function readEvent(data: unknown): Stripe.Event {
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
-export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime, token?: string): Promise<Record<string, unknown>> {
+  // A type nobody handles is not ordered: it costs no lease (and no Redis round trip).
+  const type = (job.data as { type?: unknown } | null)?.type;
+  const ordered = typeof type === 'string' && rt.handlers.get(type) !== undefined ? rt.ordering : undefined;
+  return withObjectLease(job, token, ordered, (place) => runInPlace(job, rt, place));
+}
+
+async function runInPlace(job: StripeEventJob, rt: StripeEventRuntime, place: OrderPlace): Promise<{ status: string } & Record<string, unknown>> {
+  // Out of order, for a handler that only wants the newest state: nothing is fetched, nothing runs.
+  if (place.outOfOrder) {
+    const type = (job.data as { type: string }).type;
+    if (rt.handlers.get(type)?.skipIfSuperseded) return { status: 'superseded' };
+  }
   const resolved = await resolve(job.data, rt);
   // The job's data, name and id already say which event it was: the result says only what became of it.
   if (!resolved) return { status: 'ignored' };
@@ -205,6 +228,8 @@ export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime
     services: rt.services,
     relatedObject: () => fetching(() => rt.services.stripe.relatedObject(notification)),
     delivery,
+    outOfOrder: place.outOfOrder,
+    objectLease: place.lease,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
   return { status: 'succeeded', result };
@@ -215,8 +240,8 @@ export async function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime
  * sandbox turns on promise hooks for every promise of the thread (BullMQ's own included), which cost more
  * per job than the rest of this file; the handler's logger carries the event, job and account ids instead.
  */
-export async function processStripeEvent(job: StripeEventJob): Promise<Record<string, unknown>> {
-  return runStripeEvent(job, defaultRuntime());
+export async function processStripeEvent(job: StripeEventJob, token?: string): Promise<Record<string, unknown>> {
+  return runStripeEvent(job, defaultRuntime(), token);
 }
 
 export default processStripeEvent;
