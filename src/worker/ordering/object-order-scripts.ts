@@ -43,7 +43,7 @@ return 1
  * is gone or finished are dropped on the way) and the lease is free, expired, or already this member's (the
  * stalled run of the same job, started again). ARGV: base, objectId, member, created, leaseMs, jobKeyPrefix, ttlSeconds.
  * Returns {1, fence, outOfOrder (1 when an event created after this one was processed already)} or
- * {0, reason ('older' | 'held'), the head's job id or ''}.
+ * {0, reason ('older' | 'held'), place in line (1: next after the head)}.
  */
 export const ACQUIRE_SCRIPT = `${HELPERS}
 local base, obj, member, created = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -58,16 +58,16 @@ for _ = 1, ${MAX_STALE_DROPS} do
   local jobKey = jobPrefix .. jobIdOf(head)
   if redis.call('EXISTS', jobKey) == 1 and redis.call('HEXISTS', jobKey, 'finishedOn') == 0 then
     redis.call('HINCRBY', statsKey, 'leaseWaits', 1)
-    return {0, 'older', jobIdOf(head)}
+    return {0, 'older', redis.call('ZRANK', waitKey, member)}
   end
   redis.call('ZREM', waitKey, head)
 end
-if not isHead then return {0, 'older', ''} end
+if not isHead then return {0, 'older', 1} end
 local now = nowMs()
 local seen = redis.call('HMGET', objKey, 'holder', 'until', 'lastCreated', 'lastId')
 if seen[1] and seen[1] ~= member and tonumber(seen[2]) > now then
   redis.call('HINCRBY', statsKey, 'leaseWaits', 1)
-  return {0, 'held', jobIdOf(seen[1])}
+  return {0, 'held', 0}
 end
 local fence = redis.call('HINCRBY', objKey, 'fence', 1)
 redis.call('HSET', objKey, 'holder', member, 'until', now + leaseMs)

@@ -11,8 +11,11 @@ export interface OrderedEvent {
 
 export type Grant =
   | { granted: true; fence: number; outOfOrder: boolean }
-  /** `older`: an older event of the object waits (its job id); `held`: another run holds the lease. */
-  | { granted: false; reason: 'older' | 'held'; blockedBy: string };
+  /**
+   * `older`: older events of the object wait, `place` of them (1: this one is next); `held`: this one is first
+   * in line but another run (a stalled copy of it, or a holder whose entry was dropped) holds the lease.
+   */
+  | { granted: false; reason: 'older' | 'held'; place: number };
 
 export type ReleaseOutcome = 'done' | 'superseded' | 'failed' | 'retry';
 
@@ -65,7 +68,7 @@ export class ObjectOrder {
     const { base, leaseMs, jobKeyPrefix, ttlSeconds } = this.options;
     const [ok, a, b] = await this.redis.hooklaneOrderAcquire(base, event.objectId, memberOf(event), event.created, leaseMs, jobKeyPrefix, ttlSeconds);
     if (ok === 1) return { granted: true, fence: Number(a), outOfOrder: Number(b) === 1 };
-    return { granted: false, reason: a === 'held' ? 'held' : 'older', blockedBy: String(b) };
+    return { granted: false, reason: a === 'held' ? 'held' : 'older', place: Number(b) };
   }
 
   /** Resolves false when the lease is no longer this run's (it expired and was granted again). */

@@ -54,7 +54,7 @@ export async function withObjectLease<R extends { status: string }>(
   const event = ordering ? orderedEventOf(job.data, job.id ?? '') : undefined;
   if (!ordering || !event) return run(UNORDERED);
   const grant = await ordering.order.acquire(event);
-  if (!grant.granted) return stepAside(job, token, ordering, event, grant.reason);
+  if (!grant.granted) return stepAside(job, token, ordering, event, grant.reason, grant.place);
   const renewal = setInterval(() => {
     ordering.order.renew(event, grant.fence).then(
       (held) => {
@@ -91,10 +91,18 @@ async function release(ordering: ObjectOrdering, event: OrderedEvent, fence: num
   }
 }
 
-async function stepAside(job: LeasedJob, token: string | undefined, ordering: ObjectOrdering, event: OrderedEvent, reason: string): Promise<never> {
+/** Step-asides wait longer the further back in line they are, up to this many times ORDERING_STEP_ASIDE_MS. */
+const MAX_WAIT_STEPS = 20;
+
+/**
+ * Each release wakes the next in line, so a job further back would only poll for nothing: it waits its place
+ * times the step (at most 20), which keeps ten events of one object from costing hundreds of tries a second.
+ * The delay is the fallback for a wake that found the job not delayed yet (it was stepping aside at that moment).
+ */
+async function stepAside(job: LeasedJob, token: string | undefined, ordering: ObjectOrdering, event: OrderedEvent, reason: string, place: number): Promise<never> {
   // Without BullMQ's move (a processor called outside a worker) the job fails this attempt and retries with backoff.
   if (!job.moveToDelayed || !token) throw new Error(`object ${event.objectId} is busy (${reason}); retrying`);
-  await job.moveToDelayed(Date.now() + ordering.stepAsideMs, token);
+  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * Math.min(MAX_WAIT_STEPS, Math.max(1, place)), token);
   if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, eventId: event.eventId }, 'object busy; stepping aside');
   throw new DelayedError();
 }
