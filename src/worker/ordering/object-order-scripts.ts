@@ -42,7 +42,7 @@ return 1
  * Grants the object's lease to `member` when it is the oldest event waiting for the object (entries whose job
  * is gone or finished are dropped on the way) and the lease is free, expired, or already this member's (the
  * stalled run of the same job, started again). ARGV: base, objectId, member, created, leaseMs, jobKeyPrefix, ttlSeconds.
- * Returns {1, fence, outOfOrder (1 when an event created after this one was processed already)} or
+ * Returns {1, fence, outOfOrder (1 when an event created after this one was processed already), how many others wait} or
  * {0, reason ('older' | 'held'), place in line (1: next after the head)}.
  */
 export const ACQUIRE_SCRIPT = `${HELPERS}
@@ -78,7 +78,7 @@ if seen[3] then
   if lastCreated > mine or (lastCreated == mine and seen[4] > eventIdOf(member)) then outOfOrder = 1 end
 end
 if outOfOrder == 1 then redis.call('HINCRBY', statsKey, 'outOfOrder', 1) end
-return {1, fence, outOfOrder}
+return {1, fence, outOfOrder, redis.call('ZCARD', waitKey) - 1}
 `;
 
 /** Extends the lease while its holder runs. ARGV: base, objectId, member, fence, leaseMs. Returns 1, or 0 when it was lost. */

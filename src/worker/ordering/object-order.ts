@@ -10,7 +10,7 @@ export interface OrderedEvent {
 }
 
 export type Grant =
-  | { granted: true; fence: number; outOfOrder: boolean }
+  | { granted: true; fence: number; outOfOrder: boolean; othersWaiting: number }
   /**
    * `older`: older events of the object wait, `place` of them (1: this one is next); `held`: this one is first
    * in line but another run (a stalled copy of it, or a holder whose entry was dropped) holds the lease.
@@ -32,7 +32,7 @@ export interface ObjectOrderOptions {
 
 type OrderRedis = Redis & {
   hooklaneOrderRegister(...args: (string | number)[]): Promise<number>;
-  hooklaneOrderAcquire(...args: (string | number)[]): Promise<[number, number | string, number | string]>;
+  hooklaneOrderAcquire(...args: (string | number)[]): Promise<[number, number | string, number | string, number?]>;
   hooklaneOrderRenew(...args: (string | number)[]): Promise<number>;
   hooklaneOrderRelease(...args: (string | number)[]): Promise<[number, string]>;
 };
@@ -66,8 +66,8 @@ export class ObjectOrder {
 
   async acquire(event: OrderedEvent): Promise<Grant> {
     const { base, leaseMs, jobKeyPrefix, ttlSeconds } = this.options;
-    const [ok, a, b] = await this.redis.hooklaneOrderAcquire(base, event.objectId, memberOf(event), event.created, leaseMs, jobKeyPrefix, ttlSeconds);
-    if (ok === 1) return { granted: true, fence: Number(a), outOfOrder: Number(b) === 1 };
+    const [ok, a, b, waiting] = await this.redis.hooklaneOrderAcquire(base, event.objectId, memberOf(event), event.created, leaseMs, jobKeyPrefix, ttlSeconds);
+    if (ok === 1) return { granted: true, fence: Number(a), outOfOrder: Number(b) === 1, othersWaiting: Number(waiting ?? 0) };
     return { granted: false, reason: a === 'held' ? 'held' : 'older', place: Number(b) };
   }
 
