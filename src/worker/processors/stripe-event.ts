@@ -114,8 +114,7 @@ let runtime: StripeEventRuntime | undefined;
 
 /**
  * The ordering scripts' connection, made on first use: a plain one (no auto-pipelining). A sandbox runs one job
- * at a time, so there is nothing to batch, and ioredis's per-batch Pipeline around every script cost more than
- * the scripts (measured: the sandboxed drain fell to a quarter on the processor's auto-pipelined connection).
+ * at a time, so there is nothing to batch, and the two scripts of every job would each pay for a Pipeline.
  */
 function orderingConnection(config: ReturnType<typeof loadConfig>, logger: Logger): () => Redis {
   let redis: Redis | undefined;
