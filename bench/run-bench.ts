@@ -19,6 +19,7 @@ import { benchMemory } from './scenarios/memory';
 import { benchReconcileRecovery } from './scenarios/reconcile-recovery';
 import { benchThinBudget } from './scenarios/thin-budget';
 import { benchTracingOff, commitBeforeTracing } from './scenarios/tracing';
+import { benchFairness, orderingDrainVariants, type FairnessRow } from './scenarios/ordering';
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
 // Stripe's example objects for the events the thin scenarios build (src/dev's default path is relative to
@@ -27,7 +28,7 @@ process.env.STRIPE_FIXTURES_PATH ??= path.join(ROOT, 'fixtures', 'stripe', 'fixt
 const WEB = path.join(ROOT, 'dist', 'web', 'main.js');
 const WORKER = path.join(ROOT, 'dist', 'worker', 'main.js');
 const SERVERS = path.join(BENCH_BUILD, 'servers');
-const ALL = ['http', 'drain', 'e2e', 'memory', 'dedup', 'thin', 'thin-budget', 'reconcile', 'tracing'];
+const ALL = ['http', 'drain', 'ordering', 'fairness', 'e2e', 'memory', 'dedup', 'thin', 'thin-budget', 'reconcile', 'tracing'];
 
 /** Queues `count` no-op events (a type without a handler: hooklane marks them ignored) as the intake stores them. */
 const fillStripeEvents: Fill = async (queue, count) => {
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
   const http: HttpRow[] = [];
   const drain: DrainRow[] = [];
   const endToEnd: EndToEndRow[] = [];
+  const fairness: FairnessRow[] = [];
   const results: Partial<BenchResults> = {};
   const cleanup = async () => {
     await redis.stop().catch(() => undefined);
@@ -113,6 +115,22 @@ async function main(): Promise<void> {
         drain.push(...(await benchDrainSideBySide([bare, ours], redis, drainPlan, 'stripe-events', 'hooklane', fillStripeEvents)));
       }
       for (const d of drain) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')}) failed ${d.failed}`);
+    }
+    if (only.has('ordering')) {
+      // Per-object ordering's cost: the same handled events with ordering off (today's worker) and on, interleaved.
+      const orderingPlan = { jobs: quick ? 10_000 : 50_000, reps: repsGiven ? plan.reps : quick ? 3 : 5, concurrency: 10 };
+      const env = { ...HOOKLANE_ENV, WORKER_SANDBOX: 'thread' };
+      const rows = await benchDrainSideBySide(orderingDrainVariants(WORKER, env), redis, orderingPlan, 'stripe-events', 'hooklane', fillStripeEvents);
+      drain.push(...rows);
+      for (const d of rows) say(`${d.name}: ${d.jobsPerS.toFixed(0)} jobs/s (runs ${d.reps.map((r) => r.toFixed(0)).join(', ')}) failed ${d.failed}`);
+    }
+    if (only.has('fairness')) {
+      // One noisy account's backlog, one quiet account sending every 20 ms meanwhile: the quiet account's latency.
+      const noisy = quick ? 10_000 : 50_000;
+      const env = { ...HOOKLANE_ENV, WORKER_SANDBOX: 'thread' };
+      fairness.push(await benchFairness('fairness on (FAIRNESS_EVENTS_PER_STEP=100)', WORKER, env, redis, noisy, true, 10));
+      fairness.push(await benchFairness('fairness off (FAIRNESS_EVENTS_PER_STEP=0)', WORKER, { ...env, FAIRNESS_EVENTS_PER_STEP: '0' }, redis, noisy, false, 10));
+      for (const f of fairness) say(`${f.name}: quiet p50 ${f.quietP50} ms p99 ${f.quietP99} ms max ${f.quietMax} ms (${f.quietEvents} quiet events, ${f.noisyEvents} noisy drained in ${f.drainS.toFixed(1)} s; bound ${f.boundMs.toFixed(0)} ms)`);
     }
     if (only.has('e2e')) {
       const e2ePlan = { rate: 500, durationS: quick ? 5 : 20, reps: plan.reps };
@@ -184,6 +202,7 @@ async function main(): Promise<void> {
     http,
     drain,
     endToEnd,
+    ...(fairness.length ? { fairness } : {}),
     ...results,
     targets: [],
   };

@@ -111,6 +111,17 @@ export const configSchema = z.object({
   // INDEX_SWEEP_AFTER_MS + 2 × INDEX_SWEEP_INTERVAL_MS after its job finished.
   INDEX_SWEEP_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   INDEX_SWEEP_AFTER_MS: int(100, 86_400_000).default(30_000),
+  // Per-object ordering (issue 19, src/worker/ordering): events of one Stripe object run one at a time, oldest
+  // first. A lease lasts ORDERING_LEASE_MS without renewal (the bound on a dead holder); a job that finds its
+  // object busy waits ORDERING_STEP_ASIDE_MS (or until woken) without spending an attempt.
+  ORDERING_ENABLED: bool.default(true),
+  ORDERING_LEASE_MS: int(300, 600_000).default(30_000),
+  ORDERING_STEP_ASIDE_MS: int(10, 60_000).default(250),
+  ORDERING_MEMORY_HOURS: int(1, 24 * 90).default(72),
+  // Fairness between accounts: an account's events in the current FAIRNESS_WINDOW_SECONDS get BullMQ priority
+  // 1 + floor(n / FAIRNESS_EVENTS_PER_STEP), so a quiet account's events pass a noisy account's backlog. 0 turns it off.
+  FAIRNESS_EVENTS_PER_STEP: int(0, 1_000_000).default(100),
+  FAIRNESS_WINDOW_SECONDS: int(1, 3600).default(60),
   // The intake (issue 14). Replicas that must hold an event before its 200 (Redis WAIT): 0 answers once
   // the primary has it; ElastiCache Multi-AZ replicates asynchronously, so production sets 1.
   INTAKE_MIN_REPLICAS: int(0, 5).default(0),

@@ -8,6 +8,7 @@ import type { MemoryRow } from '../scenarios/memory';
 import type { ReconcileRow } from '../scenarios/reconcile-recovery';
 import type { ThinBudgetRow } from '../scenarios/thin-budget';
 import { TRACING_ROWS } from '../scenarios/tracing';
+import type { FairnessRow } from '../scenarios/ordering';
 import { round } from './stats';
 
 export interface BenchResults {
@@ -27,6 +28,8 @@ export interface BenchResults {
   reconcile?: ReconcileRow;
   /** The commit the tracing rows' "tracing absent" side was built from. */
   tracingBaseline?: string;
+  /** Per-account fairness (bench/scenarios/ordering.ts): the quiet account's latency behind a noisy backlog. */
+  fairness?: FairnessRow[];
   targets: Target[];
 }
 
@@ -48,7 +51,7 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a !== undefined && b ? a / b : undefined;
 }
 
-export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory' | 'dedupIds' | 'thinBudget' | 'reconcile'>): Target[] {
+export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 'memory' | 'dedupIds' | 'thinBudget' | 'reconcile' | 'fairness'>): Target[] {
   const row = (name: string) => r.http.find((h) => h.name === name);
   const drain = (name: string) => r.drain.find((d) => d.name === name)?.jobsPerS;
   const intake = row(SNAPSHOT_INTAKE_ROW);
@@ -64,6 +67,13 @@ export function targetsOf(r: Pick<BenchResults, 'http' | 'drain' | 'endToEnd' | 
   for (const mode of r.drain.length ? ['in-process', 'sandboxed (thread)'] : []) {
     add(`hooklane worker / bare BullMQ Worker, ${mode}`, '≥ 0.9×', ratio(drain(`hooklane worker, ${mode}`), drain(`bare BullMQ Worker, ${mode}`)), (v) => v >= 0.9);
   }
+  const orderingOff = drain('hooklane worker, ordering off, sandboxed (thread), customer.created');
+  if (orderingOff !== undefined) {
+    add('ordering on, distinct objects / ordering off', '≥ 0.9×', ratio(drain('hooklane worker, ordering on, distinct objects, sandboxed (thread), customer.created'), orderingOff), (v) => v >= 0.9);
+    add('ordering on, 10 % sharing objects / ordering off', '≥ 0.8×', ratio(drain('hooklane worker, ordering on, 10 % sharing objects, sandboxed (thread), customer.created'), orderingOff), (v) => v >= 0.8);
+  }
+  const fair = r.fairness?.find((f) => f.name.startsWith('fairness on'));
+  if (fair) add(`quiet account p99 behind ${fair.noisyEvents.toLocaleString('en-US')} noisy events (fairness on)`, '≤ 250 ms', fair.quietP99, (v) => v <= 250, ' ms', 0);
   const e2e = r.endToEnd.find((e) => e.name.startsWith('hooklane') && e.name !== THIN_E2E_ROW);
   if (e2e) add(`end-to-end p99 at ${e2e.rate} req/s`, '≤ 25 ms', e2e.p99, (v) => v <= 25, ' ms', 0);
   // Tracing off must cost nothing measurable: within 3 % of the build without it, rate and CPU alike.
@@ -140,6 +150,14 @@ export function markdown(r: BenchResults): string {
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const e of r.endToEnd) {
       lines.push(`| ${e.name} | ${e.rate}/s | ${e.events} | ${num(e.p50)} ms | ${num(e.p99)} ms | ${num(e.max)} ms | ${num(e.waitP50)} / ${num(e.waitP99)} ms | ${num(e.processP50)} / ${num(e.processP99)} ms | ${e.notCompleted} | ${num(e.http.p99)} ms |`);
+    }
+    lines.push('');
+  }
+  if (r.fairness?.length) {
+    lines.push('| Fairness: one noisy account\'s backlog, one quiet account (an event every 20 ms) | noisy events | drained in | quiet events | quiet p50 | quiet p99 | quiet max | bound (2 × step + concurrency jobs) |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const f of r.fairness) {
+      lines.push(`| ${f.name} | ${num(f.noisyEvents)} | ${num(f.drainS, 1)} s | ${f.quietEvents} | ${num(f.quietP50)} ms | ${num(f.quietP99)} ms | ${num(f.quietMax)} ms | ${num(f.boundMs)} ms |`);
     }
     lines.push('');
   }

@@ -7,6 +7,8 @@ export interface DrainVariant {
   name: string;
   script: string;
   env: Record<string, string>;
+  /** How this variant's queue is filled, when not the run's shared fill (the ordering rows: waiting sets, priorities). */
+  fill?: Fill;
 }
 
 export interface DrainRow {
@@ -99,7 +101,7 @@ export async function benchDrainSideBySide(
         await redis.flush();
         const variant = variants[k]!;
         const env = { ...variant.env, REDIS_URL: redis.url, QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: String(plan.concurrency) };
-        const result = await drainOnce(variant, queue, redis, plan.jobs, env, fill);
+        const result = await drainOnce(variant, queue, redis, plan.jobs, env, variant.fill ?? fill);
         const row = rows[k]!;
         row.reps.push(result.rate);
         row.failed += result.failed;

@@ -2,8 +2,10 @@
  * `lost` is the index sweep's verdict on a record whose job is gone and never finished: something lost an
  * accepted event. It must never happen; it is logged at error, counted and shown in the console.
  * `dead-lettered`: accepted, but no job could be made of it (IntakeMover); `lastError` says why.
+ * `superseded`: final and not an error: its handler declared `skipIfSuperseded`, and an event of the same object
+ * created after it had been processed already, so it was not handled (per-object ordering, docs/stripe.md#ordering).
  */
-export const EVENT_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'ignored', 'lost', 'dead-lettered'] as const;
+export const EVENT_STATUSES = ['queued', 'processing', 'succeeded', 'failed', 'ignored', 'superseded', 'lost', 'dead-lettered'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** What the index keeps about one accepted Stripe event (the payload is stored beside it). */

@@ -21,7 +21,7 @@ export interface OpenRecord {
 /** What the sweep decided about one open record. */
 export type Settlement =
   | { record: OpenRecord; action: 'alive' | 'gone' }
-  | { record: OpenRecord; action: Extract<EventStatus, 'succeeded' | 'ignored' | 'failed' | 'lost'>; attempts?: number; lastError: string };
+  | { record: OpenRecord; action: Extract<EventStatus, 'succeeded' | 'ignored' | 'superseded' | 'failed' | 'lost'>; attempts?: number; lastError: string };
 
 export interface OpenRecordsSummary {
   /** Records queued or processing now. */

@@ -182,6 +182,12 @@ function fieldsOf(job: Job, id: string, attempts: number, lastError?: string | n
   return fields;
 }
 
+/** The final status a completed job's result says (runStripeEvent's `status`): ignored, superseded, or succeeded. */
+export function completedStatus(result: unknown): Extract<EventStatus, 'succeeded' | 'ignored' | 'superseded'> {
+  const status = (result as { status?: unknown } | null | undefined)?.status;
+  return status === 'ignored' || status === 'superseded' ? status : 'succeeded';
+}
+
 /**
  * Records what happens to the worker's jobs: processing (if it has run for flushAfterMs at a write), then
  * succeeded, ignored, queued (a retry) or failed. BullMQ has counted the attempt by the time a job
@@ -194,8 +200,7 @@ export function recordEventStatuses(worker: Worker, recorder: EventStatusRecorde
   });
   worker.on('completed', (job, result: unknown) => {
     const id = eventIdOf(job);
-    const ignored = (result as { status?: unknown } | null | undefined)?.status === 'ignored';
-    if (id) recorder.finished(id, ignored ? 'ignored' : 'succeeded', fieldsOf(job, id, job.attemptsMade, null));
+    if (id) recorder.finished(id, completedStatus(result), fieldsOf(job, id, job.attemptsMade, null));
   });
   worker.on('failed', (job, err) => {
     const id = eventIdOf(job);

@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { openRecordsFor, type OpenRecord, type OpenRecords, type Settlement } from '../events/open-records';
 import type { Logger } from '../logger';
 import { QUEUE_NAMES, queueOptions } from '../queues';
+import { completedStatus } from './event-status-recorder';
 import { RunLock } from './run-lock';
 
 export interface IndexSweepOptions {
@@ -56,8 +57,7 @@ async function settlementFor(record: OpenRecord, queue: IndexSweepDeps['queue'])
   // Finished and removed by retention in between: the next run sees which.
   if (!job) return { record, action: 'alive' };
   if (state === 'failed') return { record, action: 'failed', attempts: job.attemptsMade, lastError: job.failedReason ?? '' };
-  const ignored = (job.returnvalue as { status?: unknown } | null | undefined)?.status === 'ignored';
-  return { record, action: ignored ? 'ignored' : 'succeeded', attempts: job.attemptsMade, lastError: '' };
+  return { record, action: completedStatus(job.returnvalue), attempts: job.attemptsMade, lastError: '' };
 }
 
 /**

@@ -12,6 +12,10 @@ import { QUEUE_NAMES, queueOptions } from '../queues';
 import { createRedis, readRedisMemoryInfo } from '../redis';
 import { isRedisUnavailableError } from '../redis-errors';
 import { traceMove } from '../telemetry/tracing';
+import { STRIPE_EVENT_HANDLERS } from './handlers';
+import { AccountFairness } from './ordering/account-fairness';
+import { orderedEventOf, orderingBase, type ObjectOrder } from './ordering/object-order';
+import { objectOrderFor } from './ordering/ordering-runtime';
 
 export interface IntakeMoverOptions {
   /** Entries moved per round trip at most. */
@@ -53,6 +57,13 @@ export interface IntakeMoverDeps {
   logger: Logger;
   /** This mover's name in the consumer group; unique per process. */
   consumer?: string;
+  /**
+   * Per-object ordering: the events of handled types are put in their objects' waiting sets before their jobs
+   * exist, so a worker that takes a newer event first sees the older one waiting.
+   */
+  ordering?: { order: Pick<ObjectOrder, 'register'>; handles(type: string): boolean };
+  /** Fairness between accounts: each job's BullMQ priority. */
+  fairness?: Pick<AccountFairness, 'priorities'>;
 }
 
 /** What becomes the job: a snapshot event, or a thin notification the processor fetches the event for. */
@@ -243,6 +254,16 @@ export class IntakeMover {
    * record (SET-NX) and adds the job.
    */
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
+    const { ordering, fairness } = this.deps;
+    // Each event takes its place in its object's line before its job exists (src/worker/ordering).
+    if (ordering) {
+      const ordered = events.flatMap(({ data, summary }) => {
+        const place = ordering.handles(summary.type) ? orderedEventOf(data, summary.id) : undefined;
+        return place ? [place] : [];
+      });
+      await ordering.order.register(ordered);
+    }
+    const priorities = fairness ? await fairness.priorities(events.map(({ summary }) => summary.account)) : undefined;
     // Traced: one span per event, in its own trace; the job carries the span's context to its processor.
     const traced = traceMove(QUEUE_NAMES.stripeEvents, events.map(({ entry, summary }) => ({ eventId: summary.id, eventType: summary.type, carrier: entry.trace })));
     try {
@@ -250,7 +271,7 @@ export class IntakeMover {
       // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
       await this.deps.queue.addBulk(events.map(({ entry, data, summary }, i) => {
         const ref: PayloadRef = { payloadOf: summary.id };
-        const opts = { jobId: summary.id, timestamp: entry.receivedAt };
+        const opts = { jobId: summary.id, timestamp: entry.receivedAt, ...(priorities ? { priority: priorities[i]! } : {}) };
         return { name: String(data.type), data: ref, opts: traced ? { ...opts, telemetry: traced.jobTelemetry(i) } : opts };
       }));
     } catch (err) {
@@ -356,6 +377,10 @@ export function startIntakeMover(config: Config, connection: Redis, logger: Logg
       index,
       queue,
       logger,
+      ...(config.ORDERING_ENABLED ? { ordering: { order: objectOrderFor(connection, config), handles: (type: string) => STRIPE_EVENT_HANDLERS.get(type) !== undefined } } : {}),
+      ...(config.FAIRNESS_EVENTS_PER_STEP > 0
+        ? { fairness: new AccountFairness(connection, { base: orderingBase(config.QUEUE_PREFIX), step: config.FAIRNESS_EVENTS_PER_STEP, windowSeconds: config.FAIRNESS_WINDOW_SECONDS }) }
+        : {}),
     },
     { batchMaxBytes: parseByteSize(config.INTAKE_BATCH_MAX_BYTES), entryMaxBytes: parseByteSize(config.BODY_LIMIT) },
   );

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { QUEUE_NAMES, type QueueName } from '../queues';
 import type { ProcessableJob } from './processors/generic-job';
 
-export type ProcessorFn = (job: ProcessableJob) => Promise<unknown>;
+/** In-process, BullMQ passes the job's lock token too (the Stripe event processor needs it to step aside). */
+export type ProcessorFn = (job: ProcessableJob, token?: string) => Promise<unknown>;
 
 /**
  * One processor per queue. `file` is what BullMQ runs sandboxed (a worker thread or a child process);

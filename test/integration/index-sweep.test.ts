@@ -108,6 +108,18 @@ describe('the index sweep against a real Redis and BullMQ queue', () => {
     expect(log.lines.find((l) => l.msg.startsWith('index sweep settled'))?.level).toBe(40);
   });
 
+  it('when a job completed superseded but its status write was lost, the sweep writes superseded: final, not failed', async () => {
+    const stale = await accept('customer.created');
+    await drain(async () => ({ status: 'superseded' }), 1);
+
+    const report = await sweepOf(redis).runOnce();
+
+    expect(report).toMatchObject({ checked: 1, repaired: 1, lost: 0 });
+    expect(await index.get(stale.id)).toMatchObject({ status: 'superseded', attempts: 1, lastError: null });
+    expect(await openIds()).toEqual([]);
+    expect((await index.list({ status: 'superseded', limit: 10 })).events.map((e) => e.id)).toEqual([stale.id]);
+  });
+
   it('when a job failed for good but its status write was lost, the sweep writes failed with the reason, listed as failed', async () => {
     const event = await accept('customer.updated');
     await drain(async () => {

@@ -7,6 +7,8 @@ import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { EventIndex } from '../../src/events/event-index';
 import { DEAD_LETTER_MAX, IntakeLog } from '../../src/events/intake-log';
 import { IntakeMover } from '../../src/worker/intake-mover';
+import { AccountFairness } from '../../src/worker/ordering/account-fairness';
+import { ObjectOrder, orderingBase } from '../../src/worker/ordering/object-order';
 import { startRedis, type TestRedis } from '../support/redis';
 
 /** A logger whose lines the test can read. */
@@ -64,6 +66,28 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     redis.disconnect();
     reader.disconnect();
     await server.destroy();
+  });
+
+  it('with ordering and fairness: puts handled events in their objects\' waiting sets and gives each job its account\'s priority', async () => {
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:stripe-events:`, leaseMs: 30_000, ttlSeconds: 60 });
+    const fairness = new AccountFairness(redis, { base: orderingBase(prefix), step: 2, windowSeconds: 60 });
+    const made = new IntakeMover(
+      { reader: new IntakeLog(reader, config()), log, index, queue, logger: pino({ level: 'silent' }), consumer: 'm-ordered', ordering: { order, handles: (type) => type === 'customer.created' }, fairness },
+      { blockMs: 100, retryMs: 50 },
+    );
+    movers.push(made);
+    const handled = [await accept('customer.created'), await accept('customer.created'), await accept('customer.created')];
+    const unhandled = await accept('plan.created');
+    expect(await made.moveAvailable()).toBe(4);
+
+    for (const { event } of handled) {
+      const objectId = (event.data.object as { id: string }).id;
+      expect(await redis.zscore(`${orderingBase(prefix)}:wait:${objectId}`, `${event.id} ${event.id}`)).toBe(String(event.created));
+    }
+    expect(await redis.exists(`${orderingBase(prefix)}:wait:${(unhandled.event.data.object as { id: string }).id}`)).toBe(0);
+    // All four from one account (or all without one), step 2: priorities 1, 1, 2, 2 in the order they were moved.
+    const jobs = await Promise.all([...handled, unhandled].map(({ event }) => queue.getJob(event.id)));
+    expect(jobs.map((j) => j?.opts.priority)).toEqual([1, 1, 2, 2]);
   });
 
   it('turns each entry into a job (jobId = event id) and a record with the time the web accepted it, then empties the log', async () => {

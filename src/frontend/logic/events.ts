@@ -9,6 +9,9 @@ import type { EventQuery } from './routes';
 /** Statuses an operator can filter on: the event index's own list. */
 export { EVENT_STATUSES };
 
+/** What the `superseded` badge means, as its title says it. */
+export const SUPERSEDED_HINT = 'Not handled: a newer event of the same object had been processed already (final, not an error).';
+
 export interface EventSummary {
   id: string;
   type: string;

@@ -9,7 +9,7 @@ import { ErrorPanel, Loading, StaleNotice } from '../components/status';
 import type { ActionOutcome } from '../components/use-action';
 import { usePoll } from '../components/use-poll';
 import { ApiError, networkError, type ApiClient } from '../logic/api-client';
-import { readEventDetail, type EventDetail } from '../logic/events';
+import { readEventDetail, SUPERSEDED_HINT, type EventDetail } from '../logic/events';
 import { formatTimestamp } from '../logic/format';
 import { hrefFor } from '../logic/routes';
 
@@ -93,7 +93,7 @@ export function EventDetailView({ id }: { id: string }) {
       <Link href="/events">← Events</Link>
       <div class="view-header">
         <h1 class="mono break">{event.id}</h1>
-        <span class={`badge state-${event.status}`} data-testid="event-status">
+        <span class={`badge state-${event.status}`} data-testid="event-status" title={event.status === 'superseded' ? SUPERSEDED_HINT : undefined}>
           {event.status}
         </span>
       </div>

@@ -4,7 +4,7 @@ import { Link } from '../components/link';
 import { navigate } from '../components/navigation';
 import { Empty, ErrorPanel, Loading, StaleNotice } from '../components/status';
 import { usePoll } from '../components/use-poll';
-import { EVENT_STATUSES, eventSearchParams, hasFilters, readEventPage } from '../logic/events';
+import { EVENT_STATUSES, eventSearchParams, hasFilters, readEventPage, SUPERSEDED_HINT } from '../logic/events';
 import { formatTimestamp } from '../logic/format';
 import { emptyEventQuery, hrefFor, type EventQuery } from '../logic/routes';
 
@@ -105,7 +105,7 @@ export function EventsView({ query }: { query: EventQuery }) {
                     <Link href={hrefFor({ name: 'event', id: event.id })}>{event.id}</Link>
                   </td>
                   <td>
-                    <span class={`badge state-${event.status}`} title={event.lastError ?? undefined}>
+                    <span class={`badge state-${event.status}`} title={event.status === 'superseded' ? SUPERSEDED_HINT : (event.lastError ?? undefined)}>
                       {event.status}
                     </span>
                     {event.status === 'dead-lettered' && event.lastError && (

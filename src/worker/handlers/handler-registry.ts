@@ -39,12 +39,34 @@ export interface HandlerContext {
   relatedObject(): Promise<Record<string, unknown> | null>;
   /** How the event reached hooklane: `thin` when a notification was turned into this full event. */
   delivery: 'snapshot' | 'thin';
+  /**
+   * An event of the same object created after this one was processed already (per-object ordering): the
+   * state in this event is older than what the handler has seen. Handlers declared with `skipIfSuperseded`
+   * never see it true (the event is recorded `superseded` instead).
+   */
+  outOfOrder: boolean;
+  /**
+   * The lease this run holds on the event's object, or null (no object, or ordering off). `fence` grows with
+   * every grant of the object's lease: store it beside what the handler writes and refuse a write whose fence
+   * is lower than the stored one, and a run that lost its lease (a stalled worker waking up) cannot overwrite
+   * a newer run's state.
+   */
+  objectLease: { objectId: string; fence: number } | null;
 }
 
 /** What a handler returns becomes the job's return value. */
 export type HandlerResult = Record<string, unknown>;
 
-export interface EventHandler {
+/** How a handler wants per-object ordering applied to it. */
+export interface HandlerOptions {
+  /**
+   * An event older than one already processed for the same object is not handled: it is recorded
+   * `superseded` (final, not an error, not retried). For handlers that write the object's latest state.
+   */
+  skipIfSuperseded?: boolean;
+}
+
+export interface EventHandler extends HandlerOptions {
   type: string;
   handle(event: Stripe.Event | FetchedThinEvent, ctx: HandlerContext): Promise<HandlerResult>;
 }
@@ -57,8 +79,9 @@ export interface EventHandler {
 export function defineHandler<T extends Stripe.Event.Type>(
   type: T,
   handle: (event: EventOfType<T>, ctx: HandlerContext) => Promise<HandlerResult>,
+  options: HandlerOptions = {},
 ): EventHandler {
-  return { type, handle: (event, ctx) => handle(event as EventOfType<T>, ctx) };
+  return { type, ...options, handle: (event, ctx) => handle(event as EventOfType<T>, ctx) };
 }
 
 /**
@@ -68,8 +91,9 @@ export function defineHandler<T extends Stripe.Event.Type>(
 export function defineV2Handler(
   type: `v2.${string}`,
   handle: (event: FetchedThinEvent, ctx: HandlerContext) => Promise<HandlerResult>,
+  options: HandlerOptions = {},
 ): EventHandler {
-  return { type, handle: (event, ctx) => handle(event as FetchedThinEvent, ctx) };
+  return { type, ...options, handle: (event, ctx) => handle(event as FetchedThinEvent, ctx) };
 }
 
 /** Data that no retry can fix: the job fails at once (BullMQ's UnrecoverableError). */

@@ -10,6 +10,8 @@ import type { EventHandler, HandlerRegistry, HandlerServices } from '../handlers
 import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../stripe/stripe-fetcher';
 import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
+import { orderingFromConfig } from '../ordering/ordering-runtime';
+import { withObjectLease, type LeasedJob, type ObjectOrdering, type OrderPlace } from '../ordering/with-object-lease';
 import type { ProcessableJob } from './generic-job';
 import { QUEUE_NAMES } from '../../queues';
 import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
@@ -20,7 +22,7 @@ import { decodePayload } from '../../events/payload-codec';
 
 exitWithParent();
 
-export type StripeEventJob = ProcessableJob;
+export type StripeEventJob = ProcessableJob & LeasedJob;
 
 /** What one processor needs beyond the job; built once per sandbox (a thread or child process). */
 export interface StripeEventRuntime {
@@ -29,6 +31,8 @@ export interface StripeEventRuntime {
   logger: Logger;
   /** The stored payload of an event (raw, as signed); undefined once it expired. Jobs carry a PayloadRef. */
   loadPayload?: (eventId: string) => Promise<string | undefined>;
+  /** Per-object ordering (src/worker/ordering); absent when ORDERING_ENABLED=false. */
+  ordering?: ObjectOrdering;
 }
 
 /**
@@ -38,7 +42,7 @@ export interface StripeEventRuntime {
 export function servicesFromConfig(
   config: ReturnType<typeof loadConfig>,
   logger: Logger,
-): HandlerServices & { close(): Promise<void>; loadPayload(eventId: string): Promise<string | undefined> } {
+): HandlerServices & { close(): Promise<void>; connection(): Redis; loadPayload(eventId: string): Promise<string | undefined> } {
   let store: SecretStore | undefined;
   let redis: Redis | undefined;
   let connected: Promise<void> | undefined;
@@ -109,6 +113,8 @@ export function servicesFromConfig(
       const stored = await processorRedis().getBuffer(payloadKeyFor(config.QUEUE_PREFIX, eventId));
       return stored ? decodePayload(stored) : undefined;
     },
+    /** The processor's Redis connection (made on first use), for what the processor itself keeps there. */
+    connection: processorRedis,
     /** Closes what was opened on first use (a sandbox thread ends with its process and does not need to). */
     close: async () => {
       redis?.disconnect();
@@ -118,6 +124,21 @@ export function servicesFromConfig(
 
 let runtime: StripeEventRuntime | undefined;
 
+/**
+ * The ordering scripts' connection, made on first use: a plain one (no auto-pipelining). A sandbox runs one job
+ * at a time, so there is nothing to batch, and the two scripts of every job would each pay for a Pipeline.
+ */
+function orderingConnection(config: ReturnType<typeof loadConfig>, logger: Logger): () => Redis {
+  let redis: Redis | undefined;
+  return () => {
+    if (!redis) {
+      redis = createRedis(config, 'worker');
+      redis.on('error', (err) => logger.warn({ err: err.message }, 'ordering redis error'));
+    }
+    return redis;
+  };
+}
+
 /** Sandboxed processors run in another thread or process, so the runtime is built there, on the first job. */
 function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
@@ -126,7 +147,8 @@ function defaultRuntime(): StripeEventRuntime {
     // A sandbox is its own realm: it starts its own exporter (in-process, the worker's is already running).
     startTracing(config, 'worker', { sandbox: true, logger });
     const services = servicesFromConfig(config, logger);
-    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload };
+    const ordering = config.ORDERING_ENABLED ? orderingFromConfig(config, orderingConnection(config, logger), logger) : undefined;
+    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload, ...(ordering ? { ordering } : {}) };
   }
   return runtime;
 }
@@ -232,24 +254,39 @@ async function loadPayload(job: StripeEventJob, rt: StripeEventRuntime): Promise
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
-export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime, token?: string): Promise<Record<string, unknown>> {
   // Untraced (no OTLP endpoint), the job runs exactly as it did before tracing existed.
-  if (!tracingOn()) return runEvent(job, rt, undefined);
+  if (!tracingOn()) return runEvent(job, rt, token, undefined);
   // Traced (docs/operations.md#tracing): the job's span continues the event's trace from the move span.
-  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, jobTrace));
+  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, token, jobTrace));
 }
 
-async function runEvent(job: StripeEventJob, rt: StripeEventRuntime, jobTrace: JobTrace | undefined): Promise<Record<string, unknown>> {
+async function runEvent(job: StripeEventJob, rt: StripeEventRuntime, token: string | undefined, jobTrace: JobTrace | undefined): Promise<Record<string, unknown>> {
   // A type nobody handles needs no payload: the job is named by its type (a thin v1.* record's by the snapshot
-  // type, which `get` maps alike), so the stored payload is not read for nothing.
+  // type, which `get` maps alike), so the stored payload is not read for nothing. Nor is it ordered: no lease.
   if (isPayloadRef(job.data) && !rt.handlers.get(job.name)) return { status: 'ignored' };
-  const resolved = await resolve(await loadPayload(job, rt), rt, tracedServices(rt.services, jobTrace?.context));
+  const data = await loadPayload(job, rt);
+  const type = (data as { type?: unknown } | null)?.type;
+  const ordered = typeof type === 'string' && rt.handlers.get(type) !== undefined ? rt.ordering : undefined;
+  // The lease is the object's the payload names (the job itself carries only a reference to it).
+  return withObjectLease(job, token, ordered, (place) => runInPlace(job, data, rt, place, jobTrace), data);
+}
+
+async function runInPlace(
+  job: StripeEventJob, data: unknown, rt: StripeEventRuntime, place: OrderPlace, jobTrace: JobTrace | undefined,
+): Promise<{ status: string } & Record<string, unknown>> {
+  // Out of order, for a handler that only wants the newest state: nothing is fetched, nothing runs.
+  if (place.outOfOrder) {
+    const type = (data as { type: string }).type;
+    if (rt.handlers.get(type)?.skipIfSuperseded) return { status: 'superseded' };
+  }
+  const resolved = await resolve(data, rt, tracedServices(rt.services, jobTrace?.context));
   // The job's data, name and id already say which event it was: the result says only what became of it.
   if (!resolved) return { status: 'ignored' };
   const { event } = resolved;
-  if (!jobTrace) return handle(job, rt, resolved, undefined);
+  if (!jobTrace) return handle(job, rt, resolved, place, undefined);
   return jobTrace.child(`handle ${event.type}`, { 'stripe.event.id': event.id, 'stripe.event.type': event.type, 'hooklane.delivery': resolved.delivery }, (span, context) =>
-    handle(job, rt, resolved, { context, log: logFields(span) }),
+    handle(job, rt, resolved, place, { context, log: logFields(span) }),
   );
 }
 
@@ -257,8 +294,9 @@ async function handle(
   job: StripeEventJob,
   rt: StripeEventRuntime,
   { handler, event, account, delivery, notification }: Resolved,
+  place: OrderPlace,
   traced: { context: Context; log: Record<string, string | undefined> } | undefined,
-): Promise<Record<string, unknown>> {
+): Promise<{ status: string } & Record<string, unknown>> {
   const attempt = job.attemptsMade + 1;
   const services = tracedServices(rt.services, traced?.context);
   const result = await handler.handle(event, {
@@ -269,6 +307,8 @@ async function handle(
     services,
     relatedObject: () => fetching(() => services.stripe.relatedObject(notification)),
     delivery,
+    outOfOrder: place.outOfOrder,
+    objectLease: place.lease,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
   return { status: 'succeeded', result };
@@ -314,8 +354,8 @@ function tracedServices(services: HandlerServices, parent: Context | undefined):
  * sandbox turns on promise hooks for every promise of the thread (BullMQ's own included), which cost more
  * per job than the rest of this file; the handler's logger carries the event, job and account ids instead.
  */
-export async function processStripeEvent(job: StripeEventJob): Promise<Record<string, unknown>> {
-  return runStripeEvent(job, defaultRuntime());
+export async function processStripeEvent(job: StripeEventJob, token?: string): Promise<Record<string, unknown>> {
+  return runStripeEvent(job, defaultRuntime(), token);
 }
 
 export default processStripeEvent;

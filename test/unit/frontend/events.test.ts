@@ -1,4 +1,4 @@
-import { eventSearchParams, hasFilters, readEventDetail, readEventPage } from '../../../src/frontend/logic/events';
+import { EVENT_STATUSES, eventSearchParams, hasFilters, readEventDetail, readEventPage, SUPERSEDED_HINT } from '../../../src/frontend/logic/events';
 import { emptyEventQuery } from '../../../src/frontend/logic/routes';
 
 describe('event index readers', () => {
@@ -23,6 +23,13 @@ describe('event index readers', () => {
   it('reads a dead-lettered event with the error the console shows beside its badge', () => {
     const page = readEventPage({ events: [{ id: '12345', type: 't', status: 'dead-lettered', lastError: 'Error: Custom Id cannot be integers' }] });
     expect(page.events[0]).toMatchObject({ status: 'dead-lettered', lastError: 'Error: Custom Id cannot be integers' });
+  });
+
+  it('offers superseded as a status filter and reads a superseded event (final, not an error: no error beside it)', () => {
+    expect(EVENT_STATUSES).toContain('superseded');
+    const page = readEventPage({ events: [{ id: 'evt_old', type: 'customer.subscription.updated', status: 'superseded', attempts: 1 }] });
+    expect(page.events[0]).toMatchObject({ status: 'superseded', lastError: null });
+    expect(SUPERSEDED_HINT).toMatch(/newer event of the same object/);
   });
 
   it('shows missing optional fields as absent instead of failing', () => {

@@ -1,0 +1,42 @@
+import { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import { QUEUE_NAMES } from '../../queues';
+import { ObjectOrder, orderingBase } from './object-order';
+import type { ObjectOrdering } from './with-object-lease';
+
+type OrderingConfig = Pick<Config, 'QUEUE_PREFIX' | 'ORDERING_LEASE_MS' | 'ORDERING_STEP_ASIDE_MS' | 'ORDERING_MEMORY_HOURS'>;
+
+/** The ordering keys' options for the stripe-events queue. */
+export function objectOrderFor(redis: Redis, config: OrderingConfig): ObjectOrder {
+  return new ObjectOrder(redis, {
+    base: orderingBase(config.QUEUE_PREFIX),
+    jobKeyPrefix: `${config.QUEUE_PREFIX}:${QUEUE_NAMES.stripeEvents}:`,
+    leaseMs: config.ORDERING_LEASE_MS,
+    ttlSeconds: config.ORDERING_MEMORY_HOURS * 3600,
+  });
+}
+
+/**
+ * Ordering as a processor uses it, on the processor's Redis connection, made on first use (a sandbox whose
+ * jobs have no object never opens it). Waking the next job in line is BullMQ's `promote` (delayed → waiting).
+ */
+export function orderingFromConfig(config: OrderingConfig, connection: () => Redis, logger: Logger): ObjectOrdering {
+  let order: ObjectOrder | undefined;
+  let queue: Queue | undefined;
+  return {
+    get order() {
+      order ??= objectOrderFor(connection(), config);
+      return order;
+    },
+    stepAsideMs: config.ORDERING_STEP_ASIDE_MS,
+    logger,
+    wake: async (jobId) => {
+      queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection: connection(), prefix: config.QUEUE_PREFIX });
+      const job = await Job.fromId(queue, jobId);
+      // Not delayed (its step-aside has not landed yet, or it never stepped aside): it comes on its own.
+      await job?.promote().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { DelayedError } from 'bullmq';
+import type { Logger } from '../../logger';
+import { orderedEventOf, type ObjectOrder, type OrderedEvent, type ReleaseOutcome } from './object-order';
+
+/** The job as the wrapper needs it: BullMQ's Job in-process, its sandboxed proxy in a thread or child process. */
+export interface LeasedJob {
+  id?: string | undefined;
+  data: unknown;
+  attemptsMade: number;
+  opts?: { attempts?: number } | undefined;
+  /** BullMQ's; the sandboxed proxy forwards it to the worker's main thread (ParentCommand.MoveToDelayed). */
+  moveToDelayed?(timestamp: number, token?: string): Promise<void>;
+}
+
+/** What a processor needs to run jobs in their objects' order. */
+export interface ObjectOrdering {
+  order: ObjectOrder;
+  /** How long a job that finds its object busy waits before it is tried again (unless woken sooner). */
+  stepAsideMs: number;
+  /** Moves the named (delayed) job to the queue now: the next in line when a lease is released. */
+  wake(jobId: string): Promise<void>;
+  logger: Logger;
+}
+
+/** What the run learns about the event's place in its object's order. */
+export interface OrderPlace {
+  /** An event of the same object created after this one was processed already. */
+  outOfOrder: boolean;
+  /** The object's lease this run holds; `fence` grows with every grant, so a write carrying it can refuse a stale one. */
+  lease: { objectId: string; fence: number } | null;
+}
+
+const UNORDERED: OrderPlace = { outOfOrder: false, lease: null };
+
+/** Whether a failure ends the job (then its event leaves the object's line) or it will run again. */
+function isFinal(err: unknown, job: LeasedJob): boolean {
+  return (err as Error | null)?.name === 'UnrecoverableError' || job.attemptsMade + 1 >= (job.opts?.attempts ?? 1);
+}
+
+/**
+ * Runs `run` holding the lease of the event's object, granted to the oldest event waiting for it. A job that
+ * finds the lease taken, or an older event waiting, steps aside: it moves itself back to the delayed set for
+ * `stepAsideMs` (or until the holder wakes it) and throws BullMQ's DelayedError, which spends no attempt.
+ * The lease is renewed every third of its length while `run` runs, and released when it ends: `done` makes the
+ * event the newest processed, a result with status `superseded` does not, and a failure that will be retried
+ * keeps the event first in line. Jobs without an object (or with ordering off) just run. The job waits for the
+ * release only when other events of the object were waiting: otherwise it completes while the release is on its
+ * way (one round trip less per event; a worker that dies in between leaves a lease that expires in leaseMs).
+ */
+export async function withObjectLease<R extends { status: string }>(
+  job: LeasedJob,
+  token: string | undefined,
+  ordering: ObjectOrdering | undefined,
+  run: (place: OrderPlace) => Promise<R>,
+  /** The event (its object and created time): the job's data, or the stored payload its reference names. */
+  data: unknown = job.data,
+): Promise<R> {
+  const event = ordering ? orderedEventOf(data, job.id ?? '') : undefined;
+  if (!ordering || !event) return run(UNORDERED);
+  const grant = await ordering.order.acquire(event);
+  if (!grant.granted) return stepAside(job, token, ordering, event, grant.reason, grant.place);
+  const renewal = setInterval(() => {
+    ordering.order.renew(event, grant.fence).then(
+      (held) => {
+        if (!held) ordering.logger.warn({ objectId: event.objectId, fence: grant.fence }, 'object lease lost while the handler runs');
+      },
+      (err: unknown) => ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease renewal failed'),
+    );
+  }, Math.max(1, Math.floor(ordering.order.options.leaseMs / 3)));
+  renewal.unref?.();
+  let outcome: ReleaseOutcome = 'retry';
+  try {
+    const result = await run({ outOfOrder: grant.outOfOrder, lease: { objectId: event.objectId, fence: grant.fence } });
+    outcome = result.status === 'superseded' ? 'superseded' : 'done';
+    return result;
+  } catch (err) {
+    outcome = isFinal(err, job) ? 'failed' : 'retry';
+    throw err;
+  } finally {
+    clearInterval(renewal);
+    // With others of the object waiting the job ends after the handoff (release, then wake the next); alone, the
+    // release leaves its round trip off the job's path: an event that arrives meanwhile finds the lease held,
+    // steps aside and is woken by that release.
+    const released = release(ordering, event, grant.fence, outcome);
+    if (grant.othersWaiting > 0) await released;
+  }
+}
+
+/**
+ * A release that fails (Redis away) only delays the object: the lease expires after leaseMs, and the entry of
+ * a finished job is dropped by the next acquire. The job's own outcome stands.
+ */
+async function release(ordering: ObjectOrdering, event: OrderedEvent, fence: number, outcome: ReleaseOutcome): Promise<void> {
+  try {
+    const { next } = await ordering.order.release(event, fence, outcome);
+    if (next && next !== event.jobId) await ordering.wake(next).catch(() => undefined);
+  } catch (err) {
+    ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease release failed; it expires on its own');
+  }
+}
+
+/** Step-asides wait longer the further back in line they are, up to this many times ORDERING_STEP_ASIDE_MS. */
+const MAX_WAIT_STEPS = 20;
+
+/**
+ * Each release wakes the next in line, so a job further back would only poll for nothing: it waits its place
+ * times the step (at most 20), which keeps ten events of one object from costing hundreds of tries a second.
+ * The delay is the fallback for a wake that found the job not delayed yet (it was stepping aside at that moment).
+ */
+async function stepAside(job: LeasedJob, token: string | undefined, ordering: ObjectOrdering, event: OrderedEvent, reason: string, place: number): Promise<never> {
+  // Without BullMQ's move (a processor called outside a worker) the job fails this attempt and retries with backoff.
+  if (!job.moveToDelayed || !token) throw new Error(`object ${event.objectId} is busy (${reason}); retrying`);
+  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * Math.min(MAX_WAIT_STEPS, Math.max(1, place)), token);
+  if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, eventId: event.eventId }, 'object busy; stepping aside');
+  throw new DelayedError();
+}

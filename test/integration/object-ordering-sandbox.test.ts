@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { objectOrderFor } from '../../src/worker/ordering/ordering-runtime';
+import { orderedEventOf } from '../../src/worker/ordering/object-order';
+import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
+import { startWorker, type RunningProcess } from '../support/processes';
+import { startRedis, type TestRedis } from '../support/redis';
+
+const QUEUE = 'stripe-events';
+
+function customerCreated(created: number) {
+  const id = `evt_${randomUUID().replace(/-/g, '')}`;
+  return { id, object: 'event', type: 'customer.created', created, livemode: false, data: { object: { id: 'cus_ordered', object: 'customer' } } };
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * A sandboxed processor has no BullMQ Job, only a proxy: its moveToDelayed is a message to the worker's main
+ * thread. These run the built worker (dist/) to show that stepping aside works there too, without an attempt.
+ */
+describe.each(['thread', 'process'] as const)('per-object ordering in a real worker process, sandbox %s', (sandbox) => {
+  let server: TestRedis;
+  let redis: Redis;
+  let worker: RunningProcess | undefined;
+
+  beforeAll(async () => {
+    server = await startRedis({ appendOnly: false });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await worker?.kill();
+    redis.disconnect();
+    await server.destroy();
+  });
+
+  it('a job whose object has an older event waiting steps aside (delayed, no attempt spent) until that event is gone, then runs', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
+    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    try {
+      worker = await startWorker({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, WORKER_SANDBOX: sandbox, ORDERING_STEP_ASIDE_MS: '50' });
+      const older = customerCreated(1000);
+      const newer = customerCreated(2000);
+      await objectOrderFor(redis, config).register([orderedEventOf(older, older.id)!, orderedEventOf(newer, newer.id)!]);
+      // The older event's job exists but will not run for an hour: the newer one must wait for it.
+      await queue.add(older.type, older, { jobId: older.id, delay: 3_600_000 });
+      await queue.add(newer.type, newer, { jobId: newer.id, attempts: 2 });
+
+      await until('two step-asides', async () => ((await readOrderingStats(redis, prefix)).leaseWaits >= 2 ? true : undefined));
+      const waiting = await queue.getJob(newer.id);
+      expect(waiting!.attemptsMade).toBe(0);
+      expect(await waiting!.getState()).not.toBe('failed');
+
+      await (await queue.getJob(older.id))!.remove();
+      const done = await until('the newer job to complete', async () => {
+        const job = await queue.getJob(newer.id);
+        return (await job?.getState()) === 'completed' ? job : undefined;
+      });
+      expect(done!.attemptsMade).toBe(1);
+      expect(done!.returnvalue).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await worker?.kill();
+      worker = undefined;
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});

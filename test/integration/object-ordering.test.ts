@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { EventIndex } from '../../src/events/event-index';
+import { summariseEvent, type EventRecord } from '../../src/events/event-record';
+import { EventStatusRecorder, recordEventStatuses } from '../../src/worker/event-status-recorder';
+import { defineHandler, HandlerRegistry, type EventHandler, type HandlerContext } from '../../src/worker/handlers/handler-registry';
+import { ObjectOrder, orderedEventOf, orderingBase } from '../../src/worker/ordering/object-order';
+import { objectOrderFor, orderingFromConfig } from '../../src/worker/ordering/ordering-runtime';
+import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
+import { runStripeEvent, type StripeEventRuntime } from '../../src/worker/processors/stripe-event';
+import { startRedis, type TestRedis } from '../support/redis';
+
+const silent = pino({ level: 'silent' });
+const QUEUE = 'stripe-events';
+
+/** A snapshot event of `type` about `objectId`, created at `created` (unix seconds). */
+function eventOf(type: string, objectId: string, created: number, id = `evt_${randomUUID().replace(/-/g, '')}`) {
+  return { id, object: 'event', type, created, livemode: false, data: { object: { id: objectId, object: 'subscription' } } };
+}
+
+const noServices: StripeEventRuntime['services'] = {
+  deleteAccountSecrets: async () => ({ users: 0, accountGone: false }),
+  recordHealthAlert: async () => undefined,
+  stripe: {
+    snapshotEvent: () => Promise.reject(new Error('not fetched in this test')),
+    thinEvent: () => Promise.reject(new Error('not fetched in this test')),
+    relatedObject: async () => null,
+  },
+};
+
+async function until_<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('per-object ordering with real BullMQ workers and Redis', () => {
+  let server: TestRedis;
+  let redis: Redis;
+  let prefix: string;
+  let queue: Queue;
+  const workers: Worker[] = [];
+  const connections: Redis[] = [];
+  const config = () => ({ QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 });
+
+  /** A worker like hooklane's in-process one (WORKER_SANDBOX=none): BullMQ passes the lock token to the processor. */
+  function startWorker(handlers: HandlerRegistry, concurrency: number): Worker {
+    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    connections.push(connection);
+    const rt: StripeEventRuntime = { handlers, services: noServices, logger: silent, ordering: orderingFromConfig(config(), () => connection, silent) };
+    const worker = new Worker(QUEUE, (job: Job, token?: string) => runStripeEvent(job, rt, token), { connection, prefix, concurrency });
+    workers.push(worker);
+    return worker;
+  }
+
+  /** As the intake mover does it: the events join their objects' waiting sets, then their jobs are added. */
+  async function enqueue(events: ReturnType<typeof eventOf>[], attempts = 3): Promise<void> {
+    const order = objectOrderFor(redis, config());
+    await order.register(events.flatMap((e) => orderedEventOf(e, e.id) ?? []));
+    await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id, attempts, backoff: { type: 'fixed', delay: 10 } } })));
+  }
+
+  async function finished(ids: string[]): Promise<Job[]> {
+    return until_(`${ids.length} jobs to finish`, async () => {
+      const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
+      const states = await Promise.all(jobs.map((job) => job?.getState()));
+      return states.every((s) => s === 'completed' || s === 'failed') ? (jobs as Job[]) : undefined;
+    }, 60_000);
+  }
+
+  beforeAll(async () => {
+    server = await startRedis({ appendOnly: false });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  beforeEach(() => {
+    prefix = `test-${randomUUID()}`;
+    queue = new Queue(QUEUE, { connection: redis, prefix });
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.close()));
+    for (const c of connections.splice(0)) c.disconnect();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.destroy();
+  });
+
+  it('runs 200 updates of one object, shuffled across 4 workers, one at a time in created order (ties by id), spending no attempt on waiting', async () => {
+    const runs: { id: string; start: number; end: number }[] = [];
+    let running = 0;
+    let overlaps = 0;
+    let clock = 0;
+    const handlers = new HandlerRegistry([
+      defineHandler('customer.subscription.updated', async (event) => {
+        running += 1;
+        if (running > 1) overlaps += 1;
+        const start = (clock += 1);
+        // A real handler awaits something: let other jobs of the object try their luck meanwhile.
+        await new Promise((resolve) => setImmediate(resolve));
+        running -= 1;
+        runs.push({ id: event.id, start, end: (clock += 1) });
+        return {};
+      }),
+    ]);
+    const base = 1_760_000_000;
+    // Pairs share a second, so ties are broken by id; the ids are random, so their order is not the list's.
+    const updates = Array.from({ length: 200 }, (_, i) => eventOf('customer.subscription.updated', 'sub_ordered', base + Math.floor(i / 2)));
+    const expected = [...updates].sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1)).map((e) => e.id);
+    const shuffled = [...updates].sort(() => Math.random() - 0.5);
+    await queue.pause();
+    await enqueue(shuffled);
+    for (let w = 0; w < 4; w += 1) startWorker(handlers, 5);
+    await queue.resume();
+
+    const jobs = await finished(updates.map((e) => e.id));
+
+    expect(jobs.map((j) => j.returnvalue?.status)).toEqual(updates.map(() => 'succeeded'));
+    expect(overlaps).toBe(0);
+    expect(runs.map((r) => r.id)).toEqual(expected);
+    for (let i = 1; i < runs.length; i += 1) expect(runs[i]!.start).toBeGreaterThan(runs[i - 1]!.end);
+    // Stepping aside is not a failure: every job completed on its first attempt.
+    expect(jobs.map((j) => j.attemptsMade)).toEqual(updates.map(() => 1));
+    expect((await readOrderingStats(redis, prefix)).leaseWaits).toBeGreaterThan(0);
+    expect(await redis.exists(`${orderingBase(prefix)}:wait:sub_ordered`)).toBe(0);
+  });
+
+  it('records an older event superseded, without running or retrying it, for a handler with skipIfSuperseded; other handlers run it told it is out of order', async () => {
+    const seen: { id: string; outOfOrder: boolean; fence: number | undefined }[] = [];
+    const note = async (event: { id: string }, ctx: HandlerContext) => {
+      seen.push({ id: event.id, outOfOrder: ctx.outOfOrder, fence: ctx.objectLease?.fence });
+      return {};
+    };
+    const handlers = new HandlerRegistry([
+      defineHandler('customer.subscription.updated', note, { skipIfSuperseded: true }),
+      defineHandler('invoice.updated', note) as EventHandler,
+    ]);
+    const index = new EventIndex(redis, { QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000 });
+    const recorder = new EventStatusRecorder(index, silent);
+    recordEventStatuses(startWorker(handlers, 2), recorder);
+    const newerSub = eventOf('customer.subscription.updated', 'sub_stale', 2000);
+    const olderSub = eventOf('customer.subscription.updated', 'sub_stale', 1000);
+    const newerInv = eventOf('invoice.updated', 'in_stale', 2000);
+    const olderInv = eventOf('invoice.updated', 'in_stale', 1000);
+    const accept = async (events: ReturnType<typeof eventOf>[]) => {
+      await enqueue(events, 5);
+      for (const e of events) await index.record(summariseEvent(e), JSON.stringify(e));
+      return finished(events.map((e) => e.id));
+    };
+
+    await accept([newerSub, newerInv]);
+    // Stripe delivers the older ones late: the newer ones were processed already.
+    const [sub, inv] = await accept([olderSub, olderInv]);
+
+    expect(sub!.returnvalue).toEqual({ status: 'superseded' });
+    expect(sub!.attemptsMade).toBe(1);
+    expect(seen.find((s) => s.id === olderSub.id)).toBeUndefined();
+    expect(inv!.returnvalue).toMatchObject({ status: 'succeeded' });
+    expect(seen.find((s) => s.id === olderInv.id)).toMatchObject({ outOfOrder: true });
+    expect(seen.find((s) => s.id === newerInv.id)).toMatchObject({ outOfOrder: false });
+    // Each grant of an object's lease has a higher fence than the one before.
+    expect(seen.find((s) => s.id === olderInv.id)!.fence).toBeGreaterThan(seen.find((s) => s.id === newerInv.id)!.fence!);
+    const record = await until_<EventRecord>('the superseded record', async () => {
+      const r = await index.get(olderSub.id);
+      return r?.status === 'superseded' ? r : undefined;
+    });
+    expect(record).toMatchObject({ status: 'superseded', attempts: 1, lastError: null });
+    expect(await readOrderingStats(redis, prefix)).toMatchObject({ superseded: 1, outOfOrder: 2 });
+  });
+
+  it('a job failing transiently keeps its place: the newer event of its object waits until the retry succeeded', async () => {
+    const order: string[] = [];
+    const handlers = new HandlerRegistry([
+      defineHandler('customer.subscription.updated', async (event, ctx) => {
+        if (event.created === 1000 && ctx.attempt === 1) throw new Error('CRM busy');
+        order.push(`${event.created}`);
+        return {};
+      }),
+    ]);
+    startWorker(handlers, 4);
+    const first = eventOf('customer.subscription.updated', 'sub_retry', 1000);
+    const second = eventOf('customer.subscription.updated', 'sub_retry', 1001);
+    await enqueue([first, second]);
+    const [a, b] = await finished([first.id, second.id]);
+    expect(order).toEqual(['1000', '1001']);
+    expect(a!.attemptsMade).toBe(2);
+    expect(b!.attemptsMade).toBe(1);
+  });
+});
+
+describe('object leases', () => {
+  let server: TestRedis;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis({ appendOnly: false });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.destroy();
+  });
+
+  const redisNow = async () => {
+    const [s, us] = await redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  };
+
+  it('a holder that stops renewing (its worker died) loses the lease once leaseMs has passed; its late writes are fenced off', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const leaseMs = 400;
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
+    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    try {
+      // Two real jobs of one object; the dead one's job failed (stalled too often), so it is no longer first in line.
+      await queue.add('x', {}, { jobId: 'job-dead' });
+      await queue.add('x', {}, { jobId: 'job-next' });
+      const dead = { objectId: 'sub_dead', created: 1, eventId: 'evt_dead', jobId: 'job-dead' };
+      const next = { objectId: 'sub_dead', created: 2, eventId: 'evt_next', jobId: 'job-next' };
+      await order.register([dead, next]);
+      const before = await redisNow();
+      const grant = await order.acquire(dead);
+      if (!grant.granted) throw new Error('the first event should get the lease');
+      // What the script stored: the lease runs out leaseMs after it was granted (Redis's clock), unless renewed.
+      const until = Number(await redis.hget(`${orderingBase(prefix)}:obj:sub_dead`, 'until'));
+      expect(until - before).toBeLessThanOrEqual(leaseMs + 1);
+      await redis.hset(`${prefix}:${QUEUE}:job-dead`, 'finishedOn', String(Date.now()));
+
+      expect(await order.acquire(next)).toMatchObject({ granted: false, reason: 'held' });
+      let refusedAfterExpiry = 0;
+      const taken = await until_('the lease to pass to the next event', async () => {
+        const asked = await redisNow();
+        const g = await order.acquire(next);
+        if (g.granted) return { g, at: asked };
+        if (asked > until) refusedAfterExpiry += 1;
+        return undefined;
+      }, 10_000);
+
+      // Held until it ran out, and never refused after: a dead holder keeps its object at most leaseMs.
+      expect(taken.at).toBeGreaterThanOrEqual(until - 1);
+      expect(refusedAfterExpiry).toBe(0);
+      expect(taken.g).toMatchObject({ granted: true, fence: grant.fence + 1 });
+      // The dead holder wakes up: it cannot renew, and its release changes nothing.
+      expect(await order.renew(dead, grant.fence)).toBe(false);
+      expect(await order.release(dead, grant.fence, 'done')).toEqual({ held: false, next: '' });
+      expect(await order.renew(next, grant.fence + 1)).toBe(true);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('a stalled job run again (same job) gets its own lease back at once, with a higher fence', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 60_000, ttlSeconds: 60 });
+    const event = { objectId: 'sub_stalled', created: 1, eventId: 'evt_s', jobId: 'job-s' };
+    const first = await order.acquire(event);
+    const again = await order.acquire(event);
+    expect(first).toMatchObject({ granted: true });
+    expect(again).toMatchObject({ granted: true, fence: (first as { fence: number }).fence + 1 });
+  });
+
+  it('drops a waiting entry whose job is gone, so it cannot block its object', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 60_000, ttlSeconds: 60 });
+    await order.register([{ objectId: 'sub_gone', created: 1, eventId: 'evt_gone', jobId: 'job-never-made' }]);
+    expect(await order.acquire({ objectId: 'sub_gone', created: 5, eventId: 'evt_later', jobId: 'job-later' })).toMatchObject({ granted: true });
+  });
+});
