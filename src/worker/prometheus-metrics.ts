@@ -2,7 +2,7 @@ import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { intakeLogFor } from '../events/intake-log';
-import { eventTypeLabel, recordEventJob, type QueueDepths } from '../metrics/prometheus';
+import { eventTypeLabel, recordEventJob, recordOutOfOrder, recordSuperseded, type EventJobOutcome, type QueueDepths } from '../metrics/prometheus';
 import { ALL_QUEUES, type Queues } from '../queues';
 
 /**
@@ -16,12 +16,24 @@ import { ALL_QUEUES, type Queues } from '../queues';
  */
 export function observeEventJobs(worker: Worker, handledType: (type: string) => string | undefined): void {
   const seconds = (fromMs: number | undefined, toMs: number) => Math.max(0, toMs - (fromMs ?? toMs)) / 1000;
-  const record = (job: Job, outcome: 'completed' | 'failed' | 'retried') => {
+  const record = (job: Job, outcome: EventJobOutcome) => {
     const finished = job.finishedOn ?? Date.now();
     const type = eventTypeLabel(job.name, handledType);
     recordEventJob(type, outcome, seconds(job.processedOn, finished), outcome === 'retried' ? undefined : seconds(job.timestamp, finished));
+    return type;
   };
-  worker.on('completed', (job) => record(job, 'completed'));
+  worker.on('completed', (job) => {
+    // The processor's result says what per-object ordering made of the event (runStripeEvent).
+    const result = job.returnvalue as { status?: unknown; outOfOrder?: unknown } | null | undefined;
+    if (result?.status === 'superseded') {
+      const type = record(job, 'superseded');
+      recordSuperseded(type);
+      recordOutOfOrder(type);
+      return;
+    }
+    const type = record(job, 'completed');
+    if (result?.outOfOrder === true) recordOutOfOrder(type);
+  });
   worker.on('failed', (job, err) => {
     if (!job) return;
     // The same test create-worker.ts logs by: attempts left and a transient error means BullMQ retries it.

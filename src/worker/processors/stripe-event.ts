@@ -311,7 +311,8 @@ async function handle(
     objectLease: place.lease,
   });
   // No automatic 100 % report: completion says it, and in a sandbox each report is a message and a write.
-  return { status: 'succeeded', result };
+  // `outOfOrder` tells the worker's main process (its metrics) what the handler was told.
+  return { status: 'succeeded', result, ...(place.outOfOrder ? { outOfOrder: true } : {}) };
 }
 
 /** The event's ids as span attributes, read from the job without validating it (resolve does). */
