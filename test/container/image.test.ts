@@ -16,7 +16,8 @@ import { startRedis, type TestRedis } from '../support/redis';
 
 const root = path.resolve(__dirname, '../..');
 const WEBHOOK_SECRET = 'whsec_container_test_secret';
-const MAX_ADDED_LAYERS_BYTES = 60 * 1024 * 1024;
+// 60 MB before tracing; the OpenTelemetry SDK and OTLP exporter add about 9 MB (loaded only with an endpoint set).
+const MAX_ADDED_LAYERS_BYTES = 75 * 1024 * 1024;
 
 let image: string;
 let redis: TestRedis;
@@ -178,7 +179,7 @@ describe('the image, in a real Docker engine', () => {
     expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}}', web])).toBe('0');
   }, 120_000);
 
-  it('adds under 60 MB of layers to its base image (docker history)', () => {
+  it('adds under 75 MB of layers to its base image (docker history)', () => {
     const base = dockerOk(['history', '--no-trunc', '--format', '{{.ID}}', image]).split('\n');
     const sizes = dockerOk(['history', '--no-trunc', '--human=false', '--format', '{{.Size}}\t{{.CreatedBy}}', image]).split('\n');
     // The base's own layers are the bottom ones (created by `docker import` or the base image's build);

@@ -174,13 +174,15 @@ describe('instance role (least privilege)', () => {
     return policy![1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Condition?: unknown }[];
   };
 
-  it('has no managed policies, no wildcard actions, and "*" resources only for PutMetricData under a namespace condition and the ECR token', () => {
+  it('has no managed policies, no wildcard actions, and "*" resources only for PutMetricData under a namespace condition, the ECR token and X-Ray\'s two write actions', () => {
     const role = resourcesOfType(synth.json, 'AWS::IAM::Role').find(([id]) => id.startsWith('AppInstanceRole'))![1];
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     for (const s of statements()) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*$/);
       // ecr:GetAuthorizationToken has no resource-level permissions; pulls are limited to one repository.
-      if ([s.Resource].flat().includes('*') && s.Action !== 'ecr:GetAuthorizationToken') {
+      // X-Ray's PutTraceSegments/PutTelemetryRecords have none either (traces through the ADOT collector).
+      const xrayWrites = [s.Action].flat().every((a) => a === 'xray:PutTraceSegments' || a === 'xray:PutTelemetryRecords');
+      if ([s.Resource].flat().includes('*') && s.Action !== 'ecr:GetAuthorizationToken' && !xrayWrites) {
         expect(s).toMatchObject({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'hooklane' } } });
       }
     }

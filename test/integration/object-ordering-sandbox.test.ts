@@ -63,8 +63,8 @@ describe.each(['thread', 'process'] as const)('per-object ordering in a real wor
 
       await (await queue.getJob(older.id))!.remove();
       const done = await until('the newer job to complete', async () => {
-        const job = await queue.getJob(newer.id);
-        return (await job?.getState()) === 'completed' ? job : undefined;
+        // State first, then the job: a job read before it finished would keep its old (null) returnvalue.
+        return (await queue.getJobState(newer.id)) === 'completed' ? queue.getJob(newer.id) : undefined;
       });
       expect(done!.attemptsMade).toBe(1);
       expect(done!.returnvalue).toMatchObject({ status: 'succeeded' });

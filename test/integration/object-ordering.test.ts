@@ -68,9 +68,10 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
 
   async function finished(ids: string[]): Promise<Job[]> {
     return until_(`${ids.length} jobs to finish`, async () => {
-      const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
-      const states = await Promise.all(jobs.map((job) => job?.getState()));
-      return states.every((s) => s === 'completed' || s === 'failed') ? (jobs as Job[]) : undefined;
+      // State first, then the jobs: a job read before it finished would keep its old (null) returnvalue.
+      const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+      if (!states.every((s) => s === 'completed' || s === 'failed')) return undefined;
+      return (await Promise.all(ids.map((id) => queue.getJob(id)))) as Job[];
     }, 60_000);
   }
 
