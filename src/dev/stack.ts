@@ -118,8 +118,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       respawn,
     }),
   );
-  const frontPort = options.port || (await freePort());
-  const statsPort = await freePort();
+  let frontPort = options.port;
+  let statsPort = 0;
   const haproxyLog = openSync(path.join(logDir, 'haproxy.log'), 'a');
   const stopAllProcesses = async () => {
     running = false;
@@ -131,17 +131,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   let haproxy: RunningHaproxy | undefined;
   try {
     await Promise.all(web.map((w) => waitForHttp(`http://127.0.0.1:${w.port}/readyz`, { timeoutMs: 60_000 })));
-    haproxy = await startHaproxy(
-      {
-        dir,
-        frontPort,
-        statsPort,
-        backends: web.map((w) => ({ name: w.name, port: w.port! })),
-        ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
-        ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
-      },
-      haproxyLog,
-    );
+    // Free ports are picked just before HAProxy binds them, and picked again if another process took one in
+    // between (HAProxy then exits at start): a port found free is only free until someone binds it.
+    for (let attempt = 1; !haproxy; attempt += 1) {
+      frontPort = options.port || (await freePort());
+      statsPort = await freePort();
+      try {
+        haproxy = await startHaproxy(
+          {
+            dir,
+            frontPort,
+            statsPort,
+            backends: web.map((w) => ({ name: w.name, port: w.port! })),
+            ...(options.checkIntervalMs ? { checkIntervalMs: options.checkIntervalMs } : {}),
+            ...(options.checkTimeoutMs ? { checkTimeoutMs: options.checkTimeoutMs } : {}),
+          },
+          haproxyLog,
+        );
+      } catch (err) {
+        if (attempt >= 3 || !/exited with .* at start/.test((err as Error).message)) throw err;
+      }
+    }
     await waitForHttp(`http://127.0.0.1:${frontPort}/readyz`, { timeoutMs: 30_000 });
   } catch (err) {
     await stopAllProcesses();
