@@ -73,6 +73,9 @@ export const configSchema = z.object({
   JOB_REMOVE_ON_FAIL_AGE_SECONDS: int(0).default(86_400),
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
   QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
+  // A handler's ctx.log lines in its Stripe event job's log (a Redis list per job, ~230 bytes each kept as
+  // long as the job): off, they go to the worker's stdout log instead, with the job's ids.
+  STRIPE_EVENT_JOB_LOGS: bool.default(false),
   METRICS_ENABLED: bool.default(true),
   // Application metrics to CloudWatch (src/worker/cloudwatch-publisher.ts): on wherever AWS_REGION is set.
   METRICS_CLOUDWATCH: bool.default(true),

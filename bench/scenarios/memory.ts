@@ -89,11 +89,17 @@ export async function benchMemory(
         { connections: 50, amount: perStep },
       );
       if (result.non2xx || result.errors) throw new Error(`memory run: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      // Wait for the worker to drain the step, then let BullMQ's removeOnComplete catch up.
+      // Wait for the worker to drain the step, then let BullMQ's removeOnComplete catch up. Jobs with a
+      // priority (per-account fairness) wait in the prioritized set, not in the wait list.
+      const drainBy = Date.now() + 600_000;
       for (;;) {
-        const waiting = await redis.client.llen(`${prefix}:stripe-events:wait`);
-        const active = await redis.client.llen(`${prefix}:stripe-events:active`);
-        if (waiting + active === 0) break;
+        const [waiting, prioritized, active] = await Promise.all([
+          redis.client.llen(`${prefix}:stripe-events:wait`),
+          redis.client.zcard(`${prefix}:stripe-events:prioritized`),
+          redis.client.llen(`${prefix}:stripe-events:active`),
+        ]);
+        if (waiting + prioritized + active === 0) break;
+        if (Date.now() > drainBy) throw new Error(`memory run: ${waiting + prioritized + active} jobs not drained in 10 minutes`);
         await pause(250);
       }
       await pause(500);

@@ -2,12 +2,13 @@ import { MetricsTime, Worker, type Processor, type WorkerOptions } from 'bullmq'
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { jobRetention, type JobRetentionConfig } from '../queues';
 import type { ProcessorRegistration } from './processor-registry';
 
 type WorkerConfig = Pick<
   Config,
   'QUEUE_PREFIX' | 'WORKER_CONCURRENCY' | 'WORKER_SANDBOX' | 'WORKER_STALLED_INTERVAL_MS' | 'WORKER_LOCK_DURATION_MS' | 'METRICS_ENABLED'
->;
+> & JobRetentionConfig;
 
 export function workerOptions(config: WorkerConfig, connection: Redis): WorkerOptions {
   return {
@@ -18,6 +19,8 @@ export function workerOptions(config: WorkerConfig, connection: Redis): WorkerOp
     stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
     lockDuration: config.WORKER_LOCK_DURATION_MS,
     maxStalledCount: 1,
+    // Retention lives here rather than in every job's options (bytes kept per job): see jobRetention.
+    ...jobRetention(config),
     // Per-minute completed/failed counts for the console's throughput chart; a fixed-size list per queue.
     // Two small Redis commands per job (~1 µs of Redis); METRICS_ENABLED=false leaves the chart empty.
     ...(config.METRICS_ENABLED ? { metrics: { maxDataPoints: MetricsTime.ONE_WEEK } } : {}),

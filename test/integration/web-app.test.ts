@@ -143,15 +143,12 @@ describe('jobs API', () => {
     await expectProblem(await postJson('{"n":2}', { 'idempotency-key': 'key-2' }), 422, 'IDEMPOTENCY_KEY_REUSED');
   });
 
-  test('jobs carry the retention and retry options that keep Redis bounded', async () => {
+  test('jobs carry their retry options; retention is left to the workers (not stored in every job)', async () => {
     const { jobId } = (await (await postJson('{}')).json()) as { jobId: string };
     const job = await app.deps.queues.jobs.getJob(jobId);
-    expect(job?.opts).toMatchObject({
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: 3600 },
-      removeOnFail: { age: 86400 },
-    });
+    expect(job?.opts).toMatchObject({ attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
+    expect(job?.opts).not.toHaveProperty('removeOnComplete');
+    expect(job?.opts).not.toHaveProperty('removeOnFail');
   });
 });
 

@@ -27,7 +27,10 @@ export interface HandlerServices {
 export interface HandlerContext {
   /** 1 for the first run, 2 for the first retry... */
   attempt: number;
-  /** Appends a line to the job's log (shown by the console and `GET /api/jobs/:id`). */
+  /**
+   * Appends a line to the job's log (shown by the console and `GET /api/jobs/:id`) with STRIPE_EVENT_JOB_LOGS=true;
+   * otherwise writes it to the worker's log at info, with the event's and job's ids.
+   */
   log(line: string): Promise<unknown>;
   progress(percent: number): Promise<void>;
   logger: Logger;

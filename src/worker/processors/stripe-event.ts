@@ -33,6 +33,8 @@ export interface StripeEventRuntime {
   loadPayload?: (eventId: string) => Promise<string | undefined>;
   /** Per-object ordering (src/worker/ordering); absent when ORDERING_ENABLED=false. */
   ordering?: ObjectOrdering;
+  /** STRIPE_EVENT_JOB_LOGS: ctx.log lines go to the job's log (a Redis list per job) rather than to `logger`. */
+  jobLogs?: boolean;
 }
 
 /**
@@ -148,7 +150,10 @@ function defaultRuntime(): StripeEventRuntime {
     startTracing(config, 'worker', { sandbox: true, logger });
     const services = servicesFromConfig(config, logger);
     const ordering = config.ORDERING_ENABLED ? orderingFromConfig(config, orderingConnection(config, logger), logger) : undefined;
-    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload, ...(ordering ? { ordering } : {}) };
+    runtime = {
+      handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload, jobLogs: config.STRIPE_EVENT_JOB_LOGS,
+      ...(ordering ? { ordering } : {}),
+    };
   }
   return runtime;
 }
@@ -299,11 +304,14 @@ async function handle(
 ): Promise<{ status: string } & Record<string, unknown>> {
   const attempt = job.attemptsMade + 1;
   const services = tracedServices(rt.services, traced?.context);
+  const logger = rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}), ...traced?.log });
   const result = await handler.handle(event, {
     attempt,
-    log: async (line) => job.log(line),
+    // A job's log is a Redis key of its own per job (about 230 bytes for a line), kept as long as the job: by
+    // default the line goes to stdout with the job's ids, and the event record already says what became of it.
+    log: rt.jobLogs ? async (line) => job.log(line) : async (line) => logger.info(line),
     progress: (percent) => job.updateProgress(percent),
-    logger: rt.logger.child({ eventId: event.id, jobId: job.id ?? event.id, ...(account ? { accountId: account } : {}), ...traced?.log }),
+    logger,
     services,
     relatedObject: () => fetching(() => services.stripe.relatedObject(notification)),
     delivery,

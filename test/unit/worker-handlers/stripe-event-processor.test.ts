@@ -76,15 +76,27 @@ describe('the stripe-events processor and its handlers', () => {
     await expect(run).rejects.toThrow(/PAYLOAD_EXPIRED: the payload of evt_gone is no longer stored/);
   });
 
-  it('payment_intent.succeeded: returns what was received and logs the payment', async () => {
+  it('payment_intent.succeeded: returns what was received and logs the payment in its job (STRIPE_EVENT_JOB_LOGS=true)', async () => {
     const event = await eventOf('payment_intent.succeeded');
     const job = jobFor(event);
-    const result = await runStripeEvent(job, runtime());
+    const result = await runStripeEvent(job, { ...runtime(), jobLogs: true });
     expect(result).toMatchObject({
       status: 'succeeded',
       result: { paymentIntent: 'pi_1PgafyB7WZ01zgkWSjxsAJo3', amountReceived: 0, currency: 'usd' },
     });
     expect(job.logs.join('\n')).toContain('payment pi_1PgafyB7WZ01zgkWSjxsAJo3 received 0 usd');
+  });
+
+  it("by default a handler's ctx.log line goes to the worker's log with the event's and job's ids, and the job's log stays empty", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const event = await eventOf('payment_intent.succeeded');
+    const job = { ...jobFor(event), id: 'job-8' };
+
+    await runStripeEvent(job, { ...runtime(), logger });
+
+    expect(job.logs).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: 'payment pi_1PgafyB7WZ01zgkWSjxsAJo3 received 0 usd', eventId: event.id, jobId: 'job-8' }));
   });
 
   it("a handler's log lines carry the event, job and account ids (bound on its logger, not from async context)", async () => {
@@ -113,7 +125,7 @@ describe('the stripe-events processor and its handlers', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
     const job = jobFor(event);
 
-    const result = await runStripeEvent(job, { ...runtime(), logger });
+    const result = await runStripeEvent(job, { ...runtime(), logger, jobLogs: true });
 
     expect(result).toMatchObject({ result: { account: 'acct_1Uninstalled', usersWithTokensDeleted: 2, accountGone: true } });
     expect(job.logs.join('\n')).toContain('no longer reachable');
