@@ -73,11 +73,12 @@ function decodeCursor(cursor: string): string {
   return member;
 }
 
-function toRecord(fields: Record<string, string>): EventRecord | undefined {
-  if (!fields.receivedAt || !fields.id || !isEventStatus(fields.status)) return undefined;
+/** A record from its hash; `id` from its key (records written before it was left out also hold it as a field). */
+function toRecord(id: string, fields: Record<string, string>): EventRecord | undefined {
+  if (!fields.receivedAt || !isEventStatus(fields.status)) return undefined;
   const created = Number(fields.created);
   return {
-    id: fields.id,
+    id,
     type: fields.type ?? '',
     account: fields.account || null,
     objectId: fields.objectId || null,
@@ -86,7 +87,7 @@ function toRecord(fields: Record<string, string>): EventRecord | undefined {
     status: fields.status,
     attempts: Number(fields.attempts ?? 0),
     lastError: fields.lastError || null,
-    jobId: fields.jobId ?? fields.id,
+    jobId: fields.jobId ?? id,
     replays: Number(fields.replays ?? 0),
     source: (['thin', 'reconciled', 'replay'] as const).find((s) => s === fields.source) ?? 'webhook',
     thinEventId: fields.thinEventId || null,
@@ -168,14 +169,13 @@ export class EventIndex {
   async record(summary: EventSummary, payload: string | Buffer, receivedAtMs = Date.now()): Promise<boolean> {
     const member = memberFor(receivedAtMs, summary.id);
     const [cutoff, max, ttl] = this.trimArgs(receivedAtMs);
+    // Neither the id (it is in the key) nor the index member (receivedAt and id make it: MEMBER_OF_RECORD) is stored.
     const fields = [
-      'id', summary.id,
       'type', summary.type,
       'account', summary.account ?? '',
       'objectId', summary.objectId ?? '',
       'created', summary.created === null ? '' : String(summary.created),
       'receivedAt', String(receivedAtMs),
-      'member', member,
       // Defaults are not written (every byte of a record is kept per event): jobId = id, replays 0, source webhook.
       ...(summary.source && summary.source !== 'webhook' ? ['source', summary.source] : []),
       ...(summary.thinEventId ? ['thinEventId', summary.thinEventId] : []),
@@ -227,7 +227,7 @@ export class EventIndex {
       [Error | null, Record<string, string>],
       [Error | null, number],
     ];
-    const record = toRecord(fields ?? {});
+    const record = toRecord(id, fields ?? {});
     // The trim marks what it drops; a payload gone by its own expiry is found missing here.
     return record && { ...record, payloadExpired: record.payloadExpired || payloadKept !== 1 };
   }
@@ -275,7 +275,7 @@ export class EventIndex {
     const pipeline = this.redis.pipeline();
     for (const member of members) pipeline.hgetall(this.recordKey(idOf(member)));
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, fields]) => (err ? undefined : toRecord(fields as Record<string, string>)));
+    return results.map(([err, fields], i) => (err ? undefined : toRecord(idOf(members[i]!), fields as Record<string, string>)));
   }
 }
 

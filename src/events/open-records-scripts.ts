@@ -1,3 +1,5 @@
+import { MEMBER_OF_RECORD } from './event-index-scripts';
+
 /**
  * Lua scripts of the index's open set (`idx:open`): the records not final yet (`queued`/`processing`),
  * scored by the time of their last status change in ms. The scripts that write statuses keep it
@@ -33,7 +35,7 @@ return {now, out}
  * final one: forget it), or the final status to write (`succeeded`, `ignored`, `failed`, `lost`). A `failed` or
  * `lost` record enters its status index; `lost` is counted. Returns one 1/0 per item: applied or not.
  */
-export const SETTLE_OPEN_RECORDS_SCRIPT = `
+export const SETTLE_OPEN_RECORDS_SCRIPT = `${MEMBER_OF_RECORD}
 local base, ttl = ARGV[1], tonumber(ARGV[2])
 local open = base .. ':idx:open'
 local now
@@ -55,7 +57,7 @@ while i <= #ARGV do
     redis.call('HSET', rec, 'status', action, unpack(ARGV, i + 4, i + 3 + 2 * count))
     redis.call('ZREM', open, id)
     if action == 'failed' or action == 'lost' then
-      local member = redis.call('HGET', rec, 'member')
+      local member = memberOf(rec, id)
       if member then
         local key = base .. ':idx:status:' .. action
         redis.call('ZADD', key, 0, member)

@@ -53,6 +53,37 @@ describe('EventIndex', () => {
     expect(await index.payload('evt_a')).toBe('{"id":"evt_a"}');
   });
 
+  it('a record stores neither its id nor its index member (its key and receivedAt say both); a failure still enters the failed index', async () => {
+    const receivedAt = Date.now() - 1000;
+    await index.record(summary('evt_lean'), '{}', receivedAt);
+    const fields = await redis.hgetall(`${index['base']}:rec:evt_lean`);
+    expect(Object.keys(fields)).not.toEqual(expect.arrayContaining(['id']));
+    expect(Object.keys(fields)).not.toEqual(expect.arrayContaining(['member']));
+
+    await index.setStatus('evt_lean', 'failed', { attempts: 5, lastError: 'boom' });
+
+    expect(await redis.zrange(`${index['base']}:idx:status:failed`, 0, -1)).toEqual([`${receivedAt}:evt_lean`]);
+    expect(await all({ status: 'failed' })).toEqual(['evt_lean']);
+    expect(await index.get('evt_lean')).toMatchObject({ id: 'evt_lean', jobId: 'evt_lean', status: 'failed' });
+  });
+
+  it('a record written by an earlier version (id and member stored in it) reads, lists and fails as before', async () => {
+    const base = index['base'];
+    const receivedAt = Date.now() - 2000;
+    const member = `${receivedAt}:evt_old`;
+    await redis.hset(`${base}:rec:evt_old`, {
+      id: 'evt_old', type: 'customer.created', account: '', objectId: 'cus_old', created: '1700000000',
+      receivedAt: String(receivedAt), member, status: 'queued', attempts: '0',
+    });
+    await redis.zadd(`${base}:idx:all`, 0, member);
+
+    await index.setStatus('evt_old', 'failed', { attempts: 1, lastError: 'boom' });
+
+    expect(await index.get('evt_old')).toMatchObject({ id: 'evt_old', type: 'customer.created', objectId: 'cus_old', status: 'failed' });
+    expect(await all({})).toEqual(['evt_old']);
+    expect(await redis.zrange(`${base}:idx:status:failed`, 0, -1)).toEqual([member]);
+  });
+
   it('lists newest first, pages with a cursor without gaps or repeats, also within one millisecond', async () => {
     const now = Date.now();
     for (let i = 0; i < 7; i += 1) await index.record(summary(`evt_${i}`), '{}', now + (i < 4 ? 0 : i));
