@@ -33,7 +33,7 @@ export function signPayload(body: string, secret = BENCH_WEBHOOK_SECRET, timesta
  */
 export function signedEvents(
   count: number,
-  options: { prefix: string; type?: string; object?: string; secret?: string },
+  options: { prefix: string; type?: string; object?: string; secret?: string; objectPerEvent?: boolean },
 ): SignedEvent[] {
   const type = options.type ?? 'payment_intent.succeeded';
   const object = fixture(options.object ?? 'payment_intent');
@@ -43,7 +43,9 @@ export function signedEvents(
   const events: SignedEvent[] = new Array(count);
   for (let i = 0; i < count; i += 1) {
     const id = `evt_${options.prefix.replace(/[^A-Za-z0-9]/g, "")}_${i.toString(36)}`;
-    const body = JSON.stringify({ ...base, id, type, created, account: 'acct_bench0000000001', data: { object } });
+    // One object per event (`customer.created` of new customers): per-object ordering runs them side by side.
+    const data = { object: options.objectPerEvent ? { ...object, id: `${String(object.id)}${i.toString(36)}` } : object };
+    const body = JSON.stringify({ ...base, id, type, created, account: 'acct_bench0000000001', data });
     events[i] = { id, body, signature: signPayload(body, options.secret, timestamp) };
   }
   return events;

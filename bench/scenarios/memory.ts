@@ -75,7 +75,7 @@ export async function benchMemory(
     const perStep = Math.ceil(plan.events / plan.steps);
     for (let step = 1; step <= plan.steps; step += 1) {
       const runId = `mem${step}${Date.now().toString(36)}`;
-      const pool = new EventPool(signedEvents(perStep, { prefix: runId, type: 'customer.created', object: 'customer' }), runId);
+      const pool = new EventPool(signedEvents(perStep, { prefix: runId, type: 'customer.created', object: 'customer', objectPerEvent: true }), runId);
       const result = await runLoad(
         web.url,
         {
