@@ -1,3 +1,5 @@
+import { REDIS_PARAMETERS } from '../redis-parameters';
+
 /**
  * Lua scripts of the event index. Each runs as one atomic step in one round trip. Keys are derived from
  * the base passed in ARGV; every key shares the base's hash tag, so they live in one cluster slot.
@@ -9,6 +11,12 @@
  * one script that blocks Redis (20,000 records over a new cap of 100 were 19,901 deletions in one call).
  */
 export const TRIM_STEP = 500;
+
+/**
+ * The longest compressed payload kept inside its record's hash: Redis keeps a hash as a listpack (a third of
+ * a hash table's bytes) only while every value is at most `hash-max-listpack-value` long.
+ */
+export const INLINE_PAYLOAD_MAX = Number(REDIS_PARAMETERS['hash-max-listpack-value']);
 
 /**
  * A record's member in the time indexes (`receivedAt` zero-padded to 13 digits, ':', the id), built from the
@@ -44,6 +52,10 @@ end
  * SET-NX of an event record. Returns 1 when this call created it, 0 when it already existed (a duplicate).
  * ARGV: base, id, member, cutoff, max, ttl, payload (compressed), type, account, objectId, sweep (1/0),
  * payload byte budget, then field/value pairs of the record.
+ * A compressed payload of at most INLINE_PAYLOAD_MAX bytes is the record's `payload` field (a key of its own
+ * costs ~120 bytes more); a longer one keeps its own key, `payload:<id>`, as every payload did before: in the
+ * record it would turn the whole hash from a listpack into a hash table, which costs more than the key. The
+ * walk and the count cap drop and count out both (records written before hold theirs in the key).
  * Payloads leave oldest first, by age (cutoff) and by bytes (the budget; `payload-bytes` counts them), walking
  * the overall index from `payload-cursor` (the newest member whose payload went), at most TRIM_STEP a write;
  * a record whose payload went says `payloadExpired`. The overall index ages out only behind that cursor, so
@@ -51,6 +63,16 @@ end
  * `receivedAt` marks a record this script created, and the worker's status is kept.
  */
 export const RECORD_EVENT_SCRIPT = `${INDEX_HELPER}
+-- Drops a record's payload (its field, or an earlier version's own key) and returns its bytes (0: none stored).
+local function dropPayload(base, id)
+  local rec = base .. ':rec:' .. id
+  local size = redis.call('HSTRLEN', rec, 'payload')
+  if size > 0 then redis.call('HDEL', rec, 'payload') end
+  local oldKey = base .. ':payload:' .. id
+  local oldSize = redis.call('STRLEN', oldKey)
+  if oldSize > 0 then redis.call('DEL', oldKey) end
+  return size + oldSize
+end
 local base, id, member, cutoff = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max, ttl = tonumber(ARGV[5]), tonumber(ARGV[6])
 local eventType, account, objectId, sweep = ARGV[8], ARGV[9], ARGV[10], ARGV[11] == '1'
@@ -59,10 +81,14 @@ local rec = base .. ':rec:' .. id
 local seen = redis.call('HMGET', rec, 'receivedAt', 'status')
 if seen[1] then return 0 end
 local status = seen[2] or 'queued'
-if seen[2] then
-  redis.call('HSET', rec, unpack(ARGV, 13))
+local inline = #ARGV[7] <= ${INLINE_PAYLOAD_MAX}
+if not seen[2] then redis.call('HSET', rec, 'status', 'queued', 'attempts', '0') end
+if inline then
+  redis.call('HSET', rec, 'payload', ARGV[7], unpack(ARGV, 13))
 else
-  redis.call('HSET', rec, 'status', 'queued', 'attempts', '0', unpack(ARGV, 13))
+  redis.call('HSET', rec, unpack(ARGV, 13))
+  -- The key's own expiry is a safety net a day behind the walk below, which normally gets there first.
+  redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl + 86400)
 end
 redis.call('EXPIRE', rec, ttl)
 -- A thin notification of this event arrived while it waited in the intake log (INTAKE_APPEND_SOURCE_SCRIPT).
@@ -74,8 +100,6 @@ if thinId then
 end
 local all = base .. ':idx:all'
 local bytesKey, cursorKey = base .. ':payload-bytes', base .. ':payload-cursor'
--- The payload's own expiry is a safety net a day behind the walk below, which normally gets there first.
-redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl + 86400)
 local total = redis.call('INCRBY', bytesKey, #ARGV[7])
 redis.call('ZADD', all, 0, member)
 local cursor = redis.call('GET', cursorKey)
@@ -88,10 +112,8 @@ for _ = 1, ${TRIM_STEP} do
   end
   if nextMember == member or (total <= payloadMax and nextMember >= cutoff) then break end
   local oldId = string.sub(nextMember, 15)
-  local oldPayload = base .. ':payload:' .. oldId
-  local size = redis.call('STRLEN', oldPayload)
+  local size = dropPayload(base, oldId)
   if size > 0 then
-    redis.call('DEL', oldPayload)
     total = redis.call('DECRBY', bytesKey, size)
     local oldRec = base .. ':rec:' .. oldId
     if redis.call('EXISTS', oldRec) == 1 then redis.call('HSET', oldRec, 'payloadExpired', '1') end
@@ -115,10 +137,9 @@ local extra = math.min(redis.call('ZCARD', all) - max, ${TRIM_STEP})
 if extra > 0 then
   for _, old in ipairs(redis.call('ZRANGE', all, 0, extra - 1)) do
     local oldId = string.sub(old, 15)
-    local oldPayload = base .. ':payload:' .. oldId
-    local size = redis.call('STRLEN', oldPayload)
+    local size = dropPayload(base, oldId)
     if size > 0 then redis.call('DECRBY', bytesKey, size) end
-    redis.call('DEL', base .. ':rec:' .. oldId, oldPayload)
+    redis.call('DEL', base .. ':rec:' .. oldId)
   end
   redis.call('ZREMRANGEBYRANK', all, 0, extra - 1)
 end

@@ -73,6 +73,18 @@ function decodeCursor(cursor: string): string {
   return member;
 }
 
+/**
+ * The fields a record is read from: all but its payload (binary, and not needed to list or show it). `id` and
+ * `member` are not written any more; `member` is not needed here.
+ */
+const RECORD_FIELDS = [
+  'type', 'account', 'objectId', 'created', 'receivedAt', 'status', 'attempts', 'lastError', 'jobId', 'replays', 'source',
+  'thinEventId', 'payloadExpired',
+] as const;
+
+const fieldsOf = (values: readonly (string | null)[]): Record<string, string> =>
+  Object.fromEntries(RECORD_FIELDS.flatMap((name, i) => (values[i] == null ? [] : [[name, values[i]!]])));
+
 /** A record from its hash; `id` from its key (records written before it was left out also hold it as a field). */
 function toRecord(id: string, fields: Record<string, string>): EventRecord | undefined {
   if (!fields.receivedAt || !isEventStatus(fields.status)) return undefined;
@@ -223,19 +235,20 @@ export class EventIndex {
   }
 
   async get(id: string): Promise<EventRecord | undefined> {
-    const [[, fields], [, payloadKept]] = ((await this.redis.pipeline().hgetall(this.recordKey(id)).exists(this.payloadKey(id)).exec()) ?? []) as [
-      [Error | null, Record<string, string>],
-      [Error | null, number],
-    ];
-    const record = toRecord(id, fields ?? {});
+    const [[, values], [, inline], [, ownKey]] = ((await this.redis
+      .pipeline()
+      .hmget(this.recordKey(id), ...RECORD_FIELDS)
+      .hexists(this.recordKey(id), 'payload')
+      .exists(this.payloadKey(id))
+      .exec()) ?? []) as [[Error | null, (string | null)[]], [Error | null, number], [Error | null, number]];
+    const record = toRecord(id, fieldsOf(values ?? []));
     // The trim marks what it drops; a payload gone by its own expiry is found missing here.
-    return record && { ...record, payloadExpired: record.payloadExpired || payloadKept !== 1 };
+    return record && { ...record, payloadExpired: record.payloadExpired || (inline !== 1 && ownKey !== 1) };
   }
 
   /** The raw body Stripe sent, exactly as signed; undefined once it expired (by age or by bytes). */
-  async payload(id: string): Promise<string | undefined> {
-    const stored = await this.redis.getBuffer(this.payloadKey(id));
-    return stored ? decodePayload(stored) : undefined;
+  payload(id: string): Promise<string | undefined> {
+    return readStoredPayload(this.redis, this.base, id);
   }
 
   /** Newest first. Uses the most selective index and filters the rest on the records. */
@@ -273,14 +286,25 @@ export class EventIndex {
   private async readRecords(members: string[]): Promise<(EventRecord | undefined)[]> {
     if (members.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const member of members) pipeline.hgetall(this.recordKey(idOf(member)));
+    for (const member of members) pipeline.hmget(this.recordKey(idOf(member)), ...RECORD_FIELDS);
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, fields], i) => (err ? undefined : toRecord(idOf(members[i]!), fields as Record<string, string>)));
+    return results.map(([err, values], i) => (err ? undefined : toRecord(idOf(members[i]!), fieldsOf(values as (string | null)[]))));
   }
 }
 
 /** One EventIndex per Redis connection (its scripts are defined on the connection once). */
 export const eventIndexFor = onePerConnection((redis, config: EventIndexConfig) => new EventIndex(redis, config));
 
-/** Where a stored payload is, for code that reads it without an EventIndex (the sandboxed processor). */
-export const payloadKeyFor = (prefix: string, id: string) => `${eventIndexBase(prefix)}:payload:${id}`;
+/**
+ * An event's stored payload, decoded: its record's `payload` field, or its own key (a payload longer than
+ * INLINE_PAYLOAD_MAX, or one stored before payloads moved into records). One round trip. Also for code that
+ * reads it without an EventIndex (the sandboxed processor): `base` is eventIndexBase(QUEUE_PREFIX).
+ */
+export async function readStoredPayload(redis: Redis, base: string, id: string): Promise<string | undefined> {
+  const [[, inline], [, own]] = ((await redis.pipeline().hgetBuffer(`${base}:rec:${id}`, 'payload').getBuffer(`${base}:payload:${id}`).exec()) ?? []) as [
+    [Error | null, Buffer | null],
+    [Error | null, Buffer | null],
+  ];
+  const stored = inline ?? own;
+  return stored ? decodePayload(stored) : undefined;
+}

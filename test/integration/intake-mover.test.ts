@@ -102,8 +102,9 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
     expect(Object.values(jobHash).join('')).not.toContain('"object": "event"');
     expect(await index.get(event.id)).toMatchObject({ id: event.id, type: 'payment_intent.succeeded', status: 'queued', receivedAt: new Date(1_764_000_000_000).toISOString(), payloadExpired: false });
     expect(await index.payload(event.id)).toBe(body);
-    // Stored once, compressed (format byte 1, deflate-raw with the preset dictionary).
-    const stored = await redis.getBuffer(`${prefix}:{event-index}:payload:${event.id}`);
+    // Stored once, compressed (format byte 1, deflate-raw with the preset dictionary), in its record (no key of its own).
+    const stored = await redis.hgetBuffer(`${prefix}:{event-index}:rec:${event.id}`, 'payload');
+    expect(await redis.exists(`${prefix}:{event-index}:payload:${event.id}`)).toBe(0);
     expect(stored?.[0]).toBe(1);
     expect(stored!.length).toBeLessThan(Buffer.byteLength(body) / 3);
     expect(await log.backlog()).toEqual({ waiting: 0, pending: 0, deadLettered: 0 });

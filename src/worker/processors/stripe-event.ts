@@ -16,9 +16,9 @@ import type { ProcessableJob } from './generic-job';
 import { QUEUE_NAMES } from '../../queues';
 import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
 import { exitWithParent } from './exit-with-parent';
-import { payloadKeyFor } from '../../events/event-index';
+import { readStoredPayload } from '../../events/event-index';
 import { isPayloadRef } from '../../events/event-record';
-import { decodePayload } from '../../events/payload-codec';
+import { eventIndexBase } from '../../events/intake-log';
 
 exitWithParent();
 
@@ -112,8 +112,7 @@ export function servicesFromConfig(
       return store.deleteAccountSecrets(accountId);
     },
     loadPayload: async (eventId) => {
-      const stored = await processorRedis().getBuffer(payloadKeyFor(config.QUEUE_PREFIX, eventId));
-      return stored ? decodePayload(stored) : undefined;
+      return readStoredPayload(processorRedis(), eventIndexBase(config.QUEUE_PREFIX), eventId);
     },
     /** The processor's Redis connection (made on first use), for what the processor itself keeps there. */
     connection: processorRedis,

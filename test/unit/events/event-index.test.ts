@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { AppError } from '../../../src/errors';
 import { EventIndex, type EventQuery } from '../../../src/events/event-index';
+import { INLINE_PAYLOAD_MAX } from '../../../src/events/event-index-scripts';
+import { encodePayload } from '../../../src/events/payload-codec';
 import type { EventSummary } from '../../../src/events/event-record';
 import { startRedis, type TestRedis } from '../../support/redis';
 
@@ -153,6 +155,59 @@ describe('EventIndex', () => {
     expect(await index.record(summary('evt_fast'), '{}')).toBe(true);
     expect(await index.get('evt_fast')).toMatchObject({ status: 'succeeded', attempts: 1 });
     expect(await all({ status: 'succeeded' })).toEqual(['evt_fast']);
+  });
+
+  it('a payload that compresses to at most INLINE_PAYLOAD_MAX bytes is kept in its record; a longer one in a key of its own; both read back and leave by the byte budget', async () => {
+    const small = JSON.stringify({ id: 'evt_small', object: 'event', data: { object: { id: 'cus_1' } } });
+    // Random bytes do not compress: this one stays well above the listpack limit.
+    const large = JSON.stringify({ id: 'evt_large', blob: randomBytes(INLINE_PAYLOAD_MAX).toString('base64') });
+    index = new EventIndex(redis, config(), { payloadMaxBytes: 2 * INLINE_PAYLOAD_MAX });
+    const base = index['base'];
+    const now = Date.now();
+    await index.record(summary('evt_small'), small, now);
+    await index.record(summary('evt_large'), large, now + 1);
+
+    expect(await redis.hexists(`${base}:rec:evt_small`, 'payload')).toBe(1);
+    expect(await redis.exists(`${base}:payload:evt_small`)).toBe(0);
+    expect(await redis.object('ENCODING', `${base}:rec:evt_small`)).toBe('listpack');
+    expect(await redis.hexists(`${base}:rec:evt_large`, 'payload')).toBe(0);
+    expect(await redis.exists(`${base}:payload:evt_large`)).toBe(1);
+    expect(await redis.object('ENCODING', `${base}:rec:evt_large`)).toBe('listpack');
+    expect([await index.payload('evt_small'), await index.payload('evt_large')]).toEqual([small, large]);
+    expect(await index.get('evt_large')).toMatchObject({ payloadExpired: false });
+
+    // A third payload over the budget: the two oldest go, each counted out, and their records say so.
+    await index.record(summary('evt_next'), JSON.stringify({ id: 'evt_next', blob: randomBytes(INLINE_PAYLOAD_MAX).toString('base64') }), now + 2);
+
+    expect(await index.payload('evt_small')).toBeUndefined();
+    expect(await index.payload('evt_large')).toBeUndefined();
+    expect(await redis.exists(`${base}:payload:evt_large`)).toBe(0);
+    expect(await index.get('evt_small')).toMatchObject({ payloadExpired: true });
+    expect(await index.get('evt_large')).toMatchObject({ payloadExpired: true });
+    expect(Number(await redis.get(`${base}:payload-bytes`))).toBe(await redis.strlen(`${base}:payload:evt_next`));
+  });
+
+  it('a payload stored by an earlier version in a key of its own is read, and dropped and counted out by the count cap', async () => {
+    index = new EventIndex(redis, config({ EVENT_INDEX_MAX_EVENTS: 1 }));
+    const base = index['base'];
+    const receivedAt = Date.now() - 1000;
+    const body = '{"id":"evt_before"}';
+    const encoded = encodePayload(body);
+    await redis.hset(`${base}:rec:evt_before`, {
+      id: 'evt_before', type: 'customer.created', receivedAt: String(receivedAt), member: `${receivedAt}:evt_before`, status: 'succeeded', attempts: '1',
+    });
+    await redis.set(`${base}:payload:evt_before`, encoded);
+    await redis.set(`${base}:payload-bytes`, encoded.length);
+    await redis.zadd(`${base}:idx:all`, 0, `${receivedAt}:evt_before`);
+
+    expect(await index.payload('evt_before')).toBe(body);
+    expect(await index.get('evt_before')).toMatchObject({ id: 'evt_before', status: 'succeeded', payloadExpired: false });
+
+    await index.record(summary('evt_after'), '{"id":"evt_after"}');
+
+    expect(await index.get('evt_before')).toBeUndefined();
+    expect(await redis.exists(`${base}:payload:evt_before`)).toBe(0);
+    expect(Number(await redis.get(`${base}:payload-bytes`))).toBe(await redis.hstrlen(`${base}:rec:evt_after`, 'payload'));
   });
 
   it('keeps at most EVENT_INDEX_MAX_EVENTS records, dropping the oldest with their payloads', async () => {
