@@ -72,7 +72,9 @@ export const configSchema = z.object({
   JOB_REMOVE_ON_COMPLETE_AGE_SECONDS: int(0).default(3600),
   JOB_REMOVE_ON_FAIL_AGE_SECONDS: int(0).default(86_400),
   JOB_REMOVE_COUNT_LIMIT: int(1).default(100_000),
-  QUEUE_EVENTS_MAX_LEN: int(100).default(10_000),
+  // BullMQ's events stream feeds QueueEvents listeners, and hooklane has none (the event index and the
+  // worker's metrics say what happened): 1,000 entries leave room for an operator's listener, not 10,000 (~2 MiB).
+  QUEUE_EVENTS_MAX_LEN: int(100).default(1_000),
   // A handler's ctx.log lines in its Stripe event job's log (a Redis list per job, ~230 bytes each kept as
   // long as the job): off, they go to the worker's stdout log instead, with the job's ids.
   STRIPE_EVENT_JOB_LOGS: bool.default(false),
