@@ -50,7 +50,7 @@ export async function startTestApp(
     ...env,
   });
   const deps = createWebDeps(config, logger);
-  await waitForRedis(deps.redis, 5000);
+  await waitForRedis(deps.redis, 20_000);
   const server = createServer(listener(deps));
   await new Promise<void>((resolve) => server.listen(wanted, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
