@@ -51,7 +51,8 @@ end
 /**
  * SET-NX of an event record. Returns 1 when this call created it, 0 when it already existed (a duplicate).
  * ARGV: base, id, member, cutoff, max, ttl, payload (compressed), type, account, objectId, sweep (1/0),
- * payload byte budget, then field/value pairs of the record.
+ * payload byte budget, the longest payload kept in the record (INLINE_PAYLOAD_MAX, or 0: none), then
+ * field/value pairs of the record.
  * A compressed payload of at most INLINE_PAYLOAD_MAX bytes is the record's `payload` field (a key of its own
  * costs ~120 bytes more); a longer one keeps its own key, `payload:<id>`, as every payload did before: in the
  * record it would turn the whole hash from a listpack into a hash table, which costs more than the key. The
@@ -81,12 +82,12 @@ local rec = base .. ':rec:' .. id
 local seen = redis.call('HMGET', rec, 'receivedAt', 'status')
 if seen[1] then return 0 end
 local status = seen[2] or 'queued'
-local inline = #ARGV[7] <= ${INLINE_PAYLOAD_MAX}
+local inline = #ARGV[7] <= tonumber(ARGV[13])
 if not seen[2] then redis.call('HSET', rec, 'status', 'queued', 'attempts', '0') end
 if inline then
-  redis.call('HSET', rec, 'payload', ARGV[7], unpack(ARGV, 13))
+  redis.call('HSET', rec, 'payload', ARGV[7], unpack(ARGV, 14))
 else
-  redis.call('HSET', rec, unpack(ARGV, 13))
+  redis.call('HSET', rec, unpack(ARGV, 14))
   -- The key's own expiry is a safety net a day behind the walk below, which normally gets there first.
   redis.call('SET', base .. ':payload:' .. id, ARGV[7], 'EX', ttl + 86400)
 end

@@ -1,14 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config';
 import { AppError } from '../errors';
-import { RECORD_EVENT_SCRIPT, REPAIR_STATUS_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
+import { INLINE_PAYLOAD_MAX, RECORD_EVENT_SCRIPT, REPAIR_STATUS_INDEX_SCRIPT, UPDATE_STATUSES_SCRIPT } from './event-index-scripts';
 import { onePerConnection } from '../redis';
 import { eventIndexBase } from './intake-log';
 import { decodePayload, encodePayload } from './payload-codec';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
 export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'> &
-  Partial<Pick<Config, 'EVENT_PAYLOAD_MAX_MB'>>;
+  Partial<Pick<Config, 'EVENT_PAYLOAD_MAX_MB' | 'EVENT_PAYLOAD_INLINE'>>;
 
 /** EVENT_PAYLOAD_MAX_MB unset and Redis without maxmemory (or not asked): this many MB of payloads. */
 export const DEFAULT_PAYLOAD_MAX_MB = 256;
@@ -197,6 +197,8 @@ export class EventIndex {
     const created = await this.redis.hooklaneRecordEvent(
       this.base, summary.id, member, cutoff, max, ttl, encodePayload(payload),
       summary.type, summary.account ?? '', summary.objectId ?? '', sweep, this.payloadMaxBytes,
+      // EVENT_PAYLOAD_INLINE=false (while a version that reads payloads only from their own keys still runs): none inline.
+      this.config.EVENT_PAYLOAD_INLINE === false ? '0' : String(INLINE_PAYLOAD_MAX),
       ...fields,
     );
     return created === 1;

@@ -187,6 +187,16 @@ describe('EventIndex', () => {
     expect(Number(await redis.get(`${base}:payload-bytes`))).toBe(await redis.strlen(`${base}:payload:evt_next`));
   });
 
+  it('with EVENT_PAYLOAD_INLINE=false (a rolling deploy from a version that reads payloads only from their keys) every payload keeps its own key', async () => {
+    index = new EventIndex(redis, config({ EVENT_PAYLOAD_INLINE: false }));
+    const base = index['base'];
+    await index.record(summary('evt_keyed'), '{"id":"evt_keyed"}');
+
+    expect(await redis.hexists(`${base}:rec:evt_keyed`, 'payload')).toBe(0);
+    expect(await redis.exists(`${base}:payload:evt_keyed`)).toBe(1);
+    expect(await index.payload('evt_keyed')).toBe('{"id":"evt_keyed"}');
+  });
+
   it('a payload stored by an earlier version in a key of its own is read, and dropped and counted out by the count cap', async () => {
     index = new EventIndex(redis, config({ EVENT_INDEX_MAX_EVENTS: 1 }));
     const base = index['base'];
