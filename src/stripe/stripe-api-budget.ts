@@ -97,6 +97,8 @@ export interface StripeApiBudgetOptions {
   maxWaitMs?: number;
   /** 429s in a row one call takes before it fails (transiently). */
   maxRateLimited?: number;
+  /** SEND_DELAY_BOUND_MS unless set (STRIPE_API_SEND_DELAY_BOUND_MS). */
+  sendDelayBoundMs?: number;
 }
 
 /** What the console shows: the limit, the requests sent in the last second, and the totals. */
@@ -128,10 +130,9 @@ const WINDOW_MS = 1002;
 /**
  * Turns are handed out this much slower than the log frees room for a request slower than the bound,
  * so a caller who takes its turn a little late (its timer, its event loop) does not find the log full
- * and wait again. Together: one turn every 1,072 ms / limit, 93 % of the limit.
+ * and wait again. Together (with the default bound): one turn every 1,072 ms / limit, 93 % of the limit.
  */
 const TURN_SLACK_MS = 20;
-const TURN_WINDOW_MS = WINDOW_MS + SEND_DELAY_BOUND_MS + TURN_SLACK_MS;
 const PAUSE_AFTER_429_MS = 1000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -150,6 +151,8 @@ export class StripeApiBudget {
   private readonly keys: BudgetKeys;
   private readonly owner = randomBytes(6).toString('hex');
   private counter = 0;
+  private readonly sendDelayBoundMs: number;
+  private readonly turnWindowMs: number;
 
   constructor(
     redis: Redis,
@@ -164,6 +167,8 @@ export class StripeApiBudget {
     this.redis = redis as BudgetRedis;
     const base = `${options.keyPrefix}:{stripe-budget}`;
     this.keys = [`${base}:window`, `${base}:pause`, `${base}:stats`, `${base}:next`];
+    this.sendDelayBoundMs = options.sendDelayBoundMs ?? SEND_DELAY_BOUND_MS;
+    this.turnWindowMs = WINDOW_MS + this.sendDelayBoundMs + TURN_SLACK_MS;
   }
 
   /** Runs `request` at its turn; on a 429, gives the turn back, backs off and tries again. */
@@ -199,13 +204,13 @@ export class StripeApiBudget {
     const started = Date.now();
     for (;;) {
       const member = `${this.owner}:${(this.counter += 1)}`;
-      let wait = await this.redis.hooklaneBudgetAcquire(...this.keys, WINDOW_MS, perSecond, member, SEND_DELAY_BOUND_MS, TURN_WINDOW_MS, maxWaitMs - (Date.now() - started));
+      let wait = await this.redis.hooklaneBudgetAcquire(...this.keys, WINDOW_MS, perSecond, member, this.sendDelayBoundMs, this.turnWindowMs, maxWaitMs - (Date.now() - started));
       if (wait < 0) throw new StripeBudgetExhausted(-wait, maxWaitMs);
       // No jitter on the sleeps: every caller holds a turn of its own.
       while (wait > 0) {
         if (Date.now() - started + wait > maxWaitMs) throw new StripeBudgetExhausted(wait, maxWaitMs);
         await sleep(wait);
-        wait = await this.redis.hooklaneBudgetSend(...this.keys, WINDOW_MS, perSecond, member, SEND_DELAY_BOUND_MS);
+        wait = await this.redis.hooklaneBudgetSend(...this.keys, WINDOW_MS, perSecond, member, this.sendDelayBoundMs);
       }
       if (wait === 0) return member;
       // A 429 paused the fleet while this caller slept: its turn is gone, and it takes one after the pause.
