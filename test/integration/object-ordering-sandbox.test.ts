@@ -45,7 +45,8 @@ describe.each(['thread', 'process'] as const)('per-object ordering in a real wor
 
   it('a job whose object has an older event waiting steps aside (delayed, no attempt spent) until that event is gone, then runs', async () => {
     const prefix = `test-${randomUUID()}`;
-    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
+    // The older event was alone when registered: its queue-time lease outlives its removed job by at most 1 s.
+    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 1000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
     const queue = new Queue(QUEUE, { connection: redis, prefix });
     try {
       worker = await startWorker({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, WORKER_SANDBOX: sandbox, ORDERING_STEP_ASIDE_MS: '50' });

@@ -4,7 +4,7 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { QUEUE_NAMES } from '../../queues';
 import { ObjectOrder, orderingBase } from './object-order';
-import type { ObjectOrdering } from './with-object-lease';
+import type { MainThreadOrdering } from './lease-in-main-thread';
 
 type OrderingConfig = Pick<Config, 'QUEUE_PREFIX' | 'ORDERING_LEASE_MS' | 'ORDERING_STEP_ASIDE_MS' | 'ORDERING_MEMORY_HOURS'>;
 
@@ -19,21 +19,24 @@ export function objectOrderFor(redis: Redis, config: OrderingConfig): ObjectOrde
 }
 
 /**
- * Ordering as a processor uses it, on the processor's Redis connection, made on first use (a sandbox whose
- * jobs have no object never opens it). Waking the next job in line is BullMQ's `promote` (delayed → waiting).
+ * Ordering as the worker's main thread runs it (OrderedWorker), on the worker's connection. Waking the next job
+ * in line is BullMQ's `promote` (delayed → waiting).
  */
-export function orderingFromConfig(config: OrderingConfig, connection: () => Redis, logger: Logger): ObjectOrdering {
-  let order: ObjectOrder | undefined;
+export function orderingFromConfig(
+  config: OrderingConfig,
+  connection: Redis,
+  logger: Logger,
+  events: Pick<MainThreadOrdering, 'handles' | 'loadPayload'>,
+): MainThreadOrdering {
   let queue: Queue | undefined;
   return {
-    get order() {
-      order ??= objectOrderFor(connection(), config);
-      return order;
-    },
+    order: objectOrderFor(connection, config),
     stepAsideMs: config.ORDERING_STEP_ASIDE_MS,
     logger,
+    handles: events.handles,
+    loadPayload: events.loadPayload,
     wake: async (jobId) => {
-      queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection: connection(), prefix: config.QUEUE_PREFIX });
+      queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection, prefix: config.QUEUE_PREFIX });
       const job = await Job.fromId(queue, jobId);
       // Not delayed (its step-aside has not landed yet, or it never stepped aside): it comes on its own.
       await job?.promote().catch(() => undefined);

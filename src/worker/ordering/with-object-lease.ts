@@ -1,14 +1,13 @@
 import { DelayedError } from 'bullmq';
 import type { Logger } from '../../logger';
-import { orderedEventOf, type ObjectOrder, type OrderedEvent, type ReleaseOutcome } from './object-order';
+import type { ObjectOrder, OrderedEvent, QueueTimeGrant, ReleaseOutcome } from './object-order';
+import type { OrderPlace } from './order-place';
 
-/** The job as the wrapper needs it: BullMQ's Job in-process, its sandboxed proxy in a thread or child process. */
+/** The job as the wrapper needs it: BullMQ's Job, in the worker's main thread. */
 export interface LeasedJob {
   id?: string | undefined;
-  data: unknown;
   attemptsMade: number;
   opts?: { attempts?: number } | undefined;
-  /** BullMQ's; the sandboxed proxy forwards it to the worker's main thread (ParentCommand.MoveToDelayed). */
   moveToDelayed?(timestamp: number, token?: string): Promise<void>;
 }
 
@@ -22,16 +21,6 @@ export interface ObjectOrdering {
   logger: Logger;
 }
 
-/** What the run learns about the event's place in its object's order. */
-export interface OrderPlace {
-  /** An event of the same object created after this one was processed already. */
-  outOfOrder: boolean;
-  /** The object's lease this run holds; `fence` grows with every grant, so a write carrying it can refuse a stale one. */
-  lease: { objectId: string; fence: number } | null;
-}
-
-const UNORDERED: OrderPlace = { outOfOrder: false, lease: null };
-
 /** Whether a failure ends the job (then its event leaves the object's line) or it will run again. */
 function isFinal(err: unknown, job: LeasedJob): boolean {
   return (err as Error | null)?.name === 'UnrecoverableError' || job.attemptsMade + 1 >= (job.opts?.attempts ?? 1);
@@ -39,27 +28,27 @@ function isFinal(err: unknown, job: LeasedJob): boolean {
 
 /**
  * Runs `run` holding the lease of the event's object, granted to the oldest event waiting for it. A job that
+ * carries a queue-time grant (it was alone on its object when queued) holds the lease already: no acquire, no
+ * renewal (the lease lasts while BullMQ's lock on the job does), and its release is always off the job's path. A job that
  * finds the lease taken, or an older event waiting, steps aside: it moves itself back to the delayed set for
  * `stepAsideMs` (or until the holder wakes it) and throws BullMQ's DelayedError, which spends no attempt.
  * The lease is renewed every third of its length while `run` runs, and released when it ends: `done` makes the
  * event the newest processed, a result with status `superseded` does not, and a failure that will be retried
- * keeps the event first in line. Jobs without an object (or with ordering off) just run. The job waits for the
+ * keeps the event first in line. The job waits for the
  * release only when other events of the object were waiting: otherwise it completes while the release is on its
  * way (one round trip less per event; a worker that dies in between leaves a lease that expires in leaseMs).
  */
 export async function withObjectLease<R extends { status: string }>(
   job: LeasedJob,
   token: string | undefined,
-  ordering: ObjectOrdering | undefined,
+  ordering: ObjectOrdering,
+  event: OrderedEvent,
+  queueTimeGrant: QueueTimeGrant | undefined,
   run: (place: OrderPlace) => Promise<R>,
-  /** The event (its object and created time): the job's data, or the stored payload its reference names. */
-  data: unknown = job.data,
 ): Promise<R> {
-  const event = ordering ? orderedEventOf(data, job.id ?? '') : undefined;
-  if (!ordering || !event) return run(UNORDERED);
-  const grant = await ordering.order.acquire(event);
-  if (!grant.granted) return stepAside(job, token, ordering, event, grant.reason, grant.place);
-  const renewal = setInterval(() => {
+  const grant = queueTimeGrant ? { ...queueTimeGrant, othersWaiting: 0 } : await ordering.order.acquire(event);
+  if (!('fence' in grant)) return stepAside(job, token, ordering, event, grant.reason, grant.place);
+  const renewal = queueTimeGrant ? undefined : setInterval(() => {
     ordering.order.renew(event, grant.fence).then(
       (held) => {
         if (!held) ordering.logger.warn({ objectId: event.objectId, fence: grant.fence }, 'object lease lost while the handler runs');
@@ -67,7 +56,7 @@ export async function withObjectLease<R extends { status: string }>(
       (err: unknown) => ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease renewal failed'),
     );
   }, Math.max(1, Math.floor(ordering.order.options.leaseMs / 3)));
-  renewal.unref?.();
+  renewal?.unref?.();
   let outcome: ReleaseOutcome = 'retry';
   try {
     const result = await run({ outOfOrder: grant.outOfOrder, lease: { objectId: event.objectId, fence: grant.fence } });
