@@ -6,6 +6,9 @@ import { QUEUE_NAMES } from '../../queues';
 import { ObjectOrder, orderingBase } from './object-order';
 import type { MainThreadOrdering } from './lease-in-main-thread';
 
+/** A wake tries this many times, a step apart, to find the next job delayed. */
+const WAKE_TRIES = 3;
+
 type OrderingConfig = Pick<Config, 'QUEUE_PREFIX' | 'ORDERING_LEASE_MS' | 'ORDERING_STEP_ASIDE_MS' | 'ORDERING_MEMORY_HOURS'>;
 
 /** The ordering keys' options for the stripe-events queue. */
@@ -37,9 +40,19 @@ export function orderingFromConfig(
     loadPayload: events.loadPayload,
     wake: async (jobId) => {
       queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection, prefix: config.QUEUE_PREFIX });
-      const job = await Job.fromId(queue, jobId);
-      // Not delayed (its step-aside has not landed yet, or it never stepped aside): it comes on its own.
-      await job?.promote().catch(() => undefined);
+      for (let tries = 0; tries < WAKE_TRIES; tries += 1) {
+        const job = await Job.fromId(queue, jobId);
+        if (!job) return;
+        try {
+          await job.promote();
+          return;
+        } catch {
+          // Not delayed: waiting already (it comes on its own), or active, stepping aside this very moment (its
+          // move to the delayed set is on its way): then tried again a step later.
+          if ((await job.getState()) !== 'active') return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, config.ORDERING_STEP_ASIDE_MS));
+      }
     },
   };
 }

@@ -82,24 +82,28 @@ export async function withObjectLease<R extends { status: string }>(
 async function release(ordering: ObjectOrdering, event: OrderedEvent, fence: number, outcome: ReleaseOutcome): Promise<void> {
   try {
     const { next } = await ordering.order.release(event, fence, outcome);
-    if (next && next !== event.jobId) await ordering.wake(next).catch(() => undefined);
+    // Not awaited: a wake that finds the next job stepping aside tries again a step later (ordering-runtime.ts).
+    if (next && next !== event.jobId) ordering.wake(next).catch(() => undefined);
   } catch (err) {
     ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease release failed; it expires on its own');
   }
 }
 
-/** Step-asides wait longer the further back in line they are, up to this many times ORDERING_STEP_ASIDE_MS. */
-const MAX_WAIT_STEPS = 20;
+/** How many times ORDERING_STEP_ASIDE_MS a job behind an older event waits unless woken. */
+const OLDER_WAIT_STEPS = 20;
 
 /**
- * Each release wakes the next in line, so a job further back would only poll for nothing: it waits its place
- * times the step (at most 20), which keeps ten events of one object from costing hundreds of tries a second.
- * The delay is the fallback for a wake that found the job not delayed yet (it was stepping aside at that moment).
+ * Each release wakes the next in line (and a wake that finds it still stepping aside tries again), so a job
+ * behind an older event would only poll for nothing: it waits 20 steps, the fallback for a wake that never came
+ * (an older entry whose job is gone is dropped by the next acquire). Polling faster let the newer events of a
+ * shared object, queued with better priorities than their head, take most of a worker's turns (hundreds of
+ * step-asides a second, measured). A job first in line whose lease another run holds waits one step: the
+ * holder's release wakes it, or the lease runs out.
  */
 async function stepAside(job: LeasedJob, token: string | undefined, ordering: ObjectOrdering, event: OrderedEvent, reason: string, place: number): Promise<never> {
   // Without BullMQ's move (a processor called outside a worker) the job fails this attempt and retries with backoff.
   if (!job.moveToDelayed || !token) throw new Error(`object ${event.objectId} is busy (${reason}); retrying`);
-  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * Math.min(MAX_WAIT_STEPS, Math.max(1, place)), token);
-  if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, eventId: event.eventId }, 'object busy; stepping aside');
+  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * (reason === 'older' ? OLDER_WAIT_STEPS : 1), token);
+  if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, place, eventId: event.eventId }, 'object busy; stepping aside');
   throw new DelayedError();
 }
