@@ -11,7 +11,7 @@ import { createApp } from './app';
 import { createWebDeps } from './deps';
 import { HealthdLog, withHealthdLog } from './healthd-log';
 import { createWebListener } from './listener';
-import { closeServer } from './server';
+import { applyServerTimeouts, closeServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -32,11 +32,7 @@ async function main(): Promise<void> {
   const healthdFlusher = healthd?.start();
   const server = createServer(healthd ? withHealthdLog(healthd, listener) : listener);
   if (!config.ORIGIN_VERIFY_SECRET) logger.info('ORIGIN_VERIFY_SECRET is not set: requests are not checked for the CDN\'s header');
-  // The ALB's idle timeout is 60 s; keeping ours longer avoids 502s from connections it thinks are open.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  // Bounds slow-body clients so they cannot hold sockets and memory for ever.
-  server.requestTimeout = 30_000;
+  applyServerTimeouts(server);
 
   // GET /metrics on METRICS_PORT (loopback), never on PORT, which the load balancer forwards.
   const metricsServer = await startMetricsServerIfConfigured(config, () => metricsRegistryFor('web'), logger);

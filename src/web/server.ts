@@ -18,3 +18,16 @@ export async function closeServer(server: Server, timeoutMs: number): Promise<vo
     clearTimeout(force);
   }
 }
+
+/**
+ * The web's socket timeouts, for the process and for the tests' in-process apps alike. The ALB's idle timeout
+ * is 60 s; keeping ours longer avoids 502s from connections it thinks are open (and a client that reuses a
+ * socket the server has just closed gets ECONNRESET). Slow-body clients are bounded so they cannot hold
+ * sockets and memory for ever.
+ */
+export function applyServerTimeouts(server: Server): Server {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  return server;
+}

@@ -174,7 +174,7 @@ describe('the image, in a real Docker engine', () => {
     await waitForJob(api, id, (j) => j.state === 'active');
     dockerOk(['stop', worker]);
     expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}} {{.State.OOMKilled}}', worker])).toBe('0 false');
-    expect((await waitForJob(api, id, (j) => j.state !== 'active', 5_000)).state).toBe('completed');
+    expect((await waitForJob(api, id, (j) => j.state !== 'active', 20_000)).state).toBe('completed');
     dockerOk(['stop', web]);
     expect(dockerOk(['inspect', '--format', '{{.State.ExitCode}}', web])).toBe('0');
   }, 120_000);

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AccountFairness } from '../../src/worker/ordering/account-fairness';
 import { orderingBase } from '../../src/worker/ordering/object-order';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useRedis } from '../support/redis';
 
 const STEP = 100;
 const CONCURRENCY = 10;
@@ -16,22 +15,12 @@ const QUIET = 5;
  * measure: the bound is in jobs ahead of them (2 × step per noisy account + what is active), not in time.
  */
 describe('fairness between accounts with real BullMQ priorities', () => {
-  let server: TestRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis({ appendOnly: false });
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.destroy();
-  });
+  const db = useRedis();
 
   async function drainOrder(fair: boolean): Promise<string[]> {
     const prefix = `test-${randomUUID()}`;
-    const queue = new Queue('stripe-events', { connection: redis, prefix });
-    const fairness = new AccountFairness(redis, { base: orderingBase(prefix), step: STEP, windowSeconds: 60 });
+    const queue = new Queue('stripe-events', { connection: db.redis, prefix });
+    const fairness = new AccountFairness(db.redis, { base: orderingBase(prefix), step: STEP, windowSeconds: 60 });
     const events = [
       ...Array.from({ length: NOISY }, (_, i) => ({ id: `noisy-${i}`, account: 'acct_noisy' })),
       ...Array.from({ length: QUIET }, (_, i) => ({ id: `quiet-${i}`, account: 'acct_quiet' })),
@@ -42,7 +31,7 @@ describe('fairness between accounts with real BullMQ priorities', () => {
       await queue.addBulk(batch.map((e, k) => ({ name: 'x', data: e, opts: { jobId: e.id, ...(priorities ? { priority: priorities[k]! } : {}) } })));
     }
     const order: string[] = [];
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const connection = db.redis.duplicate({ maxRetriesPerRequest: null });
     let finish = () => {};
     const drained = new Promise<void>((resolve) => (finish = resolve));
     const worker = new Worker('stripe-events', async (job: Job) => {

@@ -206,7 +206,7 @@ describe('admin API', () => {
     const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: redis.url, QUEUE_PREFIX: `test-${randomUUID()}`, ADMIN_TOKEN: TOKEN });
     const logger = createLogger({ level: 'info', name: 'web' }, sink);
     const deps = createWebDeps(config, logger);
-    await waitForRedis(deps.redis, 5000);
+    await waitForRedis(deps.redis, 20_000);
     const server = createServer(createApp(deps));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -174,24 +174,32 @@ describe('EventStatusRecorder batching', () => {
   });
 
   it('writes a job as processing only once it has run for flushAfterMs, by itself if nothing else comes, and once', async () => {
-    const batches: StatusUpdate[][] = [];
-    const recorder = new EventStatusRecorder(flushed(batches), silent, { flushAfterMs: 200 });
-    recorder.started('evt_slow', { attempts: 1, jobId: 'evt_slow' });
-    recorder.started('evt_fast', { attempts: 2, jobId: 'evt_fast' });
-    recorder.finished('evt_fast', 'ignored', { attempts: 2, jobId: 'evt_fast', lastError: null });
-    // Written at once: evt_slow has run for well under 200 ms, so it is not written yet.
-    await recorder.flush();
-    expect(batches).toEqual([[{ id: 'evt_fast', status: 'ignored', fields: { attempts: 2, jobId: 'evt_fast', lastError: null } }]]);
-    // Nothing else happens; the recorder writes the still-running job by itself.
-    const deadline = Date.now() + 5000;
-    while (batches.length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-    await recorder.flush();
-    recorder.finished('evt_slow', 'succeeded', { attempts: 1, jobId: 'evt_slow', lastError: null });
-    await recorder.flush();
-    expect(batches.slice(1)).toEqual([
-      [{ id: 'evt_slow', status: 'processing', fields: { attempts: 1, jobId: 'evt_slow' } }],
-      [{ id: 'evt_slow', status: 'succeeded', fields: { attempts: 1, jobId: 'evt_slow', lastError: null } }],
-    ]);
+    // A fake clock: on a loaded machine 200 real ms can pass between two lines, and "younger than flushAfterMs"
+    // is the point of the test. Promises and ticks stay real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      const batches: StatusUpdate[][] = [];
+      const recorder = new EventStatusRecorder(flushed(batches), silent, { flushAfterMs: 200 });
+      recorder.started('evt_slow', { attempts: 1, jobId: 'evt_slow' });
+      recorder.started('evt_fast', { attempts: 2, jobId: 'evt_fast' });
+      recorder.finished('evt_fast', 'ignored', { attempts: 2, jobId: 'evt_fast', lastError: null });
+      // Written at once: evt_slow has run for less than 200 ms, so it is not written yet.
+      await recorder.flush();
+      expect(batches).toEqual([[{ id: 'evt_fast', status: 'ignored', fields: { attempts: 2, jobId: 'evt_fast', lastError: null } }]]);
+      // Nothing else happens; 200 ms later the recorder writes the still-running job by itself.
+      await jest.advanceTimersByTimeAsync(199);
+      expect(batches).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(batches).toHaveLength(2);
+      recorder.finished('evt_slow', 'succeeded', { attempts: 1, jobId: 'evt_slow', lastError: null });
+      await recorder.flush();
+      expect(batches.slice(1)).toEqual([
+        [{ id: 'evt_slow', status: 'processing', fields: { attempts: 1, jobId: 'evt_slow' } }],
+        [{ id: 'evt_slow', status: 'succeeded', fields: { attempts: 1, jobId: 'evt_slow', lastError: null } }],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('writes by itself once maxBatch updates are waiting, in batches of at most maxBatch', async () => {

@@ -12,7 +12,7 @@ let prefix: string;
 beforeAll(async () => {
   server = await startRedis({ appendOnly: false });
   redis = new Redis(server.url);
-  await waitForRedis(redis, 5000);
+  await waitForRedis(redis, 20_000);
 });
 afterAll(async () => {
   redis.disconnect();
@@ -25,7 +25,7 @@ beforeEach(() => {
 describe('the per-user refresh lock', () => {
   test('only one holder at a time, across two instances (two connections)', async () => {
     const other = new Redis(server.url);
-    await waitForRedis(other, 5000);
+    await waitForRedis(other, 20_000);
     try {
       const a = new RefreshLock(redis, prefix, 1000);
       const b = new RefreshLock(other, prefix, 1000);

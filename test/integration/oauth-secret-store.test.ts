@@ -22,7 +22,7 @@ afterAll(async () => {
 beforeEach(async () => {
   emulator = await startStripeEmulator({ secretKey: KEY });
   redis = new Redis(redisServer.url);
-  await waitForRedis(redis, 5000);
+  await waitForRedis(redis, 20_000);
   store = createSecretStore(
     { STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: `test-${Date.now()}-${Math.random()}` },
     redis,

@@ -33,7 +33,7 @@ describe('coalesceWritesThisTurn', () => {
   });
   beforeEach(async () => {
     redis = createRedis({ REDIS_URL: server.url }, 'producer');
-    await waitForRedis(redis, 5000);
+    await waitForRedis(redis, 20_000);
   });
   afterEach(() => {
     redis.disconnect();

@@ -87,7 +87,7 @@ describe('Stripe events through a real worker process', () => {
 
   it("account.application.deauthorized deletes the account's tokens from the (emulated) Secret Store", async () => {
     const redisClient = new Redis(redis.url);
-    await waitForRedis(redisClient, 5000);
+    await waitForRedis(redisClient, 20_000);
     try {
       const store = createSecretStore(
         { STRIPE_SECRET_KEY: STRIPE_KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: prefix },
@@ -113,7 +113,7 @@ describe('Stripe events through a real worker process', () => {
 
   it('account.application.deauthorized for an account that uninstalled the app (Stripe answers 403 account_invalid) succeeds instead of failing', async () => {
     const redisClient = new Redis(redis.url);
-    await waitForRedis(redisClient, 5000);
+    await waitForRedis(redisClient, 20_000);
     try {
       const store = createSecretStore(
         { STRIPE_SECRET_KEY: STRIPE_KEY, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000, QUEUE_PREFIX: prefix },

@@ -1,35 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { QUEUE_NAMES } from '../../src/queues';
 import { createWorker } from '../../src/worker/create-worker';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useRedis } from '../support/redis';
 
 const silent = pino({ level: 'silent' });
 
 /** The worker's per-minute metrics (the console's throughput chart) follow METRICS_ENABLED. */
 describe('worker metrics', () => {
-  let server: TestRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis({ appendOnly: false });
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.destroy();
-  });
+  const db = useRedis();
 
   it.each([
     ['true', 3],
     ['false', 0],
   ])('METRICS_ENABLED=%s: %i completed jobs counted', async (enabled, counted) => {
-    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: server.url, QUEUE_PREFIX: `test-${randomUUID()}`, METRICS_ENABLED: enabled, WORKER_SANDBOX: 'none' });
-    const queue = new Queue(QUEUE_NAMES.jobs, { connection: redis, prefix: config.QUEUE_PREFIX });
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: db.server.url, QUEUE_PREFIX: `test-${randomUUID()}`, METRICS_ENABLED: enabled, WORKER_SANDBOX: 'none' });
+    const queue = new Queue(QUEUE_NAMES.jobs, { connection: db.redis, prefix: config.QUEUE_PREFIX });
+    const connection = db.redis.duplicate({ maxRetriesPerRequest: null });
     const worker = createWorker(config, silent, connection, {
       queue: QUEUE_NAMES.jobs,
       file: __filename,

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { runShutdownSteps } from '../../src/lifecycle';
 import { createApp } from '../../src/web/app';
 import { createWebDeps, type WebDeps } from '../../src/web/deps';
+import { applyServerTimeouts } from '../../src/web/server';
 import { waitForRedis } from '../../src/redis';
 import { eventIndexFor } from '../../src/events/event-index';
 import { intakeLogFor } from '../../src/events/intake-log';
@@ -50,8 +51,9 @@ export async function startTestApp(
     ...env,
   });
   const deps = createWebDeps(config, logger);
-  await waitForRedis(deps.redis, 5000);
-  const server = createServer(listener(deps));
+  await waitForRedis(deps.redis, 20_000);
+  // The process's own socket timeouts (a test's idle socket must not be closed under a client reusing it).
+  const server = applyServerTimeouts(createServer(listener(deps)));
   await new Promise<void>((resolve) => server.listen(wanted, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const log = intakeLogFor(deps.redis, config);

@@ -77,3 +77,36 @@ export async function fillToMaxmemory(redisUrl: string, fillerBytes = 1024 * 102
     },
   };
 }
+
+/** A real Redis for the enclosing `describe` and one client on it, started before its tests and removed after. */
+export interface RedisForTests {
+  readonly server: TestRedis;
+  /** A client with BullMQ's required `maxRetriesPerRequest: null`. */
+  readonly redis: IORedis;
+}
+
+/** Starts a Redis (no AOF) in `beforeAll` and destroys it in `afterAll`; read `server`/`redis` inside the tests. */
+export function useRedis(): RedisForTests {
+  let server: TestRedis | undefined;
+  let redis: IORedis | undefined;
+  beforeAll(async () => {
+    server = await startRedis({ appendOnly: false });
+    redis = new IORedis(server.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.destroy();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useRedis: read server/redis inside a test or hook, after beforeAll');
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get redis() {
+      return started(redis);
+    },
+  };
+}
