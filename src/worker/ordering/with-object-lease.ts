@@ -27,16 +27,16 @@ function isFinal(err: unknown, job: LeasedJob): boolean {
 }
 
 /**
- * Runs `run` holding the lease of the event's object, granted to the oldest event waiting for it. A job that
- * carries a queue-time grant (it was alone on its object when queued) holds the lease already: no acquire, no
- * renewal (the lease lasts while BullMQ's lock on the job does), and its release is always off the job's path. A job that
- * finds the lease taken, or an older event waiting, steps aside: it moves itself back to the delayed set for
- * `stepAsideMs` (or until the holder wakes it) and throws BullMQ's DelayedError, which spends no attempt.
- * The lease is renewed every third of its length while `run` runs, and released when it ends: `done` makes the
- * event the newest processed, a result with status `superseded` does not, and a failure that will be retried
- * keeps the event first in line. The job waits for the
- * release only when other events of the object were waiting: otherwise it completes while the release is on its
- * way (one round trip less per event; a worker that dies in between leaves a lease that expires in leaseMs).
+ * Runs `run` (in the worker's main thread: OrderedWorker) holding the lease of the event's object, granted to the
+ * oldest event waiting for it. A job that carries a queue-time grant (it was alone on its object when queued)
+ * holds the lease already: no acquire, no renewal (the lease lasts while BullMQ's lock on the job does), and its
+ * release is always off the job's path. A job that finds the lease taken, or an older event waiting, steps
+ * aside: it moves itself back to the delayed set (see stepAside) and throws BullMQ's DelayedError, which spends
+ * no attempt. An acquired lease is renewed every third of its length while `run` runs. Released when `run`
+ * ends: `done` makes the event the newest processed, a result with status `superseded` does not, and a failure
+ * that will be retried keeps the event first in line. The job waits for the release only when other events of
+ * the object were waiting: otherwise it completes while the release is on its way (one round trip less per
+ * event; a worker that dies in between leaves a lease that expires in leaseMs).
  */
 export async function withObjectLease<R extends { status: string }>(
   job: LeasedJob,
