@@ -139,6 +139,9 @@ export const configSchema = z.object({
   STRIPE_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
   // Stripe API requests per second for every worker together (issue 18); unset: 20 live, 10 test (by the key).
   STRIPE_API_REQUESTS_PER_SECOND: int(1, 10_000).optional(),
+  // How long after its send a request to Stripe is assumed to have arrived, if not answered sooner: the budget's
+  // margin for the network's delay (docs/stripe.md); larger is safer from 429s and uses less of the limit.
+  STRIPE_API_SEND_DELAY_BOUND_MS: int(0, 1000).default(50),
   // How often workers list Stripe's events to recover missed deliveries; 0 turns reconciliation off.
   RECONCILE_INTERVAL_MINUTES: int(0, 1440).default(15),
   STRIPE_REDIRECT_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -186,9 +186,9 @@ export function markdown(r: BenchResults): string {
   }
   if (r.thinBudget) {
     const b = r.thinBudget;
-    lines.push('| Shared Stripe API budget: workers × thin events, the emulator answering 429 above its limit | limit/s | processed | failed | unfinished | 429s | served | peak served in 1 s | seconds | budget used |');
-    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-    lines.push(`| ${b.workers} × ${num(b.events / b.workers)} (${Object.entries(b.statuses).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${b.limitPerSecond} | ${num(b.processed)} | ${b.failed} | ${b.unfinished} | ${b.emulator429} | ${num(b.emulatorServed)} | ${b.emulatorPeakPerSecond} | ${num(b.seconds, 1)} | ${num(b.budgetUsedPercent, 1)} % |`);
+    lines.push('| Shared Stripe API budget: workers × thin events, the emulator answering 429 above its limit | limit/s | processed | failed | unfinished | 429s | served | peak served in 1 s | seconds | budget used | mean request ms | mean wait ms |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push(`| ${b.workers} × ${num(b.events / b.workers)} (${Object.entries(b.statuses).map(([k, v]) => `${k} ${v}`).join(', ')}) | ${b.limitPerSecond} | ${num(b.processed)} | ${b.failed} | ${b.unfinished} | ${b.emulator429} | ${num(b.emulatorServed)} | ${b.emulatorPeakPerSecond} | ${num(b.seconds, 1)} | ${num(b.budgetUsedPercent, 1)} % | ${b.meanRequestMs} | ${b.meanWaitMs} |`);
     lines.push('');
   }
   if (r.reconcile) {

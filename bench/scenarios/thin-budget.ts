@@ -30,6 +30,9 @@ export interface ThinBudgetRow {
   seconds: number;
   /** Requests served / (limit × seconds from the first request to the last). */
   budgetUsedPercent: number;
+  /** Mean ms from a slot granted to the answer (what the workers saw), and mean ms a request waited for its slot. */
+  meanRequestMs: number;
+  meanWaitMs: number;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,11 +100,13 @@ export async function benchThinBudget(plan: { workers: number; perWorker: number
       await pause(1000);
     }
     const rl = emulator.rateLimit;
+    const [answered, requestMs, waitMs] = (await redis.hmget(`${config.QUEUE_PREFIX}:{stripe-budget}:stats`, 'answered', 'requestMs', 'waitMs')).map(Number);
     const spanS = (rl.lastAt - rl.firstAt) / 1000;
     return {
       workers, events: total, limitPerSecond: limit, processed, failed, statuses, unfinished: pending.size,
       emulator429: rl.refused, emulatorServed: rl.admitted, emulatorPeakPerSecond: rl.peakPerSecond,
       seconds: Number(spanS.toFixed(1)), budgetUsedPercent: Number(((rl.admitted / (limit * Math.max(spanS, 1))) * 100).toFixed(1)),
+      meanRequestMs: Math.round(requestMs! / Math.max(answered!, 1)), meanWaitMs: Math.round(waitMs! / Math.max(answered!, 1)),
     };
   } finally {
     children.forEach((c) => c.kill('SIGTERM'));

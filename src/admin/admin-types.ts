@@ -54,7 +54,7 @@ export interface IntakeOverview {
 /** The Stripe API budget every worker shares (STRIPE_API_REQUESTS_PER_SECOND). */
 export interface StripeBudgetOverview {
   perSecond: number;
-  /** Slots taken in the last second (in flight or answered). */
+  /** Requests in flight or that reached Stripe within the last second. */
   inUse: number;
   /** A 429 from Stripe paused every worker just now. */
   paused: boolean;

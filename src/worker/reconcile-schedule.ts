@@ -33,7 +33,7 @@ export async function startReconciliation(config: Config, connection: Redis, log
   const budget = new StripeApiBudget(connection, {
     perSecond: stripeRequestsPerSecond(config),
     keyPrefix: config.QUEUE_PREFIX,
-    requestTimeoutMs: config.STRIPE_API_TIMEOUT_MS,
+    sendDelayBoundMs: config.STRIPE_API_SEND_DELAY_BOUND_MS,
   });
   const fetcher = new StripeFetcher(createStripeClient(config, { maxNetworkRetries: 0 }), budget, connection, config.QUEUE_PREFIX);
   const reconciler = new Reconciler({

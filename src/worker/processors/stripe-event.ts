@@ -62,7 +62,7 @@ export function servicesFromConfig(
       const budget = new StripeApiBudget(connection, {
         perSecond: stripeRequestsPerSecond(config),
         keyPrefix: config.QUEUE_PREFIX,
-        requestTimeoutMs: config.STRIPE_API_TIMEOUT_MS,
+        sendDelayBoundMs: config.STRIPE_API_SEND_DELAY_BOUND_MS,
       });
       // No retries inside stripe-node: each attempt must take its own slot of the budget.
       fetcher = new Fetcher(createStripeClient(config, { maxNetworkRetries: 0 }), budget, connection, config.QUEUE_PREFIX);
