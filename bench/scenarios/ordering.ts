@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { eventIndexFor } from '../../src/events/event-index';
 import { summariseEvent } from '../../src/events/event-record';
 import { AccountFairness } from '../../src/worker/ordering/account-fairness';
-import { orderedEventOf, orderingBase } from '../../src/worker/ordering/object-order';
+import { orderedEventOf, orderedRefs, orderingBase } from '../../src/worker/ordering/object-order';
 import { objectOrderFor } from '../../src/worker/ordering/ordering-runtime';
 import type { BenchRedis } from '../lib/bench-redis';
 import { startNode } from '../lib/processes';
@@ -52,17 +52,18 @@ async function addEvents(queue: Queue, events: BenchEvent[], ordered: boolean, f
   const index = eventIndexFor(client, { QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 100_000 });
   const order = objectOrderFor(client, { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 250, ORDERING_MEMORY_HOURS: 72 });
   const fairness = new AccountFairness(client, { base: orderingBase(prefix), step: STEP, windowSeconds: 60 });
-  // As the intake mover does it, in batches of 200: waiting sets first, then the jobs (with priorities), then the records.
+  // As the intake mover does it, in batches of 200: waiting sets first (with queue-time grants), then the records
+  // with the payloads, then the jobs (with priorities), each carrying a reference, its place and any grant.
   for (let i = 0; i < events.length; i += 200) {
     const batch = events.slice(i, i + 200);
-    if (ordered) await order.register(batch.map((e) => orderedEventOf(e, e.id)!));
+    const refs = await orderedRefs(ordered ? order : undefined, batch.map((e) => ({ id: e.id, place: orderedEventOf(e, e.id) })));
     const priorities = fair ? await fairness.priorities(batch.map((e) => e.account)) : undefined;
+    await Promise.all(batch.map((e) => index.record(summariseEvent(e), JSON.stringify(e))));
     await queue.addBulk(batch.map((e, k) => ({
       name: e.type,
-      data: e,
+      data: refs[k]!,
       opts: { jobId: e.id, removeOnComplete: { age: 3600, count: 100_000 }, attempts: 5, ...(priorities ? { priority: priorities[k]! } : {}) },
     })));
-    await Promise.all(batch.map((e) => index.record(summariseEvent(e), JSON.stringify(e))));
   }
 }
 

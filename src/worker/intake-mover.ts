@@ -14,7 +14,7 @@ import { isRedisUnavailableError } from '../redis-errors';
 import { traceMove } from '../telemetry/tracing';
 import { STRIPE_EVENT_HANDLERS } from './handlers';
 import { AccountFairness } from './ordering/account-fairness';
-import { orderedEventOf, orderingBase, type ObjectOrder } from './ordering/object-order';
+import { orderedEventOf, orderedRefs, orderingBase, type ObjectOrder, type OrderedRef } from './ordering/object-order';
 import { objectOrderFor } from './ordering/ordering-runtime';
 
 export interface IntakeMoverOptions {
@@ -254,23 +254,15 @@ export class IntakeMover {
    * record (SET-NX) and adds the job.
    */
   private async queueAndRecord(events: readonly MovedEvent[]): Promise<void> {
-    const { ordering, fairness } = this.deps;
-    // Each event takes its place in its object's line before its job exists (src/worker/ordering).
-    if (ordering) {
-      const ordered = events.flatMap(({ data, summary }) => {
-        const place = ordering.handles(summary.type) ? orderedEventOf(data, summary.id) : undefined;
-        return place ? [place] : [];
-      });
-      await ordering.order.register(ordered);
-    }
-    const priorities = fairness ? await fairness.priorities(events.map(({ summary }) => summary.account)) : undefined;
+    const refs = await this.register(events);
+    const priorities = this.deps.fairness ? await this.deps.fairness.priorities(events.map(({ summary }) => summary.account)) : undefined;
     // Traced: one span per event, in its own trace; the job carries the span's context to its processor.
     const traced = traceMove(QUEUE_NAMES.stripeEvents, events.map(({ entry, summary }) => ({ eventId: summary.id, eventType: summary.type, carrier: entry.trace })));
     try {
       await Promise.all(events.map(({ entry, summary }) => this.deps.index.record(summary, entry.body, entry.receivedAt)));
       // The job's timestamp is when the web accepted the webhook: its age and the lag metric count the intake log's wait too.
       await this.deps.queue.addBulk(events.map(({ entry, data, summary }, i) => {
-        const ref: PayloadRef = { payloadOf: summary.id };
+        const ref = refs[i]!;
         const opts = { jobId: summary.id, timestamp: entry.receivedAt, ...(priorities ? { priority: priorities[i]! } : {}) };
         return { name: String(data.type), data: ref, opts: traced ? { ...opts, telemetry: traced.jobTelemetry(i) } : opts };
       }));
@@ -279,6 +271,18 @@ export class IntakeMover {
       throw err;
     }
     traced?.end();
+  }
+
+  /**
+   * Each event takes its place in its object's line before its job exists (src/worker/ordering), and its job's
+   * data carries that place and, when the event was alone on its object, the lease granted at queue time.
+   */
+  private register(events: readonly MovedEvent[]): Promise<(PayloadRef & OrderedRef)[]> {
+    const { ordering } = this.deps;
+    return orderedRefs(ordering?.order, events.map(({ data, summary }) => ({
+      id: summary.id,
+      place: ordering?.handles(summary.type) ? orderedEventOf(data, summary.id) : undefined,
+    })));
   }
 
   /**

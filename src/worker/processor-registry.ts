@@ -2,7 +2,7 @@ import path from 'node:path';
 import { QUEUE_NAMES, type QueueName } from '../queues';
 import type { ProcessableJob } from './processors/generic-job';
 
-/** In-process, BullMQ passes the job's lock token too (the Stripe event processor needs it to step aside). */
+/** In-process, BullMQ passes the job's lock token too. */
 export type ProcessorFn = (job: ProcessableJob, token?: string) => Promise<unknown>;
 
 /**

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { objectOrderFor } from '../../src/worker/ordering/ordering-runtime';
-import { orderedEventOf } from '../../src/worker/ordering/object-order';
+import { eventIndexFor } from '../../src/events/event-index';
+import { summariseEvent } from '../../src/events/event-record';
+import { orderedEventOf, orderedRefs, orderingBase } from '../../src/worker/ordering/object-order';
 import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
 import { startWorker, type RunningProcess } from '../support/processes';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -25,8 +27,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 /**
- * A sandboxed processor has no BullMQ Job, only a proxy: its moveToDelayed is a message to the worker's main
- * thread. These run the built worker (dist/) to show that stepping aside works there too, without an attempt.
+ * The worker takes the lease in its main thread and hands the job to the sandbox with its place. These run the
+ * built worker (dist/) to show that stepping aside works with a sandbox too, without an attempt, and that the
+ * sandboxed handler is told its place.
  */
 describe.each(['thread', 'process'] as const)('per-object ordering in a real worker process, sandbox %s', (sandbox) => {
   let server: TestRedis;
@@ -45,7 +48,8 @@ describe.each(['thread', 'process'] as const)('per-object ordering in a real wor
 
   it('a job whose object has an older event waiting steps aside (delayed, no attempt spent) until that event is gone, then runs', async () => {
     const prefix = `test-${randomUUID()}`;
-    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
+    // The older event was alone when registered: its queue-time lease outlives its removed job by at most 1 s.
+    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 1000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
     const queue = new Queue(QUEUE, { connection: redis, prefix });
     try {
       worker = await startWorker({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, WORKER_SANDBOX: sandbox, ORDERING_STEP_ASIDE_MS: '50' });
@@ -68,6 +72,44 @@ describe.each(['thread', 'process'] as const)('per-object ordering in a real wor
       });
       expect(done!.attemptsMade).toBe(1);
       expect(done!.returnvalue).toMatchObject({ status: 'succeeded' });
+    } finally {
+      await worker?.kill();
+      worker = undefined;
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('events queued alone on their object, as the mover queues them, run in the sandbox with the lease granted at queue time and their place', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const config = { QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 };
+    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    const index = eventIndexFor(redis, { QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000 });
+    /** As the intake mover does it: register (the grant), record the payload, add a job that carries a reference. */
+    const accept = async (event: ReturnType<typeof customerCreated>) => {
+      const [ref] = await orderedRefs(objectOrderFor(redis, config), [{ id: event.id, place: orderedEventOf(event, event.id) }]);
+      await index.record(summariseEvent(event as never), JSON.stringify(event));
+      await queue.add(event.type, ref, { jobId: event.id });
+      return until('the job to complete', async () => ((await queue.getJobState(event.id)) === 'completed' ? queue.getJob(event.id) : undefined));
+    };
+    try {
+      worker = await startWorker({ REDIS_URL: server.url, QUEUE_PREFIX: prefix, WORKER_SANDBOX: sandbox });
+      const newer = customerCreated(2000);
+      const older = customerCreated(1000);
+      const first = await accept(newer);
+      expect(first!.data).toMatchObject({ grant: { fence: 1, outOfOrder: false } });
+      expect(first!.returnvalue).toMatchObject({ status: 'succeeded', result: { customer: 'cus_ordered' } });
+      expect(first!.returnvalue).not.toHaveProperty('outOfOrder');
+      // Stripe delivers the older one late: granted when queued too, and the sandboxed handler is told it is late.
+      const late = await accept(older);
+      expect(late!.data).toMatchObject({ grant: { fence: 2, outOfOrder: true } });
+      expect(late!.returnvalue).toMatchObject({ status: 'succeeded', outOfOrder: true });
+      // No acquire ran (it would have raised the fence), no job stepped aside, and each release landed.
+      const objKey = `${orderingBase(prefix)}:obj:cus_ordered`;
+      await until('the release', async () => ((await redis.hget(objKey, 'holder')) === null ? true : undefined));
+      expect(await redis.hget(objKey, 'fence')).toBe('2');
+      expect(await redis.hget(objKey, 'lastId')).toBe(newer.id);
+      expect(await readOrderingStats(redis, prefix)).toMatchObject({ leaseWaits: 0, outOfOrder: 1 });
     } finally {
       await worker?.kill();
       worker = undefined;

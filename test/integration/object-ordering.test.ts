@@ -6,8 +6,9 @@ import { EventIndex } from '../../src/events/event-index';
 import { summariseEvent, type EventRecord } from '../../src/events/event-record';
 import { EventStatusRecorder, recordEventStatuses } from '../../src/worker/event-status-recorder';
 import { defineHandler, HandlerRegistry, type EventHandler, type HandlerContext } from '../../src/worker/handlers/handler-registry';
-import { ObjectOrder, orderedEventOf, orderingBase } from '../../src/worker/ordering/object-order';
+import { ObjectOrder, orderedEventOf, orderedRefs, orderingBase } from '../../src/worker/ordering/object-order';
 import { objectOrderFor, orderingFromConfig } from '../../src/worker/ordering/ordering-runtime';
+import { OrderedWorker } from '../../src/worker/ordering/lease-in-main-thread';
 import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
 import { runStripeEvent, type StripeEventRuntime } from '../../src/worker/processors/stripe-event';
 import { startRedis, type TestRedis } from '../support/redis';
@@ -49,21 +50,30 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
   const connections: Redis[] = [];
   const config = () => ({ QUEUE_PREFIX: prefix, ORDERING_LEASE_MS: 30_000, ORDERING_STEP_ASIDE_MS: 50, ORDERING_MEMORY_HOURS: 72 });
 
-  /** A worker like hooklane's in-process one (WORKER_SANDBOX=none): BullMQ passes the lock token to the processor. */
+  /** A worker like hooklane's in-process one (WORKER_SANDBOX=none): the lease in the worker, the handler in the processor. */
   function startWorker(handlers: HandlerRegistry, concurrency: number): Worker {
     const connection = redis.duplicate({ maxRetriesPerRequest: null });
     connections.push(connection);
-    const rt: StripeEventRuntime = { handlers, services: noServices, logger: silent, ordering: orderingFromConfig(config(), () => connection, silent) };
-    const worker = new Worker(QUEUE, (job: Job, token?: string) => runStripeEvent(job, rt, token), { connection, prefix, concurrency });
+    const index = indexOf();
+    const loadPayload = (id: string) => index.payload(id);
+    const rt: StripeEventRuntime = { handlers, services: noServices, logger: silent, loadPayload };
+    const ordering = orderingFromConfig(config(), connection, silent, { handles: (type) => handlers.get(type) !== undefined, loadPayload });
+    const worker = new OrderedWorker(QUEUE, (job: Job) => runStripeEvent(job, rt), { connection, prefix, concurrency }, ordering);
     workers.push(worker);
     return worker;
   }
 
-  /** As the intake mover does it: the events join their objects' waiting sets, then their jobs are added. */
+  const indexOf = () => new EventIndex(redis, { QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000 });
+
+  /**
+   * As the intake mover does it: the events join their objects' waiting sets (alone on its object, an event gets
+   * its lease at once), their payloads are stored, then their jobs are added, each carrying a reference.
+   */
   async function enqueue(events: ReturnType<typeof eventOf>[], attempts = 3): Promise<void> {
-    const order = objectOrderFor(redis, config());
-    await order.register(events.flatMap((e) => orderedEventOf(e, e.id) ?? []));
-    await queue.addBulk(events.map((e) => ({ name: e.type, data: e, opts: { jobId: e.id, attempts, backoff: { type: 'fixed', delay: 10 } } })));
+    const refs = await orderedRefs(objectOrderFor(redis, config()), events.map((e) => ({ id: e.id, place: orderedEventOf(e, e.id) })));
+    const index = indexOf();
+    for (const e of events) await index.record(summariseEvent(e), JSON.stringify(e));
+    await queue.addBulk(events.map((e, i) => ({ name: e.type, data: refs[i], opts: { jobId: e.id, attempts, backoff: { type: 'fixed', delay: 10 } } })));
   }
 
   async function finished(ids: string[]): Promise<Job[]> {
@@ -143,7 +153,7 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
       defineHandler('customer.subscription.updated', note, { skipIfSuperseded: true }),
       defineHandler('invoice.updated', note) as EventHandler,
     ]);
-    const index = new EventIndex(redis, { QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000 });
+    const index = indexOf();
     const recorder = new EventStatusRecorder(index, silent);
     recordEventStatuses(startWorker(handlers, 2), recorder);
     const newerSub = eventOf('customer.subscription.updated', 'sub_stale', 2000);
@@ -152,7 +162,6 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
     const olderInv = eventOf('invoice.updated', 'in_stale', 1000);
     const accept = async (events: ReturnType<typeof eventOf>[]) => {
       await enqueue(events, 5);
-      for (const e of events) await index.record(summariseEvent(e), JSON.stringify(e));
       return finished(events.map((e) => e.id));
     };
 
@@ -193,6 +202,47 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
     expect(order).toEqual(['1000', '1001']);
     expect(a!.attemptsMade).toBe(2);
     expect(b!.attemptsMade).toBe(1);
+  });
+  it('an event alone on its object gets its lease when queued: its job runs with that fence, without an acquire', async () => {
+    const seen: { id: string; fence: number | undefined; outOfOrder: boolean }[] = [];
+    const handlers = new HandlerRegistry([
+      defineHandler('customer.subscription.updated', async (event, ctx) => {
+        seen.push({ id: event.id, fence: ctx.objectLease?.fence, outOfOrder: ctx.outOfOrder });
+        return {};
+      }),
+    ]);
+    const alone = eventOf('customer.subscription.updated', 'sub_alone', 1000);
+    await enqueue([alone]);
+    const queued = await queue.getJob(alone.id);
+    expect(queued!.data).toMatchObject({ payloadOf: alone.id, order: { objectId: 'sub_alone', created: 1000 }, grant: { fence: 1, outOfOrder: false } });
+    startWorker(handlers, 2);
+    const [job] = await finished([alone.id]);
+    expect(job!.returnvalue).toMatchObject({ status: 'succeeded' });
+    // An acquire would have granted a higher fence.
+    expect(seen).toEqual([{ id: alone.id, fence: 1, outOfOrder: false }]);
+    expect(await readOrderingStats(redis, prefix)).toMatchObject({ leaseWaits: 0, outOfOrder: 0 });
+    await until_('the release', async () => ((await redis.exists(`${orderingBase(prefix)}:wait:sub_alone`)) === 0 ? true : undefined));
+  });
+
+  it('an older event queued before the granted job started takes the grant back: the older one runs first, the newer after it, in order', async () => {
+    const runs: { id: string; outOfOrder: boolean }[] = [];
+    const handlers = new HandlerRegistry([
+      defineHandler('customer.subscription.updated', async (event, ctx) => {
+        runs.push({ id: event.id, outOfOrder: ctx.outOfOrder });
+        return {};
+      }),
+    ]);
+    const newer = eventOf('customer.subscription.updated', 'sub_back', 2000);
+    const older = eventOf('customer.subscription.updated', 'sub_back', 1000);
+    await enqueue([newer]);
+    expect((await queue.getJob(newer.id))!.data).toHaveProperty('grant');
+    await enqueue([older]);
+    expect((await queue.getJob(newer.id))!.data).not.toHaveProperty('grant');
+    expect((await queue.getJob(older.id))!.data).not.toHaveProperty('grant');
+    expect(await redis.hget(`${orderingBase(prefix)}:obj:sub_back`, 'holder')).toBeNull();
+    startWorker(handlers, 4);
+    await finished([newer.id, older.id]);
+    expect(runs).toEqual([{ id: older.id, outOfOrder: false }, { id: newer.id, outOfOrder: false }]);
   });
 });
 
@@ -278,10 +328,50 @@ describe('object leases', () => {
     expect(again).toMatchObject({ granted: true, fence: (first as { fence: number }).fence + 1 });
   });
 
-  it('drops a waiting entry whose job is gone, so it cannot block its object', async () => {
+  it('drops a waiting entry whose job is gone; its queue-time lease (the job never came) holds the object at most leaseMs', async () => {
     const prefix = `test-${randomUUID()}`;
-    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 60_000, ttlSeconds: 60 });
-    await order.register([{ objectId: 'sub_gone', created: 1, eventId: 'evt_gone', jobId: 'job-never-made' }]);
-    expect(await order.acquire({ objectId: 'sub_gone', created: 5, eventId: 'evt_later', jobId: 'job-later' })).toMatchObject({ granted: true });
+    const leaseMs = 300;
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
+    const [grant] = await order.register([{ objectId: 'sub_gone', created: 1, eventId: 'evt_gone', jobId: 'job-never-made' }]);
+    expect(grant).toMatchObject({ fence: 1, outOfOrder: false });
+    const until = Number(await redis.hget(`${orderingBase(prefix)}:obj:sub_gone`, 'until'));
+    const later = { objectId: 'sub_gone', created: 5, eventId: 'evt_later', jobId: 'job-later' };
+    const taken = await until_('the lease to pass', async () => {
+      const g = await order.acquire(later);
+      return g.granted ? { g, answered: await redisNow() } : undefined;
+    }, 10_000);
+    expect(taken.answered).toBeGreaterThanOrEqual(until);
+    expect(taken.g).toMatchObject({ granted: true, fence: 2 });
+  });
+
+  it('a queue-time lease holds while its job waits, then while the job\'s lock does: a dead worker loses it when its lock expires', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 100, ttlSeconds: 60 });
+    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    try {
+      const granted = { objectId: 'sub_q', created: 1, eventId: 'evt_q', jobId: 'job-q' };
+      const [grant] = await order.register([granted]);
+      expect(grant).toMatchObject({ fence: 1 });
+      await queue.add('x', {}, { jobId: 'job-q' });
+      // The holder's entry no longer first in line (as after a stall dropped it): only the lease stands in the way.
+      await redis.zrem(`${orderingBase(prefix)}:wait:sub_q`, 'evt_q job-q');
+      const other = { objectId: 'sub_q', created: 2, eventId: 'evt_o', jobId: 'job-o' };
+      // Waiting in the queue, long past `until`: still held.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await order.acquire(other)).toMatchObject({ granted: false, reason: 'held' });
+      // Started by a worker that holds the job's lock, then dies: held until the lock expires.
+      await redis.hset(`${prefix}:${QUEUE}:job-q`, 'processedOn', String(Date.now()));
+      await redis.set(`${prefix}:${QUEUE}:job-q:lock`, 'token', 'PX', 300);
+      expect(await order.acquire(other)).toMatchObject({ granted: false, reason: 'held' });
+      const taken = await until_('the lease to pass once the lock expired', async () => {
+        const g = await order.acquire(other);
+        return g.granted ? g : undefined;
+      }, 10_000);
+      expect(await redis.exists(`${prefix}:${QUEUE}:job-q:lock`)).toBe(0);
+      expect(taken).toMatchObject({ granted: true, fence: 2 });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { PayloadRef } from '../../events/event-record';
 import { ACQUIRE_SCRIPT, REGISTER_SCRIPT, RELEASE_SCRIPT, RENEW_SCRIPT } from './object-order-scripts';
 
 /** Where one event stands in its object's order: the object, Stripe's `created` (unix seconds), its own id. */
@@ -17,6 +18,24 @@ export type Grant =
    */
   | { granted: false; reason: 'older' | 'held'; place: number };
 
+/**
+ * A lease granted when the event was queued, to an event alone on its object: its job carries it and runs
+ * without an acquire. It lasts while the job waits, then while BullMQ's lock on the job is held (object-order-scripts.ts).
+ */
+export interface QueueTimeGrant {
+  fence: number;
+  outOfOrder: boolean;
+}
+
+/**
+ * What a stripe-events job carries for ordering beside its payload reference (the intake mover sets it), so the
+ * lease is decided before the payload is read: the event's place, and a queue-time grant when it had one.
+ */
+export interface OrderedRef {
+  order?: Omit<OrderedEvent, 'jobId'>;
+  grant?: QueueTimeGrant;
+}
+
 export type ReleaseOutcome = 'done' | 'superseded' | 'failed' | 'retry';
 
 export interface ObjectOrderOptions {
@@ -31,7 +50,7 @@ export interface ObjectOrderOptions {
 }
 
 type OrderRedis = Redis & {
-  hooklaneOrderRegister(...args: (string | number)[]): Promise<number>;
+  hooklaneOrderRegister(...args: (string | number)[]): Promise<[number, number][]>;
   hooklaneOrderAcquire(...args: (string | number)[]): Promise<[number, number | string, number | string, number?]>;
   hooklaneOrderRenew(...args: (string | number)[]): Promise<number>;
   hooklaneOrderRelease(...args: (string | number)[]): Promise<[number, string]>;
@@ -56,12 +75,17 @@ export class ObjectOrder {
     this.redis = redis as OrderRedis;
   }
 
-  /** Puts queued events in their objects' waiting sets (the intake mover, one call per batch). */
-  async register(events: readonly OrderedEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const args: (string | number)[] = [this.options.base, this.options.ttlSeconds];
+  /**
+   * Puts queued events in their objects' waiting sets (the intake mover, one call per batch) and grants the
+   * lease at queue time to those alone on their objects: one entry per event, the grant or undefined.
+   */
+  async register(events: readonly OrderedEvent[]): Promise<(QueueTimeGrant | undefined)[]> {
+    if (events.length === 0) return [];
+    const { base, ttlSeconds, jobKeyPrefix, leaseMs } = this.options;
+    const args: (string | number)[] = [base, ttlSeconds, jobKeyPrefix, leaseMs];
     for (const event of events) args.push(event.objectId, event.created, memberOf(event));
-    await this.redis.hooklaneOrderRegister(...args);
+    const grants = await this.redis.hooklaneOrderRegister(...args);
+    return grants.map(([fence, outOfOrder]) => (fence > 0 ? { fence, outOfOrder: outOfOrder === 1 } : undefined));
   }
 
   async acquire(event: OrderedEvent): Promise<Grant> {
@@ -82,6 +106,25 @@ export class ObjectOrder {
     const [held, next] = await this.redis.hooklaneOrderRelease(this.options.base, event.objectId, memberOf(event), fence, outcome, event.created);
     return { held: held === 1, next };
   }
+}
+
+/**
+ * The job data of a batch of queued events (the intake mover's, one register call): each refers to its stored
+ * payload and, when ordered (`place`), carries its place in its object's order and any queue-time grant, so the
+ * worker decides the lease before it reads the payload.
+ */
+export async function orderedRefs(
+  order: Pick<ObjectOrder, 'register'> | undefined,
+  events: readonly { id: string; place: OrderedEvent | undefined }[],
+): Promise<(PayloadRef & OrderedRef)[]> {
+  const ordered = events.flatMap(({ place }) => (place ? [place] : []));
+  const grants = order && ordered.length ? await order.register(ordered) : [];
+  let k = 0;
+  return events.map(({ id, place }) => {
+    if (!order || !place) return { payloadOf: id };
+    const grant = grants[k++];
+    return { payloadOf: id, order: { objectId: place.objectId, created: place.created, eventId: place.eventId }, ...(grant ? { grant } : {}) };
+  });
 }
 
 /** The base of the ordering keys: beside the queue's own keys (see object-order-scripts.ts). */

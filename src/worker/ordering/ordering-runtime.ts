@@ -4,7 +4,10 @@ import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import { QUEUE_NAMES } from '../../queues';
 import { ObjectOrder, orderingBase } from './object-order';
-import type { ObjectOrdering } from './with-object-lease';
+import type { MainThreadOrdering } from './lease-in-main-thread';
+
+/** A wake tries this many times, a step apart, to find the next job delayed. */
+const WAKE_TRIES = 3;
 
 type OrderingConfig = Pick<Config, 'QUEUE_PREFIX' | 'ORDERING_LEASE_MS' | 'ORDERING_STEP_ASIDE_MS' | 'ORDERING_MEMORY_HOURS'>;
 
@@ -19,24 +22,37 @@ export function objectOrderFor(redis: Redis, config: OrderingConfig): ObjectOrde
 }
 
 /**
- * Ordering as a processor uses it, on the processor's Redis connection, made on first use (a sandbox whose
- * jobs have no object never opens it). Waking the next job in line is BullMQ's `promote` (delayed → waiting).
+ * Ordering as the worker's main thread runs it (OrderedWorker), on the worker's connection. Waking the next job
+ * in line is BullMQ's `promote` (delayed → waiting).
  */
-export function orderingFromConfig(config: OrderingConfig, connection: () => Redis, logger: Logger): ObjectOrdering {
-  let order: ObjectOrder | undefined;
+export function orderingFromConfig(
+  config: OrderingConfig,
+  connection: Redis,
+  logger: Logger,
+  events: Pick<MainThreadOrdering, 'handles' | 'loadPayload'>,
+): MainThreadOrdering {
   let queue: Queue | undefined;
   return {
-    get order() {
-      order ??= objectOrderFor(connection(), config);
-      return order;
-    },
+    order: objectOrderFor(connection, config),
     stepAsideMs: config.ORDERING_STEP_ASIDE_MS,
     logger,
+    handles: events.handles,
+    loadPayload: events.loadPayload,
     wake: async (jobId) => {
-      queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection: connection(), prefix: config.QUEUE_PREFIX });
-      const job = await Job.fromId(queue, jobId);
-      // Not delayed (its step-aside has not landed yet, or it never stepped aside): it comes on its own.
-      await job?.promote().catch(() => undefined);
+      queue ??= new Queue(QUEUE_NAMES.stripeEvents, { connection, prefix: config.QUEUE_PREFIX });
+      for (let tries = 0; tries < WAKE_TRIES; tries += 1) {
+        const job = await Job.fromId(queue, jobId);
+        if (!job) return;
+        try {
+          await job.promote();
+          return;
+        } catch {
+          // Not delayed: waiting already (it comes on its own), or active, stepping aside this very moment (its
+          // move to the delayed set is on its way): then tried again a step later.
+          if ((await job.getState()) !== 'active') return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, config.ORDERING_STEP_ASIDE_MS));
+      }
     },
   };
 }

@@ -1,14 +1,13 @@
 import { DelayedError } from 'bullmq';
 import type { Logger } from '../../logger';
-import { orderedEventOf, type ObjectOrder, type OrderedEvent, type ReleaseOutcome } from './object-order';
+import type { ObjectOrder, OrderedEvent, QueueTimeGrant, ReleaseOutcome } from './object-order';
+import type { OrderPlace } from './order-place';
 
-/** The job as the wrapper needs it: BullMQ's Job in-process, its sandboxed proxy in a thread or child process. */
+/** The job as the wrapper needs it: BullMQ's Job, in the worker's main thread. */
 export interface LeasedJob {
   id?: string | undefined;
-  data: unknown;
   attemptsMade: number;
   opts?: { attempts?: number } | undefined;
-  /** BullMQ's; the sandboxed proxy forwards it to the worker's main thread (ParentCommand.MoveToDelayed). */
   moveToDelayed?(timestamp: number, token?: string): Promise<void>;
 }
 
@@ -22,44 +21,34 @@ export interface ObjectOrdering {
   logger: Logger;
 }
 
-/** What the run learns about the event's place in its object's order. */
-export interface OrderPlace {
-  /** An event of the same object created after this one was processed already. */
-  outOfOrder: boolean;
-  /** The object's lease this run holds; `fence` grows with every grant, so a write carrying it can refuse a stale one. */
-  lease: { objectId: string; fence: number } | null;
-}
-
-const UNORDERED: OrderPlace = { outOfOrder: false, lease: null };
-
 /** Whether a failure ends the job (then its event leaves the object's line) or it will run again. */
 function isFinal(err: unknown, job: LeasedJob): boolean {
   return (err as Error | null)?.name === 'UnrecoverableError' || job.attemptsMade + 1 >= (job.opts?.attempts ?? 1);
 }
 
 /**
- * Runs `run` holding the lease of the event's object, granted to the oldest event waiting for it. A job that
- * finds the lease taken, or an older event waiting, steps aside: it moves itself back to the delayed set for
- * `stepAsideMs` (or until the holder wakes it) and throws BullMQ's DelayedError, which spends no attempt.
- * The lease is renewed every third of its length while `run` runs, and released when it ends: `done` makes the
- * event the newest processed, a result with status `superseded` does not, and a failure that will be retried
- * keeps the event first in line. Jobs without an object (or with ordering off) just run. The job waits for the
- * release only when other events of the object were waiting: otherwise it completes while the release is on its
- * way (one round trip less per event; a worker that dies in between leaves a lease that expires in leaseMs).
+ * Runs `run` (in the worker's main thread: OrderedWorker) holding the lease of the event's object, granted to the
+ * oldest event waiting for it. A job that carries a queue-time grant (it was alone on its object when queued)
+ * holds the lease already: no acquire, no renewal (the lease lasts while BullMQ's lock on the job does), and its
+ * release is always off the job's path. A job that finds the lease taken, or an older event waiting, steps
+ * aside: it moves itself back to the delayed set (see stepAside) and throws BullMQ's DelayedError, which spends
+ * no attempt. An acquired lease is renewed every third of its length while `run` runs. Released when `run`
+ * ends: `done` makes the event the newest processed, a result with status `superseded` does not, and a failure
+ * that will be retried keeps the event first in line. The job waits for the release only when other events of
+ * the object were waiting: otherwise it completes while the release is on its way (one round trip less per
+ * event; a worker that dies in between leaves a lease that expires in leaseMs).
  */
 export async function withObjectLease<R extends { status: string }>(
   job: LeasedJob,
   token: string | undefined,
-  ordering: ObjectOrdering | undefined,
+  ordering: ObjectOrdering,
+  event: OrderedEvent,
+  queueTimeGrant: QueueTimeGrant | undefined,
   run: (place: OrderPlace) => Promise<R>,
-  /** The event (its object and created time): the job's data, or the stored payload its reference names. */
-  data: unknown = job.data,
 ): Promise<R> {
-  const event = ordering ? orderedEventOf(data, job.id ?? '') : undefined;
-  if (!ordering || !event) return run(UNORDERED);
-  const grant = await ordering.order.acquire(event);
-  if (!grant.granted) return stepAside(job, token, ordering, event, grant.reason, grant.place);
-  const renewal = setInterval(() => {
+  const grant = queueTimeGrant ? { ...queueTimeGrant, othersWaiting: 0 } : await ordering.order.acquire(event);
+  if (!('fence' in grant)) return stepAside(job, token, ordering, event, grant.reason, grant.place);
+  const renewal = queueTimeGrant ? undefined : setInterval(() => {
     ordering.order.renew(event, grant.fence).then(
       (held) => {
         if (!held) ordering.logger.warn({ objectId: event.objectId, fence: grant.fence }, 'object lease lost while the handler runs');
@@ -67,7 +56,7 @@ export async function withObjectLease<R extends { status: string }>(
       (err: unknown) => ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease renewal failed'),
     );
   }, Math.max(1, Math.floor(ordering.order.options.leaseMs / 3)));
-  renewal.unref?.();
+  renewal?.unref?.();
   let outcome: ReleaseOutcome = 'retry';
   try {
     const result = await run({ outOfOrder: grant.outOfOrder, lease: { objectId: event.objectId, fence: grant.fence } });
@@ -93,24 +82,28 @@ export async function withObjectLease<R extends { status: string }>(
 async function release(ordering: ObjectOrdering, event: OrderedEvent, fence: number, outcome: ReleaseOutcome): Promise<void> {
   try {
     const { next } = await ordering.order.release(event, fence, outcome);
-    if (next && next !== event.jobId) await ordering.wake(next).catch(() => undefined);
+    // Not awaited: a wake that finds the next job stepping aside tries again a step later (ordering-runtime.ts).
+    if (next && next !== event.jobId) ordering.wake(next).catch(() => undefined);
   } catch (err) {
     ordering.logger.warn({ err: (err as Error).message, objectId: event.objectId }, 'object lease release failed; it expires on its own');
   }
 }
 
-/** Step-asides wait longer the further back in line they are, up to this many times ORDERING_STEP_ASIDE_MS. */
-const MAX_WAIT_STEPS = 20;
+/** How many times ORDERING_STEP_ASIDE_MS a job behind an older event waits unless woken. */
+const OLDER_WAIT_STEPS = 20;
 
 /**
- * Each release wakes the next in line, so a job further back would only poll for nothing: it waits its place
- * times the step (at most 20), which keeps ten events of one object from costing hundreds of tries a second.
- * The delay is the fallback for a wake that found the job not delayed yet (it was stepping aside at that moment).
+ * Each release wakes the next in line (and a wake that finds it still stepping aside tries again), so a job
+ * behind an older event would only poll for nothing: it waits 20 steps, the fallback for a wake that never came
+ * (an older entry whose job is gone is dropped by the next acquire). Polling faster let the newer events of a
+ * shared object, queued with better priorities than their head, take most of a worker's turns (hundreds of
+ * step-asides a second, measured). A job first in line whose lease another run holds waits one step: the
+ * holder's release wakes it, or the lease runs out.
  */
 async function stepAside(job: LeasedJob, token: string | undefined, ordering: ObjectOrdering, event: OrderedEvent, reason: string, place: number): Promise<never> {
   // Without BullMQ's move (a processor called outside a worker) the job fails this attempt and retries with backoff.
   if (!job.moveToDelayed || !token) throw new Error(`object ${event.objectId} is busy (${reason}); retrying`);
-  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * Math.min(MAX_WAIT_STEPS, Math.max(1, place)), token);
-  if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, eventId: event.eventId }, 'object busy; stepping aside');
+  await job.moveToDelayed(Date.now() + ordering.stepAsideMs * (reason === 'older' ? OLDER_WAIT_STEPS : 1), token);
+  if (ordering.logger.isLevelEnabled('debug')) ordering.logger.debug({ objectId: event.objectId, reason, place, eventId: event.eventId }, 'object busy; stepping aside');
   throw new DelayedError();
 }

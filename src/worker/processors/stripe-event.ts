@@ -10,8 +10,7 @@ import type { EventHandler, HandlerRegistry, HandlerServices } from '../handlers
 import type { FetchedThinEvent, StripeFetcher, ThinNotification } from '../../stripe/stripe-fetcher';
 import { objectUrl } from '../../stripe/stripe-object-url';
 import { STRIPE_EVENT_HANDLERS } from '../handlers';
-import { orderingFromConfig } from '../ordering/ordering-runtime';
-import { withObjectLease, type LeasedJob, type ObjectOrdering, type OrderPlace } from '../ordering/with-object-lease';
+import { takePlace, type OrderPlace } from '../ordering/order-place';
 import type { ProcessableJob } from './generic-job';
 import { QUEUE_NAMES } from '../../queues';
 import { logFields, startTracing, traceClientCall, traceJob, tracingOn, type JobTrace } from '../../telemetry/tracing';
@@ -22,7 +21,7 @@ import { eventIndexBase } from '../../events/intake-log';
 
 exitWithParent();
 
-export type StripeEventJob = ProcessableJob & LeasedJob;
+export type StripeEventJob = ProcessableJob;
 
 /** What one processor needs beyond the job; built once per sandbox (a thread or child process). */
 export interface StripeEventRuntime {
@@ -31,8 +30,6 @@ export interface StripeEventRuntime {
   logger: Logger;
   /** The stored payload of an event (raw, as signed); undefined once it expired. Jobs carry a PayloadRef. */
   loadPayload?: (eventId: string) => Promise<string | undefined>;
-  /** Per-object ordering (src/worker/ordering); absent when ORDERING_ENABLED=false. */
-  ordering?: ObjectOrdering;
   /** STRIPE_EVENT_JOB_LOGS: ctx.log lines go to the job's log (a Redis list per job) rather than to `logger`. */
   jobLogs?: boolean;
 }
@@ -125,21 +122,6 @@ export function servicesFromConfig(
 
 let runtime: StripeEventRuntime | undefined;
 
-/**
- * The ordering scripts' connection, made on first use: a plain one (no auto-pipelining). A sandbox runs one job
- * at a time, so there is nothing to batch, and the two scripts of every job would each pay for a Pipeline.
- */
-function orderingConnection(config: ReturnType<typeof loadConfig>, logger: Logger): () => Redis {
-  let redis: Redis | undefined;
-  return () => {
-    if (!redis) {
-      redis = createRedis(config, 'worker');
-      redis.on('error', (err) => logger.warn({ err: err.message }, 'ordering redis error'));
-    }
-    return redis;
-  };
-}
-
 /** Sandboxed processors run in another thread or process, so the runtime is built there, on the first job. */
 function defaultRuntime(): StripeEventRuntime {
   if (!runtime) {
@@ -148,11 +130,7 @@ function defaultRuntime(): StripeEventRuntime {
     // A sandbox is its own realm: it starts its own exporter (in-process, the worker's is already running).
     startTracing(config, 'worker', { sandbox: true, logger });
     const services = servicesFromConfig(config, logger);
-    const ordering = config.ORDERING_ENABLED ? orderingFromConfig(config, orderingConnection(config, logger), logger) : undefined;
-    runtime = {
-      handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload, jobLogs: config.STRIPE_EVENT_JOB_LOGS,
-      ...(ordering ? { ordering } : {}),
-    };
+    runtime = { handlers: STRIPE_EVENT_HANDLERS, services, logger, loadPayload: services.loadPayload, jobLogs: config.STRIPE_EVENT_JOB_LOGS };
   }
   return runtime;
 }
@@ -236,9 +214,9 @@ function readEvent(data: unknown): Stripe.Event {
  * expired before the job ran (EVENT_PAYLOAD_MAX_MB, or age) fails the job at once and says so: it never
  * succeeds without having run.
  */
-async function loadPayload(job: StripeEventJob, rt: StripeEventRuntime): Promise<unknown> {
-  if (!isPayloadRef(job.data)) return job.data;
-  const id = job.data.payloadOf;
+async function loadPayload(data: unknown, rt: StripeEventRuntime): Promise<unknown> {
+  if (!isPayloadRef(data)) return data;
+  const id = data.payloadOf;
   if (!rt.loadPayload) throw new Error('this processor cannot read stored payloads');
   const raw = await rt.loadPayload(id);
   if (raw === undefined) {
@@ -258,22 +236,23 @@ async function loadPayload(job: StripeEventJob, rt: StripeEventRuntime): Promise
  * worker's main process (EventStatusRecorder), so a job without a handler costs no Redis write here,
  * and one with a handler only what the handler logs and reports.
  */
-export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime, token?: string): Promise<Record<string, unknown>> {
+export function runStripeEvent(job: StripeEventJob, rt: StripeEventRuntime): Promise<Record<string, unknown>> {
+  // The event's place in its object's order was decided in the worker's main thread (OrderedWorker).
+  const { place, data } = takePlace(job.data);
   // Untraced (no OTLP endpoint), the job runs exactly as it did before tracing existed.
-  if (!tracingOn()) return runEvent(job, rt, token, undefined);
+  if (!tracingOn()) return runEvent(job, data, rt, place, undefined);
   // Traced (docs/operations.md#tracing): the job's span continues the event's trace from the move span.
-  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job), (jobTrace) => runEvent(job, rt, token, jobTrace));
+  return traceJob(QUEUE_NAMES.stripeEvents, job, eventAttributes(job, data), (jobTrace) => runEvent(job, data, rt, place, jobTrace));
 }
 
-async function runEvent(job: StripeEventJob, rt: StripeEventRuntime, token: string | undefined, jobTrace: JobTrace | undefined): Promise<Record<string, unknown>> {
+async function runEvent(
+  job: StripeEventJob, jobData: unknown, rt: StripeEventRuntime, place: OrderPlace, jobTrace: JobTrace | undefined,
+): Promise<{ status: string } & Record<string, unknown>> {
   // A type nobody handles needs no payload: the job is named by its type (a thin v1.* record's by the snapshot
-  // type, which `get` maps alike), so the stored payload is not read for nothing. Nor is it ordered: no lease.
-  if (isPayloadRef(job.data) && !rt.handlers.get(job.name)) return { status: 'ignored' };
-  const data = await loadPayload(job, rt);
-  const type = (data as { type?: unknown } | null)?.type;
-  const ordered = typeof type === 'string' && rt.handlers.get(type) !== undefined ? rt.ordering : undefined;
-  // The lease is the object's the payload names (the job itself carries only a reference to it).
-  return withObjectLease(job, token, ordered, (place) => runInPlace(job, data, rt, place, jobTrace), data);
+  // type, which `get` maps alike), so the stored payload is not read for nothing.
+  if (isPayloadRef(jobData) && !rt.handlers.get(job.name)) return { status: 'ignored' };
+  const data = await loadPayload(jobData, rt);
+  return runInPlace(job, data, rt, place, jobTrace);
 }
 
 async function runInPlace(
@@ -323,8 +302,8 @@ async function handle(
 }
 
 /** The event's ids as span attributes, read from the job without validating it (resolve does). */
-function eventAttributes(job: StripeEventJob): Record<string, string> {
-  const data = job.data as { id?: unknown; type?: unknown } | null;
+function eventAttributes(job: StripeEventJob, jobData: unknown): Record<string, string> {
+  const data = jobData as { id?: unknown; type?: unknown } | null;
   // A job that carries a payload reference (every moved event) is named by its event's type.
   const typeName = typeof data?.type === 'string' ? data.type : job.name;
   const type: Record<string, string> = typeName ? { 'stripe.event.type': typeName } : {};
@@ -362,8 +341,8 @@ function tracedServices(services: HandlerServices, parent: Context | undefined):
  * sandbox turns on promise hooks for every promise of the thread (BullMQ's own included), which cost more
  * per job than the rest of this file; the handler's logger carries the event, job and account ids instead.
  */
-export async function processStripeEvent(job: StripeEventJob, token?: string): Promise<Record<string, unknown>> {
-  return runStripeEvent(job, defaultRuntime(), token);
+export async function processStripeEvent(job: StripeEventJob): Promise<Record<string, unknown>> {
+  return runStripeEvent(job, defaultRuntime());
 }
 
 export default processStripeEvent;
