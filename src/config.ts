@@ -78,9 +78,10 @@ export const configSchema = z.object({
   // A handler's ctx.log lines in its Stripe event job's log (a Redis list per job, ~230 bytes each kept as
   // long as the job): off, they go to the worker's stdout log instead, with the job's ids.
   STRIPE_EVENT_JOB_LOGS: bool.default(false),
-  // Payloads of at most 512 compressed bytes in their event record instead of a key of their own (~120 bytes
-  // less each). false only while workers or webs of a version that reads payloads from their keys alone run.
-  EVENT_PAYLOAD_INLINE: bool.default(true),
+  // Compact event records (~190 bytes less each): payloads of at most 512 compressed bytes in the record instead
+  // of a key of their own, and no id or index member stored in it. Versions before this one cannot read them,
+  // so it is off until every instance runs this version (then turn it on; the next release does by default).
+  EVENT_RECORDS_COMPACT: bool.default(false),
   METRICS_ENABLED: bool.default(true),
   // Application metrics to CloudWatch (src/worker/cloudwatch-publisher.ts): on wherever AWS_REGION is set.
   METRICS_CLOUDWATCH: bool.default(true),

@@ -65,7 +65,8 @@ export async function benchMemory(
 ): Promise<MemoryRow> {
   await redis.flush();
   const prefix = 'hooklane';
-  const fullEnv = { ...env, ...plan.retention, REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
+  // Compact records (EVENT_RECORDS_COMPACT): what the next release writes by default, and what the bytes target is about.
+  const fullEnv = { ...env, ...plan.retention, EVENT_RECORDS_COMPACT: 'true', REDIS_URL: redis.url, QUEUE_PREFIX: prefix };
   const web = await startHttpServer('memory-web', webScript, await freePort(), fullEnv, '/readyz');
   const worker = startNode('memory-worker', workerScript, fullEnv);
   try {

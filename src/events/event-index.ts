@@ -8,7 +8,7 @@ import { decodePayload, encodePayload } from './payload-codec';
 import { isEventStatus, type EventRecord, type EventStatus, type EventSummary } from './event-record';
 
 export type EventIndexConfig = Pick<Config, 'QUEUE_PREFIX' | 'EVENT_INDEX_RETENTION_DAYS' | 'EVENT_INDEX_MAX_EVENTS'> &
-  Partial<Pick<Config, 'EVENT_PAYLOAD_MAX_MB' | 'EVENT_PAYLOAD_INLINE'>>;
+  Partial<Pick<Config, 'EVENT_PAYLOAD_MAX_MB' | 'EVENT_RECORDS_COMPACT'>>;
 
 /** EVENT_PAYLOAD_MAX_MB unset and Redis without maxmemory (or not asked): this many MB of payloads. */
 export const DEFAULT_PAYLOAD_MAX_MB = 256;
@@ -181,8 +181,11 @@ export class EventIndex {
   async record(summary: EventSummary, payload: string | Buffer, receivedAtMs = Date.now()): Promise<boolean> {
     const member = memberFor(receivedAtMs, summary.id);
     const [cutoff, max, ttl] = this.trimArgs(receivedAtMs);
-    // Neither the id (it is in the key) nor the index member (receivedAt and id make it: MEMBER_OF_RECORD) is stored.
+    // Compact: neither the id (it is in the key) nor the index member (receivedAt and id make it: MEMBER_OF_RECORD)
+    // is stored. Earlier versions read both, so they are written until EVENT_RECORDS_COMPACT is turned on.
+    const compact = this.config.EVENT_RECORDS_COMPACT === true;
     const fields = [
+      ...(compact ? [] : ['id', summary.id, 'member', member]),
       'type', summary.type,
       'account', summary.account ?? '',
       'objectId', summary.objectId ?? '',
@@ -197,8 +200,8 @@ export class EventIndex {
     const created = await this.redis.hooklaneRecordEvent(
       this.base, summary.id, member, cutoff, max, ttl, encodePayload(payload),
       summary.type, summary.account ?? '', summary.objectId ?? '', sweep, this.payloadMaxBytes,
-      // EVENT_PAYLOAD_INLINE=false (while a version that reads payloads only from their own keys still runs): none inline.
-      this.config.EVENT_PAYLOAD_INLINE === false ? '0' : String(INLINE_PAYLOAD_MAX),
+      // Not compact (a version that reads payloads only from their own keys may still run): none inline.
+      compact ? String(INLINE_PAYLOAD_MAX) : '0',
       ...fields,
     );
     return created === 1;

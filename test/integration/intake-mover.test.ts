@@ -33,7 +33,8 @@ describe('IntakeMover: accepted webhooks from the intake log into jobs and the e
   let queue: Queue;
   let movers: IntakeMover[];
 
-  const config = () => ({ QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000 });
+  // Compact records (EVENT_RECORDS_COMPACT): the payload is a field of its record.
+  const config = () => ({ QUEUE_PREFIX: prefix, EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1000, EVENT_RECORDS_COMPACT: true });
   const mover = (consumer: string, logger = pino({ level: 'silent' })) => {
     const made = new IntakeMover({ reader: new IntakeLog(reader, config()), log, index, queue, logger, consumer }, { blockMs: 100, retryMs: 50 });
     movers.push(made);

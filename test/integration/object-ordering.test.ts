@@ -11,6 +11,8 @@ import { objectOrderFor, orderingFromConfig } from '../../src/worker/ordering/or
 import { OrderedWorker } from '../../src/worker/ordering/lease-in-main-thread';
 import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
 import { runStripeEvent, type StripeEventRuntime } from '../../src/worker/processors/stripe-event';
+import { metricsRegistryFor } from '../../src/metrics/prometheus';
+import { parsePrometheusText, sampleValue } from '../support/prometheus-text';
 import { startRedis, type TestRedis } from '../support/redis';
 
 const silent = pino({ level: 'silent' });
@@ -126,6 +128,11 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
     const updates = Array.from({ length: 200 }, (_, i) => eventOf('customer.subscription.updated', 'sub_ordered', base + Math.floor(i / 2)));
     const expected = [...updates].sort((a, b) => a.created - b.created || (a.id < b.id ? -1 : 1)).map((e) => e.id);
     const shuffled = [...updates].sort(() => Math.random() - 0.5);
+    const leaseWaits = async () => {
+      const metrics = parsePrometheusText(await metricsRegistryFor('worker').metrics());
+      return { count: sampleValue(metrics, 'hooklane_object_lease_wait_seconds_count') ?? 0, sum: sampleValue(metrics, 'hooklane_object_lease_wait_seconds_sum') ?? 0 };
+    };
+    const waitsBefore = await leaseWaits();
     await queue.pause();
     await enqueue(shuffled);
     for (let w = 0; w < 4; w += 1) startWorker(handlers, 5);
@@ -141,6 +148,10 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
     expect(jobs.map((j) => j.attemptsMade)).toEqual(updates.map(() => 1));
     expect((await readOrderingStats(redis, prefix)).leaseWaits).toBeGreaterThan(0);
     expect(await redis.exists(`${orderingBase(prefix)}:wait:sub_ordered`)).toBe(0);
+    // Every event's wait for its lease is observed once, when it runs; those that stepped aside waited.
+    const waitsAfter = await leaseWaits();
+    expect(waitsAfter.count - waitsBefore.count).toBe(200);
+    expect(waitsAfter.sum).toBeGreaterThan(waitsBefore.sum);
   });
 
   it('records an older event superseded, without running or retrying it, for a handler with skipIfSuperseded; other handlers run it told it is out of order', async () => {

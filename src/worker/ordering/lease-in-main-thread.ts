@@ -1,5 +1,6 @@
-import { Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
+import { DelayedError, Worker, type Job, type Processor, type WorkerOptions } from 'bullmq';
 import { isPayloadRef } from '../../events/event-record';
+import { observeLeaseWait } from '../../metrics/prometheus';
 import { eventTypeOf, orderedEventOf, type OrderedEvent, type OrderedRef } from './object-order';
 import { dataWithPlace, type OrderPlace } from './order-place';
 import { withObjectLease, type ObjectOrdering } from './with-object-lease';
@@ -28,10 +29,40 @@ export class OrderedWorker extends Worker {
     if (opts.autorun !== false) this.run().catch((err: unknown) => this.emit('error', err as Error));
   }
 
+  /** When each job that stepped aside in this process first did: its lease wait, once it runs. */
+  private readonly waitingSince = new Map<string, number>();
+
   protected override callProcessJob(job: Job, token: string, signal?: AbortSignal): Promise<unknown> {
-    return runInOrder(job, token, this.ordering, (placed) => super.callProcessJob(placed, token, signal));
+    const id = job.id ?? '';
+    return runInOrder(job, token, this.ordering, (placed) => {
+      observeLeaseWait(this.leaseWaitOf(id));
+      return super.callProcessJob(placed, token, signal);
+    }).catch((err: unknown) => {
+      if (err instanceof DelayedError) this.steppedAside(id);
+      throw err;
+    });
+  }
+
+  /** Seconds since the job first stepped aside here, 0 if it never did (most events: alone on their object). */
+  private leaseWaitOf(id: string): number {
+    const since = this.waitingSince.get(id);
+    if (since === undefined) return 0;
+    this.waitingSince.delete(id);
+    return (Date.now() - since) / 1000;
+  }
+
+  /**
+   * Remembers the first step-aside of a job. A job woken on another worker is measured from its first step-aside
+   * there (an undercount); the map is bounded, oldest first, so jobs that never come back cannot grow it.
+   */
+  private steppedAside(id: string): void {
+    if (this.waitingSince.has(id)) return;
+    if (this.waitingSince.size >= MAX_TRACKED_WAITS) this.waitingSince.delete(this.waitingSince.keys().next().value as string);
+    this.waitingSince.set(id, Date.now());
   }
 }
+
+const MAX_TRACKED_WAITS = 10_000;
 
 async function runInOrder(job: Job, token: string, ordering: MainThreadOrdering, process: (job: Job) => Promise<unknown>): Promise<unknown> {
   const event = await orderedEventOfJob(job, ordering);

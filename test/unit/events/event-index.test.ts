@@ -21,6 +21,8 @@ describe('EventIndex', () => {
     QUEUE_PREFIX: `test-${randomUUID()}`,
     EVENT_INDEX_RETENTION_DAYS: 30,
     EVENT_INDEX_MAX_EVENTS: 1000,
+    // Most of these tests are about compact records (what the next release writes by default); one is about both.
+    EVENT_RECORDS_COMPACT: true,
     ...overrides,
   });
   const all = async (query: Omit<EventQuery, 'limit' | 'cursor'>, limit = 2) => {
@@ -187,11 +189,13 @@ describe('EventIndex', () => {
     expect(Number(await redis.get(`${base}:payload-bytes`))).toBe(await redis.strlen(`${base}:payload:evt_next`));
   });
 
-  it('with EVENT_PAYLOAD_INLINE=false (a rolling deploy from a version that reads payloads only from their keys) every payload keeps its own key', async () => {
-    index = new EventIndex(redis, config({ EVENT_PAYLOAD_INLINE: false }));
+  it('with EVENT_RECORDS_COMPACT=false (the default while a version that reads only its own format may still run) the record keeps its id and member, and its payload its own key', async () => {
+    index = new EventIndex(redis, config({ EVENT_RECORDS_COMPACT: false }));
     const base = index['base'];
-    await index.record(summary('evt_keyed'), '{"id":"evt_keyed"}');
+    const receivedAt = Date.now() - 1000;
+    await index.record(summary('evt_keyed'), '{"id":"evt_keyed"}', receivedAt);
 
+    expect(await redis.hmget(`${base}:rec:evt_keyed`, 'id', 'member')).toEqual(['evt_keyed', `${receivedAt}:evt_keyed`]);
     expect(await redis.hexists(`${base}:rec:evt_keyed`, 'payload')).toBe(0);
     expect(await redis.exists(`${base}:payload:evt_keyed`)).toBe(1);
     expect(await index.payload('evt_keyed')).toBe('{"id":"evt_keyed"}');
