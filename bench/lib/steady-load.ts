@@ -117,7 +117,8 @@ export class SteadyLoad {
           const prefix = `${this.options.prefix}${this.#sent.toString(36)}`;
           batch = this.options.make
             ? this.options.make(count, prefix)
-            : signedEvents(count, { prefix, type: this.options.type ?? 'customer.created', object: this.options.object ?? 'customer', secret: this.options.secret });
+            : // One object per event, as new customers' customer.created are: per-object ordering runs them side by side.
+              signedEvents(count, { prefix, type: this.options.type ?? 'customer.created', object: this.options.object ?? 'customer', secret: this.options.secret, objectPerEvent: true });
           next = 0;
         }
         const event = batch[next++]!;

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { startEmbeddedRedis } from '../../src/dev/embedded-redis';
 import { startStripeEmulator } from '../../src/dev/stripe-emulator';
-import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
+import { newCustomerEvent } from '../lib/thin-events';
 import { eventIndexFor } from '../../src/events/event-index';
 import { IntakeLog } from '../../src/events/intake-log';
 import { ROOT } from '../lib/processes';
@@ -56,7 +56,7 @@ export async function benchThinBudget(plan: { workers: number; perWorker: number
     const log = new IntakeLog(redis, config);
     const ids: string[] = [];
     for (let i = 0; i < total; i += 1) {
-      const snapshot = buildStripeEvent('customer.created');
+      const snapshot = newCustomerEvent(`cus_thinbudget${i.toString(36)}`);
       const notification = emulator.events.addThinFor(snapshot);
       await log.appendThin(snapshot.id, notification.id, JSON.stringify(notification));
       ids.push(snapshot.id);
