@@ -71,7 +71,9 @@ export async function benchThinBudget(plan: { workers: number; perWorker: number
       STRIPE_API_BASE: emulator.url,
       STRIPE_API_REQUESTS_PER_SECOND: String(limit),
       RECONCILE_INTERVAL_MINUTES: '0',
-      WORKER_CONCURRENCY: '20',
+      // 5 workers × 4 jobs in flight: 20 callers keep a 50/s budget busy (a fetch takes ~10 ms; the rest of a
+      // job's time is its turn). More only adds sandbox threads that load the 2-core machine and delay the emulator.
+      WORKER_CONCURRENCY: '4',
       JOB_BACKOFF_DELAY_MS: '200',
       LOG_LEVEL: 'warn',
     };
