@@ -13,7 +13,7 @@ import { readOrderingStats } from '../../src/worker/ordering/ordering-stats';
 import { runStripeEvent, type StripeEventRuntime } from '../../src/worker/processors/stripe-event';
 import { metricsRegistryFor } from '../../src/metrics/prometheus';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text';
-import { startRedis, type TestRedis } from '../support/redis';
+import { startRedis, useRedis, type TestRedis } from '../support/redis';
 
 const silent = pino({ level: 'silent' });
 const QUEUE = 'stripe-events';
@@ -258,28 +258,18 @@ describe('per-object ordering with real BullMQ workers and Redis', () => {
 });
 
 describe('object leases', () => {
-  let server: TestRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis({ appendOnly: false });
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.destroy();
-  });
+  const db = useRedis();
 
   const redisNow = async () => {
-    const [s, us] = await redis.time();
+    const [s, us] = await db.redis.time();
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   };
 
   it('a holder that stops renewing (its worker died) loses the lease once leaseMs has passed; its late writes are fenced off', async () => {
     const prefix = `test-${randomUUID()}`;
     const leaseMs = 1000;
-    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
-    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    const order = new ObjectOrder(db.redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
+    const queue = new Queue(QUEUE, { connection: db.redis, prefix });
     try {
       // Two real jobs of one object; the dead one's job failed (stalled too often), so it is no longer first in line.
       await queue.add('x', {}, { jobId: 'job-dead' });
@@ -294,10 +284,10 @@ describe('object leases', () => {
       // What the script stored: the lease runs out leaseMs after it was granted (Redis's clock), unless renewed.
       // The grant happened between `before` and `after`, so `until` lies within leaseMs of that span (a loaded
       // machine can put milliseconds between the two reads, so no tighter bound holds).
-      const until = Number(await redis.hget(`${orderingBase(prefix)}:obj:sub_dead`, 'until'));
+      const until = Number(await db.redis.hget(`${orderingBase(prefix)}:obj:sub_dead`, 'until'));
       expect(until).toBeGreaterThanOrEqual(before + leaseMs);
       expect(until).toBeLessThanOrEqual(after + leaseMs);
-      await redis.hset(`${prefix}:${QUEUE}:job-dead`, 'finishedOn', String(Date.now()));
+      await db.redis.hset(`${prefix}:${QUEUE}:job-dead`, 'finishedOn', String(Date.now()));
       let refusedAfterExpiry = 0;
 
       // Asked while the lease still runs (Redis's clock), the next event is refused: 'held'. A loaded machine can
@@ -331,7 +321,7 @@ describe('object leases', () => {
 
   it('a stalled job run again (same job) gets its own lease back at once, with a higher fence', async () => {
     const prefix = `test-${randomUUID()}`;
-    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 60_000, ttlSeconds: 60 });
+    const order = new ObjectOrder(db.redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 60_000, ttlSeconds: 60 });
     const event = { objectId: 'sub_stalled', created: 1, eventId: 'evt_s', jobId: 'job-s' };
     const first = await order.acquire(event);
     const again = await order.acquire(event);
@@ -342,10 +332,10 @@ describe('object leases', () => {
   it('drops a waiting entry whose job is gone; its queue-time lease (the job never came) holds the object at most leaseMs', async () => {
     const prefix = `test-${randomUUID()}`;
     const leaseMs = 300;
-    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
+    const order = new ObjectOrder(db.redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs, ttlSeconds: 60 });
     const [grant] = await order.register([{ objectId: 'sub_gone', created: 1, eventId: 'evt_gone', jobId: 'job-never-made' }]);
     expect(grant).toMatchObject({ fence: 1, outOfOrder: false });
-    const until = Number(await redis.hget(`${orderingBase(prefix)}:obj:sub_gone`, 'until'));
+    const until = Number(await db.redis.hget(`${orderingBase(prefix)}:obj:sub_gone`, 'until'));
     const later = { objectId: 'sub_gone', created: 5, eventId: 'evt_later', jobId: 'job-later' };
     const taken = await until_('the lease to pass', async () => {
       const g = await order.acquire(later);
@@ -357,28 +347,28 @@ describe('object leases', () => {
 
   it('a queue-time lease holds while its job waits, then while the job\'s lock does: a dead worker loses it when its lock expires', async () => {
     const prefix = `test-${randomUUID()}`;
-    const order = new ObjectOrder(redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 100, ttlSeconds: 60 });
-    const queue = new Queue(QUEUE, { connection: redis, prefix });
+    const order = new ObjectOrder(db.redis, { base: orderingBase(prefix), jobKeyPrefix: `${prefix}:${QUEUE}:`, leaseMs: 100, ttlSeconds: 60 });
+    const queue = new Queue(QUEUE, { connection: db.redis, prefix });
     try {
       const granted = { objectId: 'sub_q', created: 1, eventId: 'evt_q', jobId: 'job-q' };
       const [grant] = await order.register([granted]);
       expect(grant).toMatchObject({ fence: 1 });
       await queue.add('x', {}, { jobId: 'job-q' });
       // The holder's entry no longer first in line (as after a stall dropped it): only the lease stands in the way.
-      await redis.zrem(`${orderingBase(prefix)}:wait:sub_q`, 'evt_q job-q');
+      await db.redis.zrem(`${orderingBase(prefix)}:wait:sub_q`, 'evt_q job-q');
       const other = { objectId: 'sub_q', created: 2, eventId: 'evt_o', jobId: 'job-o' };
       // Waiting in the queue, long past `until`: still held.
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await order.acquire(other)).toMatchObject({ granted: false, reason: 'held' });
       // Started by a worker that holds the job's lock, then dies: held until the lock expires.
-      await redis.hset(`${prefix}:${QUEUE}:job-q`, 'processedOn', String(Date.now()));
-      await redis.set(`${prefix}:${QUEUE}:job-q:lock`, 'token', 'PX', 300);
+      await db.redis.hset(`${prefix}:${QUEUE}:job-q`, 'processedOn', String(Date.now()));
+      await db.redis.set(`${prefix}:${QUEUE}:job-q:lock`, 'token', 'PX', 300);
       expect(await order.acquire(other)).toMatchObject({ granted: false, reason: 'held' });
       const taken = await until_('the lease to pass once the lock expired', async () => {
         const g = await order.acquire(other);
         return g.granted ? g : undefined;
       }, 10_000);
-      expect(await redis.exists(`${prefix}:${QUEUE}:job-q:lock`)).toBe(0);
+      expect(await db.redis.exists(`${prefix}:${QUEUE}:job-q:lock`)).toBe(0);
       expect(taken).toMatchObject({ granted: true, fence: 2 });
     } finally {
       await queue.obliterate({ force: true });

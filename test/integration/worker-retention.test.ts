@@ -1,32 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError } from 'bullmq';
-import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config';
 import { QUEUE_NAMES, queueOptions } from '../../src/queues';
 import { createWorker } from '../../src/worker/create-worker';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useRedis } from '../support/redis';
 
 const silent = pino({ level: 'silent' });
 
 /** Job retention is the worker's (JOB_REMOVE_*), not stored in each job's options. */
 describe('job retention', () => {
-  let server: TestRedis;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis({ appendOnly: false });
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.destroy();
-  });
+  const db = useRedis();
 
   it('jobs queued without retention options are kept by the count limit of the worker that finishes them', async () => {
-    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: server.url, QUEUE_PREFIX: `test-${randomUUID()}`, WORKER_SANDBOX: 'none', WORKER_CONCURRENCY: '1', JOB_REMOVE_COUNT_LIMIT: '2' });
-    const queue = new Queue(QUEUE_NAMES.jobs, queueOptions(config, redis));
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: db.server.url, QUEUE_PREFIX: `test-${randomUUID()}`, WORKER_SANDBOX: 'none', WORKER_CONCURRENCY: '1', JOB_REMOVE_COUNT_LIMIT: '2' });
+    const queue = new Queue(QUEUE_NAMES.jobs, queueOptions(config, db.redis));
+    const connection = db.redis.duplicate({ maxRetriesPerRequest: null });
     const worker = createWorker(config, silent, connection, {
       queue: QUEUE_NAMES.jobs,
       file: __filename,
@@ -50,7 +39,7 @@ describe('job retention', () => {
       // One at a time, in order: each list kept the two that finished last; the others are gone, hashes included.
       expect((await queue.getCompleted()).map((job) => job.id).sort()).toEqual(['j3', 'j4']);
       expect((await queue.getFailed()).map((job) => job.id).sort()).toEqual(['j7', 'j8']);
-      expect(await redis.exists(`${config.QUEUE_PREFIX}:${QUEUE_NAMES.jobs}:j1`, `${config.QUEUE_PREFIX}:${QUEUE_NAMES.jobs}:j5`)).toBe(0);
+      expect(await db.redis.exists(`${config.QUEUE_PREFIX}:${QUEUE_NAMES.jobs}:j1`, `${config.QUEUE_PREFIX}:${QUEUE_NAMES.jobs}:j5`)).toBe(0);
     } finally {
       await worker.close();
       connection.disconnect();
