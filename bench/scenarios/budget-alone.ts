@@ -1,10 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startEmbeddedRedis } from '../../src/dev/embedded-redis';
-import { startStripeEmulator } from '../../src/dev/stripe-emulator';
+import { startStripeBenchServices } from '../lib/stripe-services';
 import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { StripeApiBudget } from '../../src/stripe/stripe-api-budget';
 import { createStripeClient } from '../../src/stripe/stripe-client';
@@ -29,9 +25,8 @@ export interface BudgetAloneRow {
  */
 export async function benchBudgetAlone(plan: { limit: number; requests: number }): Promise<BudgetAloneRow> {
   const { limit, requests } = plan;
-  const server = await startEmbeddedRedis({ dataDir: mkdtempSync(path.join(tmpdir(), 'budget-alone-')), appendOnly: false });
-  const key = 'sk_test_budgetalone01';
-  const emulator = await startStripeEmulator({ secretKey: key, rateLimitPerSecond: limit });
+  const services = await startStripeBenchServices('budget-alone', limit);
+  const { redis: server, emulator, key } = services;
   const budgets = Array.from({ length: 5 }, () => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: null });
     const stripe = createStripeClient({ STRIPE_SECRET_KEY: key, STRIPE_API_BASE: emulator.url, STRIPE_API_TIMEOUT_MS: 5000 }, { maxNetworkRetries: 0 });
@@ -54,8 +49,7 @@ export async function benchBudgetAlone(plan: { limit: number; requests: number }
     };
   } finally {
     budgets.forEach((b) => b.redis.disconnect());
-    await emulator.stop();
-    await server.stop();
+    await services.stop();
   }
 }
 

@@ -1,12 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { startEmbeddedRedis } from '../../src/dev/embedded-redis';
-import { startStripeEmulator } from '../../src/dev/stripe-emulator';
+import { startStripeBenchServices } from '../lib/stripe-services';
 import { buildStripeEvent } from '../../src/dev/stripe-event-builder';
 import { eventIndexFor } from '../../src/events/event-index';
 import { IntakeLog } from '../../src/events/intake-log';
@@ -41,9 +37,8 @@ export interface ReconcileRow {
  */
 export async function benchReconcileRecovery(plan: { count: number; limit: number }): Promise<ReconcileRow> {
   const { count, limit } = plan;
-  const server = await startEmbeddedRedis({ dataDir: mkdtempSync(path.join(tmpdir(), 'reconcile-bench-')), appendOnly: false });
-  const key = 'sk_test_reconcilebench01';
-  const emulator = await startStripeEmulator({ secretKey: key, rateLimitPerSecond: limit });
+  const services = await startStripeBenchServices('reconcile-bench', limit);
+  const { redis: server, emulator, key } = services;
   const redis = new Redis(server.url, { maxRetriesPerRequest: null });
   const config = { QUEUE_PREFIX: 'reconbench', EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1_000_000 };
   const queue = new Queue('stripe-events', { connection: redis, prefix: config.QUEUE_PREFIX });
@@ -76,8 +71,7 @@ export async function benchReconcileRecovery(plan: { count: number; limit: numbe
   } finally {
     await queue.close();
     redis.disconnect();
-    await emulator.stop();
-    await server.stop();
+    await services.stop();
   }
 }
 

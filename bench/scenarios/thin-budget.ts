@@ -1,11 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startEmbeddedRedis } from '../../src/dev/embedded-redis';
-import { startStripeEmulator } from '../../src/dev/stripe-emulator';
+import { startStripeBenchServices } from '../lib/stripe-services';
 import { newCustomerEvent } from '../lib/thin-events';
 import { eventIndexFor } from '../../src/events/event-index';
 import { IntakeLog } from '../../src/events/intake-log';
@@ -46,9 +43,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function benchThinBudget(plan: { workers: number; perWorker: number; limit: number }): Promise<ThinBudgetRow> {
   const { workers, perWorker, limit } = plan;
   const total = workers * perWorker;
-  const redisServer = await startEmbeddedRedis({ dataDir: mkdtempSync(path.join(tmpdir(), 'thin-budget-')), appendOnly: false });
-  const key = 'sk_test_thinbudgetbench01';
-  const emulator = await startStripeEmulator({ secretKey: key, rateLimitPerSecond: limit });
+  const services = await startStripeBenchServices('thin-budget', limit);
+  const { redis: redisServer, emulator, key } = services;
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const config = { QUEUE_PREFIX: 'thinbench', EVENT_INDEX_RETENTION_DAYS: 30, EVENT_INDEX_MAX_EVENTS: 1_000_000 };
   const children: ReturnType<typeof spawn>[] = [];
@@ -114,8 +110,7 @@ export async function benchThinBudget(plan: { workers: number; perWorker: number
     children.forEach((c) => c.kill('SIGTERM'));
     await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((resolve) => c.once('exit', resolve)) : undefined)));
     redis.disconnect();
-    await emulator.stop();
-    await redisServer.stop();
+    await services.stop();
   }
 }
 
