@@ -6,6 +6,8 @@ export interface ProcessingReport {
   /** Accepted (2xx) but not completed by the deadline: lost. */
   lost: number;
   failed: number;
+  /** How many failed, by BullMQ's failedReason: what to look at when `failed` is not 0. */
+  failedReasons: Record<string, number>;
   /** Events whose handler was started more than once (BullMQ's attemptsStarted > 1): at-least-once made visible. */
   startedMoreThanOnce: number;
   /** Jobs recovered by the stalled-job check. */
@@ -47,11 +49,14 @@ export async function verifyProcessing(redisUrl: string, accepted: string[], tim
     }
     const finished = jobs.filter((j) => j.finishedOn);
     const failed = finished.filter((j) => j.failedReason).length;
+    const failedReasons: Record<string, number> = {};
+    for (const { failedReason } of finished) if (failedReason) failedReasons[failedReason] = (failedReasons[failedReason] ?? 0) + 1;
     return {
       accepted: accepted.length,
       processed: finished.length - failed,
       lost: jobs.length - finished.length,
       failed,
+      failedReasons,
       startedMoreThanOnce: jobs.filter((j) => Number(j.ats ?? 0) > 1).length,
       stalledRecovered: jobs.filter((j) => Number(j.stc ?? 0) > 0).length,
     };
